@@ -1,0 +1,3 @@
+"""Redbridge: a bilingual (English / 中文) lifestyle community."""
+
+__version__ = "0.1.0"

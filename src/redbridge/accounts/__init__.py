@@ -1,0 +1,1 @@
+"""Accounts: signup, login, sessions, profiles, and the social graph."""

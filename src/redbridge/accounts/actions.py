@@ -1,0 +1,227 @@
+"""Writes for accounts, sessions and the social graph. Each function owns its transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from redbridge.accounts import queries
+from redbridge.accounts.models import AuthSession, Block, Follow, Mute, User
+from redbridge.accounts.passwords_list import is_common_password
+from redbridge.accounts.schemas import ProfileUpdate
+from redbridge.core import events, ids
+from redbridge.core.db import begin_write, insert_ignore
+from redbridge.core.errors import AppError, not_found
+from redbridge.core.i18n import _
+from redbridge.core.security import new_session_token, token_digest
+
+RESERVED = frozenset(
+    {"admin", "administrator", "api", "root", "support", "redbridge", "me", "settings", "login",
+     "logout", "signup", "explore", "search", "notes", "media", "static", "live", "moderation", "system"}
+)
+MIN_PASSWORD = 8
+
+
+def check_username(session: Session, username: str) -> None:
+    if username.lower() in RESERVED:
+        raise AppError("username.reserved", _("This username is reserved."), 422, fields={"username": "reserved"})
+    if queries.username_taken(session, username):
+        raise AppError("username.taken", _("This username is already taken."), 409, fields={"username": "taken"})
+
+
+def check_password(password: str, username: str) -> None:
+    """Password policy (ASVS 2.1): length, not among the 3,000 most common, not the username."""
+    if len(password) < MIN_PASSWORD:
+        raise AppError("password.too_short", _("The password must be at least 8 characters."), 422,
+                       fields={"password": "too_short"})
+    if is_common_password(password) or password.casefold() == username.casefold():
+        raise AppError("password.common", _("This password is too common. Please choose another."), 422,
+                       fields={"password": "common"})
+
+
+def create_user(
+    session: Session,
+    now: datetime,
+    *,
+    username: str,
+    password_hash: str,
+    email: str | None = None,
+    display_name: str | None = None,
+    ui_lang: str = "en",
+    read_langs: list[str] | None = None,
+    is_admin: bool = False,
+) -> User:
+    begin_write(session)
+    user = User(
+        id=ids.new_id(now),
+        username=username,
+        username_key=username.lower(),
+        email=email.strip().lower() if email else None,
+        password_hash=password_hash,
+        display_name=(display_name or "").strip() or username,
+        ui_lang=ui_lang,
+        read_langs=sorted(set(read_langs)) if read_langs else (["zh"] if ui_lang.startswith("zh") else ["en"]),
+        interests=[],
+        is_admin=is_admin,
+        created_at=now,
+    )
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Lost a race with a concurrent signup for the same name or email.
+        session.rollback()
+        raise AppError("username.taken", _("This username or email is already taken."), 409,
+                       fields={"username": "taken"}) from None
+    return user
+
+
+def open_session(session: Session, user: User, now: datetime, days: int, user_agent: str, ip: str) -> tuple[str, AuthSession]:
+    """A new login session; returns the token (shown once) and the stored row (holds its digest)."""
+    token = new_session_token()
+    begin_write(session)
+    auth = AuthSession(
+        id=ids.new_id(now),
+        user_id=user.id,
+        token_digest=token_digest(token),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(days=days),
+        user_agent=user_agent[:300],
+        ip=ip[:64],
+    )
+    session.add(auth)
+    session.commit()
+    return token, auth
+
+
+def revoke_session(session: Session, user: User, session_id: int, now: datetime) -> None:
+    begin_write(session)
+    result = session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    session.commit()
+    if not getattr(result, "rowcount", 0):
+        raise not_found("session")
+
+
+def revoke_all_sessions(session: Session, user_id: int, now: datetime, keep: int | None = None) -> None:
+    begin_write(session)
+    query = update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(AuthSession.id != keep)
+    session.execute(query.values(revoked_at=now))
+    session.commit()
+
+
+def touch_session(session: Session, session_id: int, now: datetime) -> None:
+    begin_write(session)
+    session.execute(update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now))
+    session.commit()
+
+
+def set_password_hash(session: Session, user_id: int, password_hash: str) -> None:
+    begin_write(session)
+    session.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
+    session.commit()
+
+
+def update_profile(session: Session, user: User, changes: ProfileUpdate) -> User:
+    begin_write(session)
+    fresh = session.get(User, user.id)
+    if fresh is None:
+        raise not_found("user")
+    data = changes.model_dump(exclude_unset=True)
+    for key in ("display_name", "bio", "region"):
+        if data.get(key) is not None:
+            setattr(fresh, key, str(data[key]).strip())
+    if data.get("read_langs") is not None:
+        fresh.read_langs = sorted(set(data["read_langs"]))
+    if data.get("interests") is not None:
+        fresh.interests = list(dict.fromkeys(data["interests"]))
+    if data.get("ui_lang") is not None:
+        fresh.ui_lang = data["ui_lang"]
+    if data.get("onboarded") is not None:
+        fresh.onboarded = bool(data["onboarded"])
+    if not fresh.display_name:
+        fresh.display_name = fresh.username
+    session.commit()
+    return fresh
+
+
+def set_avatar(session: Session, user_id: int, key: str | None) -> None:
+    begin_write(session)
+    session.execute(update(User).where(User.id == user_id).values(avatar_key=key))
+    session.commit()
+
+
+def _adjust_follow_counts(session: Session, follower: int, followee: int, delta: int) -> None:
+    session.execute(update(User).where(User.id == follower).values(following_count=User.following_count + delta))
+    session.execute(update(User).where(User.id == followee).values(follower_count=User.follower_count + delta))
+
+
+def follow(session: Session, viewer: User, target: User, now: datetime) -> bool:
+    """Follow ``target``; idempotent. Publishes ``user.followed`` (notification) when new."""
+    if viewer.id == target.id:
+        raise AppError("follow.self", _("You cannot follow yourself."), 422)
+    begin_write(session)
+    if queries.is_blocked_either_way(session, viewer.id, target.id):
+        session.rollback()
+        raise AppError("follow.blocked", _("You cannot follow this account."), 403)
+    created = insert_ignore(session, Follow, {"follower_id": viewer.id, "followee_id": target.id, "created_at": now})
+    if created:
+        _adjust_follow_counts(session, viewer.id, target.id, 1)
+        events.publish(session, "user.followed", {"actor_id": viewer.id, "user_id": target.id})
+    session.commit()
+    return created
+
+
+def _unfollow_in_tx(session: Session, follower: int, followee: int) -> bool:
+    result = session.execute(delete(Follow).where(Follow.follower_id == follower, Follow.followee_id == followee))
+    removed = bool(getattr(result, "rowcount", 0))
+    if removed:
+        _adjust_follow_counts(session, follower, followee, -1)
+    return removed
+
+
+def unfollow(session: Session, viewer: User, target: User) -> bool:
+    begin_write(session)
+    removed = _unfollow_in_tx(session, viewer.id, target.id)
+    session.commit()
+    return removed
+
+
+def block(session: Session, viewer: User, target: User, now: datetime) -> None:
+    """Block: also ends follows in both directions, so neither side keeps seeing the other."""
+    if viewer.id == target.id:
+        raise AppError("block.self", _("You cannot block yourself."), 422)
+    begin_write(session)
+    if insert_ignore(session, Block, {"blocker_id": viewer.id, "blocked_id": target.id, "created_at": now}):
+        _unfollow_in_tx(session, viewer.id, target.id)
+        _unfollow_in_tx(session, target.id, viewer.id)
+    session.commit()
+
+
+def unblock(session: Session, viewer: User, target: User) -> None:
+    begin_write(session)
+    session.execute(delete(Block).where(Block.blocker_id == viewer.id, Block.blocked_id == target.id))
+    session.commit()
+
+
+def mute(session: Session, viewer: User, target: User, now: datetime) -> None:
+    if viewer.id == target.id:
+        raise AppError("mute.self", _("You cannot mute yourself."), 422)
+    begin_write(session)
+    insert_ignore(session, Mute, {"muter_id": viewer.id, "muted_id": target.id, "created_at": now})
+    session.commit()
+
+
+def unmute(session: Session, viewer: User, target: User) -> None:
+    begin_write(session)
+    session.execute(delete(Mute).where(Mute.muter_id == viewer.id, Mute.muted_id == target.id))
+    session.commit()

@@ -1,0 +1,221 @@
+"""Thin HTTP layer of accounts: /api/v1/auth/* and /api/v1/users/*."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from redbridge.accounts import actions, queries
+from redbridge.accounts.deps import OptionalViewerDep, ViewerDep
+from redbridge.accounts.models import User
+from redbridge.accounts.schemas import (
+    AuthOut,
+    LoginIn,
+    Me,
+    PasswordChange,
+    Profile,
+    ProfileUpdate,
+    SessionOut,
+    SignupIn,
+    UserBrief,
+)
+from redbridge.core import ids
+from redbridge.core.deps import DbDep, ServicesDep, client_ip
+from redbridge.core.errors import AppError, ErrorEnvelope, not_found
+from redbridge.core.i18n import _
+from redbridge.core.pagination import Page
+from redbridge.core.security import csrf_token
+from redbridge.services import Services
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorEnvelope} for code in (400, 401, 403, 404, 409, 413, 422, 429)
+}
+auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERRORS)
+users_router = APIRouter(prefix="/api/v1/users", tags=["users"], responses=ERRORS)
+PageLimit = Annotated[int, Query(ge=1, le=50)]
+
+
+def _auth_out(services: Services, token: str, digest: str, user: User) -> AuthOut:
+    return AuthOut(token=token, csrf_token=csrf_token(services.secret, digest), user=queries.me(user))
+
+
+def _with_session(services: Services) -> Session:
+    return services.sessions()
+
+
+async def _open(services: Services, request: Request, user: User) -> AuthOut:
+    def work() -> AuthOut:
+        with _with_session(services) as session:
+            token, auth = actions.open_session(
+                session, user, services.clock.now(), services.settings.session_days,
+                request.headers.get("user-agent", ""), client_ip(request),
+            )
+            return _auth_out(services, token, auth.token_digest, user)
+
+    return await run_in_threadpool(work)
+
+
+@auth_router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=AuthOut)
+async def signup(body: SignupIn, request: Request, services: ServicesDep) -> AuthOut:
+    services.limiter.hit("signup-ip", client_ip(request), services.settings.rate_limits.signup_per_ip)
+    actions.check_password(body.password, body.username)
+
+    def check() -> None:
+        with _with_session(services) as session:
+            actions.check_username(session, body.username)
+
+    await run_in_threadpool(check)
+    password_hash = await services.passwords.hash(body.password)
+
+    def create() -> User:
+        with _with_session(services) as session:
+            return actions.create_user(
+                session, services.clock.now(), username=body.username, password_hash=password_hash,
+                email=body.email, display_name=body.display_name, ui_lang=body.ui_lang or request.state.locale,
+                read_langs=list(body.read_langs) if body.read_langs else None,
+            )
+
+    user = await run_in_threadpool(create)
+    return await _open(services, request, user)
+
+
+@auth_router.post("/login", response_model=AuthOut)
+async def login(body: LoginIn, request: Request, services: ServicesDep) -> AuthOut:
+    limits = services.settings.rate_limits
+    services.limiter.hit("login-ip", client_ip(request), limits.login_per_ip)
+    services.limiter.hit("login-account", body.username.strip().lower(), limits.login_per_account)
+
+    def find() -> User | None:
+        with _with_session(services) as session:
+            return queries.by_login(session, body.username)
+
+    user = await run_in_threadpool(find)
+    # Always verify (against a dummy hash when there is no user) so timing does not reveal
+    # which usernames exist.
+    ok = await services.passwords.verify(user.password_hash if user else None, body.password)
+    if user is None or not ok or not user.is_active:
+        raise AppError("auth.invalid", _("Wrong username or password."), 401)
+    if services.passwords.needs_rehash(user.password_hash):
+        new_hash = await services.passwords.hash(body.password)
+
+        def rehash() -> None:
+            with _with_session(services) as session:
+                actions.set_password_hash(session, user.id, new_hash)
+
+        await run_in_threadpool(rehash)
+    return await _open(services, request, user)
+
+
+@auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(viewer: ViewerDep, session: DbDep, services: ServicesDep) -> Response:
+    actions.revoke_session(session, viewer.user, viewer.auth.id, services.clock.now())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@auth_router.get("/me", response_model=Me)
+def get_me(viewer: ViewerDep) -> Me:
+    return queries.me(viewer.user)
+
+
+@auth_router.patch("/me", response_model=Me)
+def update_me(body: ProfileUpdate, viewer: ViewerDep, session: DbDep) -> Me:
+    return queries.me(actions.update_profile(session, viewer.user, body))
+
+
+@auth_router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
+async def change_password(body: PasswordChange, viewer: ViewerDep, services: ServicesDep) -> Response:
+    if not await services.passwords.verify(viewer.user.password_hash, body.current_password):
+        raise AppError("auth.invalid", _("Wrong password."), 403, fields={"current_password": "invalid"})
+    actions.check_password(body.new_password, viewer.user.username)
+    new_hash = await services.passwords.hash(body.new_password)
+
+    def store() -> None:
+        with _with_session(services) as session:
+            actions.set_password_hash(session, viewer.user.id, new_hash)
+            # A changed password ends every other session: the usual reason to change it is
+            # that someone else might be logged in.
+            actions.revoke_all_sessions(session, viewer.user.id, services.clock.now(), keep=viewer.auth.id)
+
+    await run_in_threadpool(store)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@auth_router.get("/sessions", response_model=list[SessionOut])
+def list_sessions(viewer: ViewerDep, session: DbDep, services: ServicesDep) -> list[SessionOut]:
+    return [
+        SessionOut(
+            id=ids.encode(s.id), created_at=s.created_at, last_seen_at=s.last_seen_at, expires_at=s.expires_at,
+            user_agent=s.user_agent, ip=s.ip, current=s.id == viewer.auth.id,
+        )
+        for s in queries.active_sessions(session, viewer.user.id, services.clock.now())
+    ]
+
+
+@auth_router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_session(session_id: str, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> Response:
+    parsed = ids.decode(session_id)
+    if parsed is None:
+        raise not_found("session")
+    actions.revoke_session(session, viewer.user, parsed, services.clock.now())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@users_router.get("/{username}", response_model=Profile)
+def get_profile(username: str, viewer: OptionalViewerDep, session: DbDep) -> Profile:
+    user = queries.get_active(session, username)
+    return queries.profile(session, user, viewer.user.id if viewer else None)
+
+
+def _target(session: Session, username: str) -> User:
+    return queries.get_active(session, username)
+
+
+@users_router.post("/{username}/follow", response_model=Profile)
+def follow(username: str, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> Profile:
+    target = _target(session, username)
+    actions.follow(session, viewer.user, target, services.clock.now())
+    return queries.profile(session, queries.get_active(session, username), viewer.user.id)
+
+
+@users_router.delete("/{username}/follow", response_model=Profile)
+def unfollow(username: str, viewer: ViewerDep, session: DbDep) -> Profile:
+    target = _target(session, username)
+    actions.unfollow(session, viewer.user, target)
+    return queries.profile(session, queries.get_active(session, username), viewer.user.id)
+
+
+@users_router.post("/{username}/block", status_code=status.HTTP_204_NO_CONTENT)
+def block(username: str, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> Response:
+    actions.block(session, viewer.user, _target(session, username), services.clock.now())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@users_router.delete("/{username}/block", status_code=status.HTTP_204_NO_CONTENT)
+def unblock(username: str, viewer: ViewerDep, session: DbDep) -> Response:
+    actions.unblock(session, viewer.user, _target(session, username))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@users_router.post("/{username}/mute", status_code=status.HTTP_204_NO_CONTENT)
+def mute(username: str, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> Response:
+    actions.mute(session, viewer.user, _target(session, username), services.clock.now())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@users_router.delete("/{username}/mute", status_code=status.HTTP_204_NO_CONTENT)
+def unmute(username: str, viewer: ViewerDep, session: DbDep) -> Response:
+    actions.unmute(session, viewer.user, _target(session, username))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@users_router.get("/{username}/followers", response_model=Page[UserBrief])
+def followers(username: str, session: DbDep, cursor: str | None = None, limit: PageLimit = 20) -> Page[UserBrief]:
+    return queries.followers(session, _target(session, username), cursor, limit)
+
+
+@users_router.get("/{username}/following", response_model=Page[UserBrief])
+def following(username: str, session: DbDep, cursor: str | None = None, limit: PageLimit = 20) -> Page[UserBrief]:
+    return queries.following(session, _target(session, username), cursor, limit)

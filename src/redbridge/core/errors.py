@@ -1,0 +1,130 @@
+"""One error envelope for every failure: ``{"error": {"code", "message", "fields"}}``.
+
+Actions raise :class:`AppError` with a stable ``code`` and an untranslated message id; the handler
+renders the message in the caller's locale. Nothing below a handler ever formats user-facing text,
+and no stack trace reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from redbridge.core.i18n import _, get_locale, gettext
+
+log = logging.getLogger("redbridge.errors")
+
+
+class AppError(Exception):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        status: int = 400,
+        fields: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        **params: object,
+    ) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.fields = fields or {}
+        self.headers = headers
+        self.params = params
+
+
+def not_found(what: str = "object") -> AppError:
+    return AppError(f"{what}.not_found", _("Not found."), 404)
+
+
+def forbidden() -> AppError:
+    return AppError("forbidden", _("You are not allowed to do that."), 403)
+
+
+def unauthenticated() -> AppError:
+    return AppError("auth.required", _("Please log in first."), 401, headers={"WWW-Authenticate": "Bearer"})
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    fields: dict[str, str] = {}
+
+
+class ErrorEnvelope(BaseModel):
+    error: ErrorBody
+
+
+def envelope(code: str, message: str, status: int, fields: dict[str, str] | None = None,
+             headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+# Status codes the framework raises on its own (unknown route, wrong method, ...).
+_HTTP_MESSAGES: dict[int, tuple[str, str]] = {
+    400: ("bad_request", _("The request could not be understood.")),
+    401: ("auth.required", _("Please log in first.")),
+    403: ("forbidden", _("You are not allowed to do that.")),
+    404: ("not_found", _("Not found.")),
+    405: ("method_not_allowed", _("This method is not allowed here.")),
+    413: ("too_large", _("The request is too large.")),
+    415: ("unsupported_media_type", _("This content type is not supported.")),
+}
+
+FIELD_MESSAGES: dict[str, str] = {
+    "missing": _("This field is required."),
+    "string_too_long": _("This is too long."),
+    "string_too_short": _("This is too short."),
+    "too_long": _("Too many items."),
+    "too_short": _("Too few items."),
+    "json_invalid": _("The request body is not valid JSON."),
+    "string_pattern_mismatch": _("This value has characters that are not allowed."),
+}
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or "body"
+
+
+def request_locale(request: Request) -> str:
+    """The caller's locale: the account's setting when a dependency resolved the user (it runs in
+    a worker thread, so it records the locale on ``request.state`` rather than a context var)."""
+    return str(getattr(request.state, "locale", None) or get_locale())
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(request: Request, exc: AppError) -> JSONResponse:
+        message = gettext(exc.message, request_locale(request), **exc.params)
+        return envelope(exc.code, message, exc.status, exc.fields, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        locale = request_locale(request)
+        fields: dict[str, str] = {}
+        for err in exc.errors():
+            kind = str(err.get("type", ""))
+            message = FIELD_MESSAGES.get(kind, _("This value is not valid."))
+            fields.setdefault(_field_name(tuple(err.get("loc", ()))), gettext(message, locale))
+        return envelope("validation_failed", gettext(_("Some fields are not valid."), locale), 422, fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, message = _HTTP_MESSAGES.get(exc.status_code, ("error", _("Something went wrong.")))
+        return envelope(code, gettext(message, request_locale(request)), exc.status_code,
+                        headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        message = _("Something went wrong on our side. Please try again.")
+        return envelope("internal", gettext(message, request_locale(request)), 500)

@@ -1,0 +1,1 @@
+"""Media: validation and normalisation of uploaded images and videos."""

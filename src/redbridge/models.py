@@ -1,0 +1,13 @@
+"""Imports every feature's models so ``Base.metadata`` is complete (Alembic, test schemas)."""
+
+from redbridge.accounts.models import AuthSession, Block, Follow, Mute, User
+from redbridge.core.db import Base
+from redbridge.engagement.models import Collect, Collection, Comment, CommentLike, Like
+from redbridge.media.models import Media
+from redbridge.notes.models import Note, NoteTag
+from redbridge.notifications.models import Notification
+
+__all__ = [
+    "AuthSession", "Base", "Block", "Collect", "Collection", "Comment", "CommentLike", "Follow", "Like",
+    "Media", "Mute", "Note", "NoteTag", "Notification", "User",
+]

@@ -1,0 +1,47 @@
+"""Notes (笔记) and their tags."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from redbridge.core.db import Base, IdType, UTCDateTime
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    __table_args__ = (
+        Index("ix_notes_author", "author_id", "id"),
+        Index("ix_notes_hot", "hot"),
+        Index("ix_notes_topic_hot", "topic", "hot"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
+    author_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))  # image | video | text
+    title: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text, default="")
+    lang: Mapped[str] = mapped_column(String(8))  # en | zh | mixed | other
+    topic: Mapped[str | None] = mapped_column(String(20))
+    place_name: Mapped[str | None] = mapped_column(String(80))
+    place_lat: Mapped[float | None] = mapped_column(Float)
+    place_lng: Mapped[float | None] = mapped_column(Float)
+    cover_media_id: Mapped[int | None] = mapped_column(IdType)
+    like_count: Mapped[int] = mapped_column(Integer, default=0)
+    collect_count: Mapped[int] = mapped_column(Integer, default=0)
+    comment_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Time-invariant "hot" rank (log engagement + creation time / gravity), kept current by a job
+    # after every engagement change. Its index serves explore's candidate pool without a scan.
+    hot: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NoteTag(Base):
+    __tablename__ = "note_tags"
+    __table_args__ = (Index("ix_note_tags_tag", "tag", "note_id"),)
+
+    note_id: Mapped[int] = mapped_column(IdType, ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(30), primary_key=True)

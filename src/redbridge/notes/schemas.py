@@ -1,0 +1,104 @@
+"""Bodies of the notes API, and the card shape every feed shares."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from redbridge.accounts.schemas import Topic, UserBrief
+
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True)]
+
+
+class Place(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=80)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lng: float | None = Field(default=None, ge=-180, le=180)
+
+
+class MediaOut(BaseModel):
+    id: str
+    kind: str
+    status: str
+    content_type: str
+    url: str
+    thumb_url: str | None
+    poster_url: str | None
+    width: int
+    height: int
+    thumb_width: int
+    thumb_height: int
+    duration_s: float | None
+    alt: str
+
+
+class Cover(BaseModel):
+    url: str
+    width: int
+    height: int
+    is_video: bool = False
+
+
+class NoteCard(BaseModel):
+    """A note as shown in the two-column feed: enough to lay out the masonry without a second call."""
+
+    id: str
+    kind: str
+    title: str
+    lang: str
+    topic: str | None
+    author: UserBrief
+    cover: Cover | None
+    like_count: int
+    liked_by_me: bool = False
+    created_at: datetime
+
+
+class NoteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=40)
+    body: str = Field(default="", max_length=2000)
+    tags: list[Tag] = Field(default_factory=list, max_length=10)
+    topic: Topic | None = None
+    place: Place | None = None
+    media_ids: list[str] = Field(default_factory=list, max_length=18)
+
+
+class NoteUpdate(BaseModel):
+    """Partial edit; ``media_ids`` replaces the carousel (reorder, add, remove), same rules as create."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=1, max_length=40)
+    body: str | None = Field(default=None, max_length=2000)
+    tags: list[Tag] | None = Field(default=None, max_length=10)
+    topic: Topic | None = None
+    place: Place | None = None
+    clear_place: bool = False
+    media_ids: list[str] | None = Field(default=None, min_length=1, max_length=18)
+
+
+class NoteOut(BaseModel):
+    id: str
+    kind: str
+    author: UserBrief
+    title: str
+    body: str
+    lang: str
+    topic: str | None
+    tags: list[str]
+    place: Place | None
+    media: list[MediaOut]
+    like_count: int
+    collect_count: int
+    comment_count: int
+    liked_by_me: bool
+    collected_by_me: bool
+    share_url: str
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,27 @@
+"""Notifications: likes, collects, comments, replies, follows, @mentions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from redbridge.core.db import Base, IdType, UTCDateTime
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_recipient", "recipient_id", "id"),
+        Index("ix_notifications_unread", "recipient_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
+    recipient_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
+    actor_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # like | collect | comment | reply | follow | mention | comment_like
+    note_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("notes.id", ondelete="CASCADE"))
+    comment_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("comments.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,119 @@
+"""Shared fixtures. Every test gets its own fresh database and var dir.
+
+Backend: SQLite by default; with ``REDBRIDGE_TEST_BACKEND=postgres`` one real PostgreSQL and one
+real Redis are started for the session (loopback, free ports), each test gets a fresh database
+cloned from a migrated template, a flushed Redis, and the Redis-backed cache / rate limits.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
+
+from redbridge.app import create_app
+from redbridge.core import migrate
+from redbridge.core.clock import SystemClock
+from redbridge.models import Base
+from redbridge.services import Services
+from redbridge.settings import PasswordSettings, RateLimitSettings, Settings
+from tests.factories import Factory
+
+BACKEND = os.environ.get("REDBRIDGE_TEST_BACKEND", "sqlite")
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, str] | None]:
+    if BACKEND != "postgres":
+        yield None
+        return
+    from tests.servers import start_postgres
+
+    with start_postgres(tmp_path_factory.mktemp("pg")) as server:
+        url = server.create_database("rb_template")
+        engine = create_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield server, "rb_template"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object | None]:
+    if BACKEND != "postgres":
+        yield None
+        return
+    from tests.servers import start_redis
+
+    with start_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+def fast_passwords() -> PasswordSettings:
+    # Still argon2id; a smaller cost keeps hundreds of test signups quick. The production
+    # parameters are asserted in tests/accounts/test_passwords.py.
+    return PasswordSettings(memory_kib=1024, time_cost=1, parallelism=1, hash_workers=2)
+
+
+def generous_limits() -> RateLimitSettings:
+    big = (100_000, 3600)
+    return RateLimitSettings(
+        signup_per_ip=big, login_per_ip=big, login_per_account=big, note_per_account=big, note_per_ip=big,
+        comment_per_account=big, comment_per_ip=big, upload_per_account=big,
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, pg_template: tuple[object, str] | None, redis_server: object | None) -> Settings:
+    values: dict[str, object] = {
+        "env": "test",
+        "var_dir": tmp_path / "var",
+        "jobs_mode": "immediate",
+        "secret_key": "test-secret",
+        "passwords": fast_passwords(),
+        "rate_limits": generous_limits(),
+        "db_pool_size": 4,
+    }
+    if pg_template is not None:
+        server, template = pg_template
+        name = f"t{os.getpid()}_{next(_counter)}"
+        values["database_url"] = server.create_database(name, template=template)  # type: ignore[attr-defined]
+    if redis_server is not None:
+        redis_server.client().flushdb()  # type: ignore[attr-defined]
+        values["redis_url"] = redis_server.url  # type: ignore[attr-defined]
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def prepare_schema(services: Services) -> None:
+    if services.settings.is_sqlite:
+        Base.metadata.create_all(services.engine)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[FastAPI]:
+    application = create_app(settings, SystemClock())
+    prepare_schema(application.state.services)
+    yield application
+
+
+@pytest.fixture
+def services(app: FastAPI) -> Services:
+    result: Services = app.state.services
+    return result
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def factory(client: TestClient, services: Services) -> Factory:
+    return Factory(client, services)
