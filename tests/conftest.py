@@ -70,7 +70,7 @@ def generous_limits() -> RateLimitSettings:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, pg_template: tuple[object, str] | None, redis_server: object | None) -> Settings:
+def settings(tmp_path: Path, pg_template: tuple[object, str] | None, redis_server: object | None) -> Iterator[Settings]:
     values: dict[str, object] = {
         "env": "test",
         "var_dir": tmp_path / "var",
@@ -80,6 +80,7 @@ def settings(tmp_path: Path, pg_template: tuple[object, str] | None, redis_serve
         "rate_limits": generous_limits(),
         "db_pool_size": 4,
     }
+    name = None
     if pg_template is not None:
         server, template = pg_template
         name = f"t{os.getpid()}_{next(_counter)}"
@@ -87,7 +88,10 @@ def settings(tmp_path: Path, pg_template: tuple[object, str] | None, redis_serve
     if redis_server is not None:
         redis_server.client().flushdb()  # type: ignore[attr-defined]
         values["redis_url"] = redis_server.url  # type: ignore[attr-defined]
-    return Settings(**values)  # type: ignore[arg-type]
+    yield Settings(**values)  # type: ignore[arg-type]
+    if pg_template is not None and name is not None:
+        # Apps built by the test have been closed by now (their fixtures finalise first).
+        pg_template[0].drop_database(name)  # type: ignore[attr-defined]
 
 
 def prepare_schema(services: Services) -> None:
@@ -100,6 +104,7 @@ def app(settings: Settings) -> Iterator[FastAPI]:
     application = create_app(settings, SystemClock())
     prepare_schema(application.state.services)
     yield application
+    application.state.services.close()
 
 
 @pytest.fixture

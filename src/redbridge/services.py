@@ -38,6 +38,7 @@ class Services:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
+        """Stop workers and release connections; safe to call more than once."""
         self.queue.stop()
         self.passwords.close()
         self.engine.dispose()

@@ -120,8 +120,10 @@ def insert_ignore(session: Session, model: Any, values: dict[str, Any]) -> bool:
     """
     dialect = session.get_bind().dialect.name
     ins = postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
-    result = session.execute(ins.values(**values).on_conflict_do_nothing())
-    return bool(getattr(result, "rowcount", 0))
+    # RETURNING rather than rowcount: psycopg reports -1 for rowcount on this statement.
+    key = next(iter(model.__table__.primary_key.columns))
+    result = session.execute(ins.values(**values).on_conflict_do_nothing().returning(key))
+    return result.first() is not None
 
 
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
