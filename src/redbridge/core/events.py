@@ -20,13 +20,21 @@ log = logging.getLogger("redbridge.events")
 _KEY = "redbridge_events"
 
 
+def _record(session: Session, entry: tuple[str, dict[str, Any]]) -> None:
+    # Events belong to a transaction; open one if needed so that a rollback (which is a no-op,
+    # firing no hooks, on a session without one) still discards them.
+    if not session.in_transaction():
+        session.begin()
+    session.info.setdefault(_KEY, []).append(entry)
+
+
 def publish(session: Session, name: str, payload: dict[str, Any]) -> None:
-    session.info.setdefault(_KEY, []).append((name, payload))
+    _record(session, (name, payload))
 
 
 def enqueue_after_commit(session: Session, job_name: str, payload: dict[str, Any]) -> None:
     """A single job (rather than an event's subscribers) to run after commit."""
-    session.info.setdefault(_KEY, []).append(("job:" + job_name, payload))
+    _record(session, ("job:" + job_name, payload))
 
 
 def wire(factory: sessionmaker[Session], queue: JobQueue) -> None:
@@ -43,6 +51,10 @@ def wire(factory: sessionmaker[Session], queue: JobQueue) -> None:
                     # fail the committed request. Queued modes record and retry failures.
                     log.exception("job %s for %s failed", job_name, name)
 
-    @event.listens_for(factory, "after_rollback")
-    def _drop(session: Session) -> None:
-        session.info.pop(_KEY, None)
+    # after_soft_rollback, not after_rollback: the latter only fires when a database transaction
+    # was really open, so events published on a session that had not touched the database yet
+    # would survive a rollback and go out with the next commit.
+    @event.listens_for(factory, "after_soft_rollback")
+    def _drop(session: Session, previous_transaction: Any) -> None:
+        if previous_transaction.parent is None:
+            session.info.pop(_KEY, None)

@@ -78,8 +78,10 @@ class JobQueue:
                 log.error("unknown job %s dropped", name)
                 return
             if task is not None:
-                # Per-job retry policy on top of the one generic task.
+                # Per-job retry policy on top of the one generic task: huey consults these
+                # attributes when the call below raises.
                 task.retries = min(task.retries, spec.retries)
+                task.retry_delay = spec.retry_delay
             spec.fn(self._services, payload)
 
         self._run_job = run_job

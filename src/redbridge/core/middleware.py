@@ -83,8 +83,9 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-class BodyTooLargeError(Exception):
-    pass
+class BodyTooLargeError(BaseException):
+    """Raised from ``receive``; a BaseException because the framework turns any ``Exception``
+    raised while it reads a body into a generic 400, and this must surface as a 413."""
 
 
 class BodyLimitMiddleware:
