@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         description="Bilingual (English / 中文) lifestyle community API.",
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
+        responses=errors.ERROR_RESPONSES,
         docs_url="/api/docs",
         redoc_url=None,
     )

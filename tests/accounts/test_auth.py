@@ -8,13 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.conftest import prepare_schema
-from tests.factories import PASSWORD, Factory
 
 from redbridge.app import create_app
 from redbridge.core.clock import FrozenClock
 from redbridge.core.security import PasswordHasher
 from redbridge.settings import PasswordSettings, RateLimitSettings, Settings
+from tests.conftest import prepare_schema
+from tests.factories import PASSWORD, Factory
 
 
 def signup(client: TestClient, **body: object) -> object:

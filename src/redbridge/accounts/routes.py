@@ -24,17 +24,14 @@ from redbridge.accounts.schemas import (
 )
 from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep, client_ip
-from redbridge.core.errors import AppError, ErrorEnvelope, not_found
+from redbridge.core.errors import AppError, not_found
 from redbridge.core.i18n import _
 from redbridge.core.pagination import Page
 from redbridge.core.security import csrf_token
 from redbridge.services import Services
 
-ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorEnvelope} for code in (400, 401, 403, 404, 409, 413, 422, 429)
-}
-auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERRORS)
-users_router = APIRouter(prefix="/api/v1/users", tags=["users"], responses=ERRORS)
+auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+users_router = APIRouter(prefix="/api/v1/users", tags=["users"])
 PageLimit = Annotated[int, Query(ge=1, le=50)]
 
 

@@ -62,6 +62,13 @@ class ErrorEnvelope(BaseModel):
     error: ErrorBody
 
 
+# Documented on every operation (set app-wide in create_app): any endpoint can answer these with
+# the envelope — a body that is not JSON (400), no session (401), rate limits (429), ...
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorEnvelope} for status in (400, 401, 403, 404, 409, 413, 422, 429)
+}
+
+
 def envelope(code: str, message: str, status: int, fields: dict[str, str] | None = None,
              headers: dict[str, str] | None = None) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "fields": fields or {}}}
