@@ -102,3 +102,11 @@ class NoteOut(BaseModel):
     share_url: str
     created_at: datetime
     updated_at: datetime
+
+
+class ShareOut(BaseModel):
+    """What a share sheet needs: the public link and a ready-made message."""
+
+    url: str
+    title: str
+    text: str

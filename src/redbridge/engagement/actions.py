@@ -1,0 +1,363 @@
+"""Writes for likes, collects, collections and comments. Each public function owns its transaction.
+
+Counters (note like/collect/comment counts, the author's ``engagement_received``, a collection's
+``note_count``, a comment's like/reply counts) change in the same transaction as the rows they
+count, in SQL (``x = x + 1``), and only when a row was really inserted or deleted — which is what
+keeps them exact under concurrent and repeated requests.
+
+Lock order, to stay free of deadlocks on PostgreSQL: the note row first (``FOR NO KEY UPDATE``,
+which also keeps the note from being deleted under us), then collections / comments, then users.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Result, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from redbridge.accounts.models import User
+from redbridge.accounts.queries import is_blocked_either_way
+from redbridge.core import events, ids
+from redbridge.core.db import begin_write, insert_ignore
+from redbridge.core.errors import AppError, forbidden, not_found
+from redbridge.core.i18n import _
+from redbridge.engagement.models import Collect, Collection, Comment, CommentLike, Like
+from redbridge.engagement.schemas import CollectionCreate, CollectionUpdate, CollectOut, LikeOut
+from redbridge.notes.models import Note
+from redbridge.text.lang import detect_language
+
+
+def _abort(session: Session, error: AppError) -> AppError:
+    """Roll back (releasing the write lock at once) and hand back the error to raise."""
+    session.rollback()
+    return error
+
+
+def _rowcount(result: Result[Any]) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _blocked() -> AppError:
+    return AppError("engagement.blocked", _("You cannot interact with this account."), 403)
+
+
+def _name_taken() -> AppError:
+    return AppError("collection.name_taken", _("You already have a collection with this name."), 409,
+                    fields={"name": "taken"})
+
+
+def _lock_note(session: Session, note_id: int) -> int:
+    """Lock the note for this write transaction; returns its author's id (404 if there is none)."""
+    author_id = session.scalar(select(Note.author_id).where(Note.id == note_id).with_for_update(key_share=True))
+    if author_id is None:
+        raise _abort(session, not_found("note"))
+    return author_id
+
+
+def _check_not_blocked(session: Session, viewer_id: int, other_id: int) -> None:
+    if viewer_id != other_id and is_blocked_either_way(session, viewer_id, other_id):
+        raise _abort(session, _blocked())
+
+
+def _bump_note(session: Session, note_id: int, **deltas: int) -> None:
+    """Adjust the note's counters and have its hot rank recomputed (``note.engaged``) after commit."""
+    values = {name: getattr(Note, name) + delta for name, delta in deltas.items()}
+    session.execute(update(Note).where(Note.id == note_id).values(values))
+    events.publish(session, "note.engaged", {"note_id": note_id})
+
+
+def _bump_received(session: Session, author_id: int, delta: int) -> None:
+    session.execute(
+        update(User).where(User.id == author_id).values(engagement_received=User.engagement_received + delta)
+    )
+
+
+def _bump_collection(session: Session, collection_id: int | None, delta: int) -> None:
+    if collection_id is not None:
+        session.execute(
+            update(Collection).where(Collection.id == collection_id)
+            .values(note_count=Collection.note_count + delta)
+        )
+
+
+def _note_counter(session: Session, note_id: int, column: Any) -> int:
+    return int(session.scalar(select(column).where(Note.id == note_id)) or 0)
+
+
+# ----------------------------------------------------------------------------------------- likes
+
+
+def set_note_like(session: Session, viewer_id: int, note_id: int, now: datetime, on: bool) -> LikeOut:
+    """Like (``on``) or unlike a note; idempotent.
+
+    Publishes ``note.engaged`` when the like changed, and ``note.liked`` {actor_id, note_id} for a
+    new like (the author's notification). Blocked either way → 403 (liking only; unliking is
+    always allowed).
+    """
+    begin_write(session)
+    author_id = _lock_note(session, note_id)
+    if on:
+        _check_not_blocked(session, viewer_id, author_id)
+        changed = insert_ignore(session, Like, {"user_id": viewer_id, "note_id": note_id, "created_at": now})
+    else:
+        changed = bool(_rowcount(session.execute(
+            delete(Like).where(Like.user_id == viewer_id, Like.note_id == note_id)
+        )))
+    if changed:
+        delta = 1 if on else -1
+        _bump_note(session, note_id, like_count=delta)
+        _bump_received(session, author_id, delta)
+        if on:
+            events.publish(session, "note.liked", {"actor_id": viewer_id, "note_id": note_id})
+    count = _note_counter(session, note_id, Note.like_count)
+    session.commit()
+    return LikeOut(liked=on, like_count=count)
+
+
+def set_comment_like(session: Session, viewer_id: int, comment_id: int, now: datetime, on: bool) -> LikeOut:
+    """Like or unlike a comment; idempotent. Publishes ``comment.liked`` {actor_id, comment_id} when new."""
+    begin_write(session)
+    author_id = session.scalar(
+        select(Comment.author_id).where(Comment.id == comment_id).with_for_update(key_share=True)
+    )
+    if author_id is None:
+        raise _abort(session, not_found("comment"))
+    if on:
+        _check_not_blocked(session, viewer_id, author_id)
+        changed = insert_ignore(
+            session, CommentLike, {"user_id": viewer_id, "comment_id": comment_id, "created_at": now}
+        )
+    else:
+        changed = bool(_rowcount(session.execute(
+            delete(CommentLike).where(CommentLike.user_id == viewer_id, CommentLike.comment_id == comment_id)
+        )))
+    if changed:
+        session.execute(
+            update(Comment).where(Comment.id == comment_id)
+            .values(like_count=Comment.like_count + (1 if on else -1))
+        )
+        if on:
+            events.publish(session, "comment.liked", {"actor_id": viewer_id, "comment_id": comment_id})
+    count = int(session.scalar(select(Comment.like_count).where(Comment.id == comment_id)) or 0)
+    session.commit()
+    return LikeOut(liked=on, like_count=count)
+
+
+# -------------------------------------------------------------------------------------- collects
+
+
+def collect(session: Session, viewer_id: int, note_id: int, collection_id: int | None, now: datetime) -> CollectOut:
+    """Collect a note, filed in ``collection_id`` (one of the viewer's, else 404) or unfiled.
+
+    Collecting an already collected note moves it to the given collection (or unfiles it);
+    the note's count does not change. Publishes ``note.engaged`` and, for a new collect,
+    ``note.collected`` {actor_id, note_id}.
+    """
+    begin_write(session)
+    author_id = _lock_note(session, note_id)
+    _check_not_blocked(session, viewer_id, author_id)
+    if collection_id is not None:
+        owned = session.scalar(
+            select(Collection.id).where(Collection.id == collection_id, Collection.owner_id == viewer_id)
+            .with_for_update(key_share=True)
+        )
+        if owned is None:
+            raise _abort(session, not_found("collection"))
+    created = insert_ignore(session, Collect, {
+        "id": ids.new_id(now), "user_id": viewer_id, "note_id": note_id, "collection_id": collection_id,
+        "created_at": now,
+    })
+    if created:
+        _bump_note(session, note_id, collect_count=1)
+        _bump_received(session, author_id, 1)
+        _bump_collection(session, collection_id, 1)
+        events.publish(session, "note.collected", {"actor_id": viewer_id, "note_id": note_id})
+    else:
+        where = (Collect.user_id == viewer_id, Collect.note_id == note_id)
+        current = session.scalar(select(Collect.collection_id).where(*where))
+        if current != collection_id:
+            session.execute(update(Collect).where(*where).values(collection_id=collection_id))
+            _bump_collection(session, current, -1)
+            _bump_collection(session, collection_id, 1)
+    count = _note_counter(session, note_id, Note.collect_count)
+    session.commit()
+    return CollectOut(collected=True, collect_count=count,
+                      collection_id=ids.encode(collection_id) if collection_id is not None else None)
+
+
+def uncollect(session: Session, viewer_id: int, note_id: int) -> CollectOut:
+    """Remove the viewer's collect of a note (and from its collection); idempotent."""
+    begin_write(session)
+    author_id = _lock_note(session, note_id)
+    removed = session.execute(
+        delete(Collect).where(Collect.user_id == viewer_id, Collect.note_id == note_id)
+        .returning(Collect.collection_id)
+    ).first()
+    if removed is not None:
+        _bump_note(session, note_id, collect_count=-1)
+        _bump_received(session, author_id, -1)
+        _bump_collection(session, removed[0], -1)
+    count = _note_counter(session, note_id, Note.collect_count)
+    session.commit()
+    return CollectOut(collected=False, collect_count=count, collection_id=None)
+
+
+# ----------------------------------------------------------------------------------- collections
+
+
+def _owned_collection(session: Session, viewer_id: int, collection_id: int) -> Collection:
+    """The viewer's collection, for a change. Someone else's: 404 when they could not even see it
+    (private), 403 when public."""
+    found = session.get(Collection, collection_id)
+    if found is None or (found.owner_id != viewer_id and not found.is_public):
+        raise _abort(session, not_found("collection"))
+    if found.owner_id != viewer_id:
+        raise _abort(session, forbidden())
+    return found
+
+
+def _commit_collection(session: Session) -> None:
+    try:
+        session.commit()
+    except IntegrityError:
+        # The only unique key a collection write can break is (owner, name); a concurrent request
+        # taking the same name lands here too.
+        session.rollback()
+        raise _name_taken() from None
+
+
+def create_collection(session: Session, viewer_id: int, data: CollectionCreate, now: datetime) -> Collection:
+    begin_write(session)
+    collection = Collection(
+        id=ids.new_id(now), owner_id=viewer_id, name=data.name, description=data.description,
+        is_public=data.is_public, note_count=0, created_at=now,
+    )
+    session.add(collection)
+    _commit_collection(session)
+    return collection
+
+
+def update_collection(session: Session, viewer_id: int, collection_id: int, changes: CollectionUpdate) -> Collection:
+    begin_write(session)
+    collection = _owned_collection(session, viewer_id, collection_id)
+    if changes.name is not None:
+        collection.name = changes.name
+    if changes.description is not None:
+        collection.description = changes.description
+    if changes.is_public is not None:
+        collection.is_public = changes.is_public
+    _commit_collection(session)
+    return collection
+
+
+def delete_collection(session: Session, viewer_id: int, collection_id: int) -> None:
+    """Delete a collection; its collects stay (the notes remain collected), just unfiled."""
+    begin_write(session)
+    collection = _owned_collection(session, viewer_id, collection_id)
+    # Explicit rather than left to ON DELETE SET NULL: the collects must survive even on a
+    # connection where foreign-key actions are off.
+    session.execute(update(Collect).where(Collect.collection_id == collection.id).values(collection_id=None))
+    session.delete(collection)
+    session.commit()
+
+
+# -------------------------------------------------------------------------------------- comments
+
+
+def create_comment(
+    session: Session, viewer_id: int, note_id: int, body: str, parent_id: int | None, now: datetime
+) -> Comment:
+    """Comment on a note, or reply when ``parent_id`` is given.
+
+    One level of replies (as on RedNote): a reply to a reply hangs off the same top-level
+    comment and records whom it answers in ``reply_to_user_id``. Blocked either way with the
+    note's author (or with the person answered) → 403. Publishes ``comment.created``
+    {comment_id, note_id, author_id, parent_id} and ``note.engaged``.
+    """
+    begin_write(session)
+    note_author = _lock_note(session, note_id)
+    _check_not_blocked(session, viewer_id, note_author)
+    top_id: int | None = None
+    reply_to: int | None = None
+    if parent_id is not None:
+        parent = session.execute(
+            select(Comment.id, Comment.parent_id, Comment.author_id)
+            .where(Comment.id == parent_id, Comment.note_id == note_id)
+        ).first()
+        if parent is None:
+            raise _abort(session, not_found("comment"))
+        if parent.parent_id is None:
+            top_id = parent.id
+        else:
+            top_id, reply_to = parent.parent_id, parent.author_id
+        _check_not_blocked(session, viewer_id, parent.author_id)
+    comment = Comment(
+        id=ids.new_id(now), note_id=note_id, author_id=viewer_id, parent_id=top_id, reply_to_user_id=reply_to,
+        body=body, lang=detect_language(body), like_count=0, reply_count=0, created_at=now,
+    )
+    session.add(comment)
+    session.flush()
+    _bump_note(session, note_id, comment_count=1)
+    if top_id is not None:
+        session.execute(update(Comment).where(Comment.id == top_id).values(reply_count=Comment.reply_count + 1))
+    events.publish(session, "comment.created", {
+        "comment_id": comment.id, "note_id": note_id, "author_id": viewer_id, "parent_id": top_id,
+    })
+    session.commit()
+    return comment
+
+
+def delete_comment(session: Session, viewer: User, comment_id: int) -> None:
+    """Delete a comment: by its author, the note's author or an admin (else 403).
+
+    Deleting a top-level comment deletes its replies; the note's comment count drops by all of
+    them. Publishes ``comment.deleted`` {comment_id, note_id} and ``note.engaged``.
+    """
+    begin_write(session)
+    note_id = session.scalar(select(Comment.note_id).where(Comment.id == comment_id))
+    if note_id is None:
+        raise _abort(session, not_found("comment"))
+    note_author = _lock_note(session, note_id)
+    # Re-read under the note's lock: every comment write on this note takes it first.
+    comment = session.get(Comment, comment_id, populate_existing=True)
+    if comment is None:
+        raise _abort(session, not_found("comment"))
+    if viewer.id not in (comment.author_id, note_author) and not viewer.is_admin:
+        raise _abort(session, forbidden())
+    removed = 1
+    if comment.parent_id is None:
+        removed += _rowcount(session.execute(delete(Comment).where(Comment.parent_id == comment.id)))
+    else:
+        session.execute(
+            update(Comment).where(Comment.id == comment.parent_id).values(reply_count=Comment.reply_count - 1)
+        )
+    session.execute(delete(Comment).where(Comment.id == comment.id))
+    _bump_note(session, note_id, comment_count=-removed)
+    events.publish(session, "comment.deleted", {"comment_id": comment.id, "note_id": note_id})
+    session.commit()
+
+
+# ------------------------------------------------------------------------------------ note removal
+
+
+def release_note_in_tx(session: Session, note_id: int) -> None:
+    """Undo a note's engagement in the caller's write transaction, before the note is deleted.
+
+    The database cascades the likes, collects and comments away with the note, but the counters
+    kept elsewhere — the author's ``engagement_received`` and each collection's ``note_count`` —
+    must drop with them. For the notes feature's delete action.
+    """
+    row = session.execute(select(Note.author_id, Note.like_count, Note.collect_count).where(Note.id == note_id)).first()
+    if row is None:
+        return
+    author_id, likes, collects = row
+    _bump_received(session, author_id, -(likes + collects))
+    # A collection belongs to one user, who collects a note at most once: each loses exactly one.
+    session.execute(
+        update(Collection)
+        .where(Collection.id.in_(select(Collect.collection_id).where(Collect.note_id == note_id)))
+        .values(note_count=Collection.note_count - 1)
+    )

@@ -1,0 +1,184 @@
+"""Reads for collections and comments.
+
+Comment lists hide authors the viewer blocked or muted, and those who blocked the viewer. A page
+of comments costs a fixed number of queries whatever its size: the comments, their reply
+previews, the authors, the viewer's likes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from redbridge.accounts.models import User
+from redbridge.accounts.queries import brief, briefs, hidden_author_ids
+from redbridge.core import ids
+from redbridge.core.errors import AppError, not_found
+from redbridge.core.i18n import _
+from redbridge.core.pagination import Page, cursor_int, decode_cursor, encode_cursor
+from redbridge.engagement.models import Collection, Comment, CommentLike
+from redbridge.engagement.schemas import CollectionOut, CommentOut
+from redbridge.notes.models import Note
+
+PREVIEW_REPLIES = 2
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+Row = TypeVar("Row", bound=_HasId)
+
+
+def id_page(
+    session: Session, query: Select[Row], id_column: Any, cursor: str | None, limit: int, *, newest_first: bool
+) -> tuple[list[Row], str | None]:
+    """Keyset pagination on a time-ordered id column: one page of ``query`` and the next cursor.
+
+    Ids only grow, so rows inserted while a client pages never shift a page boundary.
+    """
+    after = cursor_int(decode_cursor(cursor), "i")
+    if after is not None and after >= 1 << 63:
+        # Beyond any id (and any BIGINT): a forged cursor, not a database error.
+        raise AppError("cursor.invalid", _("This page link is not valid."), 400, fields={"cursor": "invalid"})
+    if after is not None:
+        query = query.where(id_column < after if newest_first else id_column > after)
+    rows = list(session.scalars(query.order_by(id_column.desc() if newest_first else id_column).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor({"i": rows[-1].id}) if more and rows else None
+
+
+def require_note(session: Session, note_id: int) -> None:
+    if session.scalar(select(Note.id).where(Note.id == note_id)) is None:
+        raise not_found("note")
+
+
+# ----------------------------------------------------------------------------------- collections
+
+
+def _collection_out(collection: Collection, owner: User) -> CollectionOut:
+    return CollectionOut(
+        id=ids.encode(collection.id), name=collection.name, description=collection.description,
+        is_public=collection.is_public, note_count=collection.note_count, owner=brief(owner),
+        created_at=collection.created_at,
+    )
+
+
+def visible_collection(session: Session, collection_id: int, viewer_id: int | None) -> Collection:
+    """The collection if the viewer may see it: public, or their own. Private ones are 404 to others."""
+    found = session.get(Collection, collection_id)
+    if found is None or (not found.is_public and found.owner_id != viewer_id):
+        raise not_found("collection")
+    return found
+
+
+def collection_out(session: Session, collection: Collection) -> CollectionOut:
+    owner = session.get(User, collection.owner_id)
+    if owner is None:
+        raise not_found("collection")
+    return _collection_out(collection, owner)
+
+
+def user_collections(
+    session: Session, owner: User, viewer_id: int | None, cursor: str | None, limit: int
+) -> Page[CollectionOut]:
+    """A user's collections, newest first; private ones only when the owner asks."""
+    query = select(Collection).where(Collection.owner_id == owner.id)
+    if viewer_id != owner.id:
+        query = query.where(Collection.is_public.is_(True))
+    rows, next_cursor = id_page(session, query, Collection.id, cursor, limit, newest_first=True)
+    return Page[CollectionOut](items=[_collection_out(c, owner) for c in rows], next_cursor=next_cursor)
+
+
+# -------------------------------------------------------------------------------------- comments
+
+
+def _previews(session: Session, top_ids: list[int], hidden: set[int]) -> dict[int, list[Comment]]:
+    """The first replies of each top-level comment, in one query (a window per thread)."""
+    if not top_ids:
+        return {}
+    conditions = [Comment.parent_id.in_(top_ids)]
+    if hidden:
+        conditions.append(Comment.author_id.not_in(hidden))
+    position = func.row_number().over(partition_by=Comment.parent_id, order_by=Comment.id).label("position")
+    ranked = select(Comment.id, position).where(*conditions).subquery()
+    rows = session.scalars(
+        select(Comment).join(ranked, ranked.c.id == Comment.id)
+        .where(ranked.c.position <= PREVIEW_REPLIES).order_by(Comment.id)
+    )
+    previews: dict[int, list[Comment]] = {}
+    for reply in rows:
+        assert reply.parent_id is not None
+        previews.setdefault(reply.parent_id, []).append(reply)
+    return previews
+
+
+def _outs(
+    session: Session, comments: Sequence[Comment], viewer_id: int | None,
+    previews: Mapping[int, Sequence[Comment]] | None = None,
+) -> list[CommentOut]:
+    previews = previews or {}
+    everything = [*comments, *(reply for replies in previews.values() for reply in replies)]
+    users = briefs(session, {c.author_id for c in everything} | {
+        c.reply_to_user_id for c in everything if c.reply_to_user_id is not None
+    })
+    liked: set[int] = set()
+    if viewer_id is not None and everything:
+        liked = set(session.scalars(select(CommentLike.comment_id).where(
+            CommentLike.user_id == viewer_id, CommentLike.comment_id.in_([c.id for c in everything])
+        )))
+
+    def one(comment: Comment) -> CommentOut | None:
+        author = users.get(comment.author_id)
+        if author is None:
+            return None
+        replies = [out for out in map(one, previews.get(comment.id, ())) if out is not None]
+        return CommentOut(
+            id=ids.encode(comment.id), note_id=ids.encode(comment.note_id), author=author, body=comment.body,
+            lang=comment.lang, parent_id=ids.encode(comment.parent_id) if comment.parent_id is not None else None,
+            reply_to=users.get(comment.reply_to_user_id) if comment.reply_to_user_id is not None else None,
+            like_count=comment.like_count, reply_count=comment.reply_count, liked_by_me=comment.id in liked,
+            created_at=comment.created_at, replies_preview=replies,
+        )
+
+    return [out for out in map(one, comments) if out is not None]
+
+
+def comment_out(session: Session, comment: Comment, viewer_id: int | None) -> CommentOut:
+    outs = _outs(session, [comment], viewer_id)
+    if not outs:
+        raise not_found("comment")
+    return outs[0]
+
+
+def _visible(query: Select[Comment], hidden: set[int]) -> Select[Comment]:
+    return query.where(Comment.author_id.not_in(hidden)) if hidden else query
+
+
+def note_comments(
+    session: Session, note_id: int, viewer_id: int | None, cursor: str | None, limit: int
+) -> Page[CommentOut]:
+    """Top-level comments of a note, oldest first, each with its first replies."""
+    require_note(session, note_id)
+    hidden = hidden_author_ids(session, viewer_id)
+    query = _visible(select(Comment).where(Comment.note_id == note_id, Comment.parent_id.is_(None)), hidden)
+    rows, next_cursor = id_page(session, query, Comment.id, cursor, limit, newest_first=False)
+    previews = _previews(session, [c.id for c in rows], hidden)
+    return Page[CommentOut](items=_outs(session, rows, viewer_id, previews), next_cursor=next_cursor)
+
+
+def comment_replies(
+    session: Session, comment_id: int, viewer_id: int | None, cursor: str | None, limit: int
+) -> Page[CommentOut]:
+    """Replies in a comment's thread, oldest first (a reply has none: replies are one level deep)."""
+    if session.scalar(select(Comment.id).where(Comment.id == comment_id)) is None:
+        raise not_found("comment")
+    hidden = hidden_author_ids(session, viewer_id)
+    query = _visible(select(Comment).where(Comment.parent_id == comment_id), hidden)
+    rows, next_cursor = id_page(session, query, Comment.id, cursor, limit, newest_first=False)
+    return Page[CommentOut](items=_outs(session, rows, viewer_id), next_cursor=next_cursor)

@@ -1,0 +1,380 @@
+"""Writes for media: uploads, video posters, avatars, and the carousel bookkeeping notes use.
+
+Files and rows: an upload's files are stored first and its row inserted after, so a row always
+points at files that exist; if the row cannot be written the files are removed again. Files of
+deleted media are removed by jobs after the deleting transaction commits.
+
+Every upload is hostile until :mod:`redbridge.media.processing` says otherwise; any failure
+in there becomes a 4xx ``AppError`` with a stable ``media.*`` code, never a 500.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from PIL import Image, ImageOps
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from redbridge.accounts import actions as account_actions
+from redbridge.accounts.models import User
+from redbridge.core import events, ids
+from redbridge.core.db import begin_write
+from redbridge.core.errors import AppError
+from redbridge.core.i18n import _
+from redbridge.media.models import Media
+from redbridge.media.processing import (
+    ImageLimits,
+    MediaError,
+    ProbedVideo,
+    ProcessedImage,
+    VideoLimits,
+    ffmpeg_available,
+    make_poster,
+    probe_video,
+    process_image,
+)
+from redbridge.media.storage import MediaStorage
+from redbridge.services import Services
+from redbridge.settings import MediaSettings
+
+log = logging.getLogger("redbridge.media")
+
+AVATAR_SIDE = 256
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".webm"})
+_VIDEO_EXT = {"video/mp4": "mp4", "video/webm": "webm", "video/quicktime": "mov"}
+_IMAGE_EXT = {"image/webp": "webp", "image/jpeg": "jpg"}
+_COPY_CHUNK = 1024 * 1024
+
+# One message per processing reason code. ``%(max_mb)s`` / ``%(max_minutes)s`` are filled with
+# the configured limits (every message gets both parameters; most use neither).
+MESSAGES: dict[str, str] = {
+    "media.not_image": _("This file is not an image. Please upload a JPEG, PNG, WebP, GIF or HEIC photo."),
+    "media.truncated": _("This image is incomplete or damaged. Please upload it again."),
+    "media.too_many_pixels": _("This picture or video has too many pixels. Please upload a smaller one."),
+    "media.too_large": _("This file is too large. The limit is %(max_mb)s MB."),
+    "media.unsupported_format": _(
+        "This file format is not supported. Please upload a JPEG, PNG, WebP, GIF or HEIC photo, "
+        "or an MP4, MOV or WebM video."
+    ),
+    "media.not_video": _("This file is not a video."),
+    "media.video_too_long": _("This video is too long. The limit is %(max_minutes)s minutes."),
+    "media.ffmpeg_missing": _(
+        "Video uploads are not available on this server because ffmpeg is not installed. "
+        "Please post photos instead."
+    ),
+    "media.video_unreadable": _("This video could not be read. It may be damaged."),
+}
+
+
+def upload_error(exc: MediaError, settings: MediaSettings, *, video: bool) -> AppError:
+    """The client-facing error for a processing failure: 413 for size, 422 for everything else."""
+    max_bytes = settings.max_video_bytes if video else settings.max_image_bytes
+    status = 413 if exc.code == "media.too_large" else 422
+    return AppError(
+        exc.code, MESSAGES[exc.code], status, fields={"file": exc.code.removeprefix("media.")},
+        max_mb=f"{max_bytes / 2**20:.3g}", max_minutes=f"{settings.max_video_seconds / 60:.3g}",
+    )
+
+
+def image_limits(settings: MediaSettings) -> ImageLimits:
+    return ImageLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels)
+
+
+def video_limits(settings: MediaSettings) -> VideoLimits:
+    return VideoLimits(max_bytes=settings.max_video_bytes, max_duration_s=settings.max_video_seconds)
+
+
+def is_video_upload(filename: str | None, content_type: str | None) -> bool:
+    """Video by declared type or by file name; the bytes are checked by ffprobe either way."""
+    if (content_type or "").lower().startswith("video/"):
+        return True
+    return Path(filename or "").suffix.lower() in VIDEO_SUFFIXES
+
+
+def read_capped(fh: BinaryIO, settings: MediaSettings) -> bytes:
+    """An uploaded image's bytes; 413 once it is over the cap (never reads more than cap + 1)."""
+    data = fh.read(settings.max_image_bytes + 1)
+    if len(data) > settings.max_image_bytes:
+        raise upload_error(MediaError("media.too_large"), settings, video=False)
+    return data
+
+
+def _spool_capped(fh: BinaryIO, target: Path, settings: MediaSettings) -> None:
+    written = 0
+    with target.open("wb") as out:
+        while chunk := fh.read(_COPY_CHUNK):
+            written += len(chunk)
+            if written > settings.max_video_bytes:
+                raise upload_error(MediaError("media.too_large"), settings, video=True)
+            out.write(chunk)
+
+
+def _key(prefix: str, media_id: int, at: datetime, ext: str) -> str:
+    # Month folders keep directories small; the id makes the key unique, so a key's content
+    # never changes and it can be cached forever.
+    return f"{prefix}/{at:%Y/%m}/{media_id}.{ext}"
+
+
+def _derived_key(key: str, suffix: str, ext: str) -> str:
+    return f"{key.rpartition('.')[0]}{suffix}.{ext}"
+
+
+@contextmanager
+def _stored(storage: MediaStorage, files: dict[str, bytes]) -> Iterator[None]:
+    """Store ``files`` for the body of the block; remove them again if the block fails."""
+    try:
+        for key, data in files.items():
+            storage.put(key, data)
+        yield
+    except BaseException:
+        delete_files(storage, files)
+        raise
+
+
+def delete_files(storage: MediaStorage, keys: Iterable[str | None]) -> None:
+    for key in keys:
+        if key:
+            storage.delete(key)
+
+
+def _process(raw: bytes, settings: MediaSettings) -> ProcessedImage:
+    try:
+        return process_image(raw, image_limits(settings))
+    except MediaError as exc:
+        raise upload_error(exc, settings, video=False) from None
+    except Exception:  # a decoder bug on a hostile file is the file's problem, not a 500
+        log.exception("image processing failed unexpectedly")
+        raise upload_error(MediaError("media.not_image"), settings, video=False) from None
+
+
+def _probe(path: Path, settings: MediaSettings) -> ProbedVideo:
+    try:
+        return probe_video(path, video_limits(settings), ffmpeg=settings.ffmpeg, ffprobe=settings.ffprobe)
+    except MediaError as exc:
+        raise upload_error(exc, settings, video=True) from None
+    except Exception:  # same reason as for images
+        log.exception("video probing failed unexpectedly")
+        raise upload_error(MediaError("media.video_unreadable"), settings, video=True) from None
+
+
+def _insert(session: Session, media: Media) -> None:
+    begin_write(session)
+    session.add(media)
+    if media.status == "pending":
+        events.publish(session, "media.video_uploaded", {"media_id": media.id})
+    session.commit()
+
+
+def upload_image(session: Session, services: Services, owner_id: int, raw: bytes, alt: str) -> Media:
+    """Re-encode an uploaded image (metadata stripped), store it and its thumbnail, add a ready row."""
+    settings = services.settings.media
+    processed = _process(raw, settings)
+    now = services.clock.now()
+    media_id = ids.new_id(now)
+    ext = _IMAGE_EXT[processed.content_type]
+    key = _key("i", media_id, now, ext)
+    thumb_key = _derived_key(key, "_t", ext)
+    media = Media(
+        id=media_id, owner_id=owner_id, kind="image", status="ready", content_type=processed.content_type,
+        key=key, thumb_key=thumb_key, poster_key=None, width=processed.width, height=processed.height,
+        thumb_width=processed.thumb_width, thumb_height=processed.thumb_height, size_bytes=len(processed.data),
+        duration_s=None, alt=alt.strip(), note_id=None, position=0, created_at=now,
+    )
+    with _stored(services.storage, {key: processed.data, thumb_key: processed.thumb}):
+        _insert(session, media)
+    return media
+
+
+def upload_video(
+    session: Session, services: Services, owner_id: int, fh: BinaryIO, filename: str | None, alt: str
+) -> Media:
+    """Check and store an uploaded video; the row starts ``pending``.
+
+    Publishes ``media.video_uploaded`` {media_id}: the ``media.make_poster`` job makes the poster
+    and thumbnail and marks the row ``ready`` (or ``failed``). Without ffmpeg nothing is stored.
+    """
+    settings = services.settings.media
+    if not ffmpeg_available(ffmpeg=settings.ffmpeg, ffprobe=settings.ffprobe):
+        raise upload_error(MediaError("media.ffmpeg_missing"), settings, video=True)
+    suffix = Path(filename or "").suffix.lower()
+    with tempfile.TemporaryDirectory(prefix="redbridge-upload-") as tmp:
+        # Our own file name: the client's name never reaches ffprobe's command line.
+        path = Path(tmp) / ("upload" + (suffix if suffix in VIDEO_SUFFIXES else ""))
+        _spool_capped(fh, path, settings)
+        probed = _probe(path, settings)
+        data = path.read_bytes()
+    now = services.clock.now()
+    media_id = ids.new_id(now)
+    key = _key("v", media_id, now, _VIDEO_EXT[probed.content_type])
+    media = Media(
+        id=media_id, owner_id=owner_id, kind="video", status="pending", content_type=probed.content_type,
+        key=key, thumb_key=None, poster_key=None, width=probed.width, height=probed.height,
+        thumb_width=0, thumb_height=0, size_bytes=len(data), duration_s=round(probed.duration_s, 3),
+        alt=alt.strip(), note_id=None, position=0, created_at=now,
+    )
+    with _stored(services.storage, {key: data}):
+        _insert(session, media)
+    return media
+
+
+def upload(session: Session, services: Services, owner_id: int, fh: BinaryIO, *, filename: str | None,
+           content_type: str | None, alt: str) -> Media:
+    """Store one upload as a ready image or a pending video (see :func:`upload_video`)."""
+    if is_video_upload(filename, content_type):
+        return upload_video(session, services, owner_id, fh, filename, alt)
+    return upload_image(session, services, owner_id, read_capped(fh, services.settings.media), alt)
+
+
+def _finish_video(session: Session, media_id: int, **values: object) -> bool:
+    """Set the outcome of a pending video; False when the row is gone or no longer pending."""
+    begin_write(session)
+    result = session.execute(
+        update(Media).where(Media.id == media_id, Media.status == "pending").values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return bool(getattr(result, "rowcount", 0))
+
+
+def make_video_poster(services: Services, media_id: int) -> None:
+    """Body of the ``media.make_poster`` job (idempotent: only a pending video is processed).
+
+    ffmpeg runs outside any transaction. If the video was deleted meanwhile (its note was
+    deleted), the files made here are removed again.
+    """
+    settings = services.settings.media
+    with services.sessions() as session:
+        media = session.get(Media, media_id)
+        if media is None or media.kind != "video" or media.status != "pending":
+            return
+        key = media.key
+    # The read transaction is over: ffmpeg may take seconds and must not hold a snapshot open.
+    path = services.storage.path(key)
+    try:
+        if path is None:
+            raise MediaError("media.video_unreadable", "stored file is missing")
+        poster = make_poster(path, image_limits(settings), ffmpeg=settings.ffmpeg, ffprobe=settings.ffprobe)
+    except MediaError as exc:
+        log.warning("poster for media %s failed: %s", media_id, exc)
+        with services.sessions() as session:
+            _finish_video(session, media_id, status="failed")
+        return
+    ext = _IMAGE_EXT[poster.content_type]
+    poster_key, thumb_key = _derived_key(key, "_p", ext), _derived_key(key, "_t", ext)
+    files = {poster_key: poster.data, thumb_key: poster.thumb}
+    with _stored(services.storage, files), services.sessions() as session:
+        finished = _finish_video(
+            session, media_id, status="ready", poster_key=poster_key, thumb_key=thumb_key,
+            thumb_width=poster.thumb_width, thumb_height=poster.thumb_height,
+        )
+    if not finished:
+        delete_files(services.storage, files)
+
+
+def _square_avatar(processed: ProcessedImage) -> bytes:
+    """A center-cropped AVATAR_SIDE square, from our own clean re-encoded copy (never the upload)."""
+    fmt = "WEBP" if processed.content_type == "image/webp" else "JPEG"
+    with Image.open(io.BytesIO(processed.data), formats=[fmt]) as img:
+        img.load()
+        square = ImageOps.fit(img, (AVATAR_SIDE, AVATAR_SIDE), method=Image.Resampling.LANCZOS)
+    if fmt == "JPEG" and square.mode != "RGB":
+        square = square.convert("RGB")
+    buf = io.BytesIO()
+    square.save(buf, fmt, quality=85)
+    return buf.getvalue()
+
+
+def set_avatar(session: Session, services: Services, user: User, fh: BinaryIO) -> User:
+    """Process an uploaded picture into the user's square avatar; the old file is deleted by a job."""
+    processed = _process(read_capped(fh, services.settings.media), services.settings.media)
+    avatar = _square_avatar(processed)
+    now = services.clock.now()
+    key = _key("a", ids.new_id(now), now, _IMAGE_EXT[processed.content_type])
+    return _replace_avatar(session, services, user, key, {key: avatar})
+
+
+def clear_avatar(session: Session, services: Services, user: User) -> User:
+    return _replace_avatar(session, services, user, None, {})
+
+
+def _replace_avatar(session: Session, services: Services, user: User, key: str | None,
+                    files: dict[str, bytes]) -> User:
+    old = user.avatar_key
+    with _stored(services.storage, files):
+        account_actions.set_avatar(session, user.id, key)
+    if old and old != key:
+        # set_avatar has committed: this is the after-commit side effect, queued like an event's.
+        services.queue.enqueue("media.delete_files", {"keys": [old]})
+    fresh = session.get(User, user.id, populate_existing=True)
+    assert fresh is not None
+    return fresh
+
+
+def purge_unattached(services: Services, media_ids: Sequence[int]) -> None:
+    """Delete the rows and files of these media if they are (still) attached to no note."""
+    if not media_ids:
+        return
+    with services.sessions() as session:
+        begin_write(session)
+        rows = session.execute(
+            select(Media.id, Media.key, Media.thumb_key, Media.poster_key)
+            .where(Media.id.in_(list(media_ids)), Media.note_id.is_(None))
+        ).all()
+        if rows:
+            session.execute(delete(Media).where(Media.id.in_([r[0] for r in rows]))
+                            .execution_options(synchronize_session=False))
+        session.commit()
+    delete_files(services.storage, (k for r in rows for k in r[1:]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Carousel bookkeeping. These run inside the caller's (the notes action's) write transaction.
+# ---------------------------------------------------------------------------------------------
+
+
+def lock_for_note(session: Session, media_ids: Sequence[int]) -> dict[int, Media]:
+    """The rows of ``media_ids``, locked until the caller commits (PostgreSQL; SQLite's write
+    transaction already excludes other writers). Two notes racing for one upload serialise
+    here, and the loser sees the winner's ``note_id``."""
+    if not media_ids:
+        return {}
+    rows = session.scalars(
+        select(Media).where(Media.id.in_(list(media_ids))).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {m.id: m for m in rows}
+
+
+def attach(note_id: int, ordered: Sequence[Media]) -> None:
+    """Attach locked rows to a note in carousel order (flushed with the caller's commit)."""
+    for position, media in enumerate(ordered):
+        media.note_id = note_id
+        media.position = position
+
+
+def detach_except(session: Session, note_id: int, keep: Iterable[int]) -> list[int]:
+    """Detach the note's media not in ``keep``; returns their ids."""
+    kept = set(keep)
+    removed = [m for m in session.scalars(select(Media).where(Media.note_id == note_id).with_for_update())
+               if m.id not in kept]
+    for media in removed:
+        media.note_id = None
+        media.position = 0
+    return [m.id for m in removed]
+
+
+def delete_for_note(session: Session, note_id: int) -> list[str]:
+    """Delete a note's media rows; returns the storage keys whose files should go after commit."""
+    rows = session.execute(
+        select(Media.key, Media.thumb_key, Media.poster_key).where(Media.note_id == note_id)
+    ).all()
+    session.execute(delete(Media).where(Media.note_id == note_id).execution_options(synchronize_session=False))
+    return [key for row in rows for key in row if key]

@@ -1,0 +1,92 @@
+"""Thin HTTP layer of media: uploads (/api/v1/media), avatars (/api/v1/auth/me/avatar) and the
+file server (/media/<key>, what ``<img src>`` points at)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile, status
+from fastapi.responses import FileResponse
+
+from redbridge.accounts import queries as account_queries
+from redbridge.accounts.deps import ViewerDep
+from redbridge.accounts.schemas import Me
+from redbridge.core import ids
+from redbridge.core.deps import DbDep, ServicesDep
+from redbridge.core.errors import ErrorEnvelope, not_found
+from redbridge.media import actions, queries
+from redbridge.media.storage import valid_key
+from redbridge.notes.schemas import MediaOut
+from redbridge.services import Services
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorEnvelope} for code in (401, 403, 404, 413, 422, 429)
+}
+# Keys embed a fresh id, so the bytes behind a key never change: browsers and CDNs may keep them.
+CACHE_FOREVER = "public, max-age=31536000, immutable"
+
+router = APIRouter()
+
+UploadField = Annotated[UploadFile, File(description="An image (JPEG, PNG, WebP, GIF, HEIC/AVIF) or a video "
+                                                     "(MP4, MOV, WebM).")]
+# PostgreSQL text cannot hold NUL; refusing it here makes it a 422 instead of a database error.
+AltField = Annotated[str, Form(max_length=200, pattern=r"^[^\x00]*$",
+                               description="Alternative text for screen readers.")]
+
+
+def _count_upload(services: Services, user_id: int) -> None:
+    services.limiter.hit("upload-account", ids.encode(user_id), services.settings.rate_limits.upload_per_account)
+
+
+@router.post("/api/v1/media", status_code=status.HTTP_201_CREATED, response_model=MediaOut, tags=["media"],
+             responses=ERRORS)
+def upload(file: UploadField, viewer: ViewerDep, session: DbDep, services: ServicesDep, alt: AltField = "") -> MediaOut:
+    """Upload one image (stored ready) or one video (stored pending until its poster is made)."""
+    _count_upload(services, viewer.user.id)
+    media = actions.upload(session, services, viewer.user.id, file.file, filename=file.filename,
+                           content_type=file.content_type, alt=alt)
+    return queries.media_out(media)
+
+
+@router.get("/api/v1/media/{media_id}", response_model=MediaOut, tags=["media"], responses=ERRORS)
+def get_media(media_id: str, viewer: ViewerDep, session: DbDep) -> MediaOut:
+    """One of your own uploads (poll this for a video's status: pending → ready / failed)."""
+    parsed = ids.decode(media_id)
+    if parsed is None:
+        raise not_found("media")
+    return queries.media_out(queries.owned(session, parsed, viewer.user.id))
+
+
+@router.get(
+    "/media/{key:path}",
+    response_class=FileResponse,
+    response_model=None,
+    tags=["media"],
+    responses={
+        200: {"description": "The stored file.", "content": {ct: {} for ct in sorted(set(queries.CONTENT_TYPES.values()))}},
+        206: {"description": "The requested byte range of the stored file."},
+        400: {"description": "Malformed Range header (plain text)."},
+        404: {"model": ErrorEnvelope},
+        416: {"description": "Range not satisfiable."},
+    },
+)
+def serve(key: str, services: ServicesDep) -> FileResponse:
+    """A stored file, cacheable forever; supports Range requests (video seeking)."""
+    content_type = queries.content_type_for(key)
+    path = services.storage.path(key) if content_type is not None and valid_key(key) else None
+    if path is None:
+        raise not_found("media")
+    return FileResponse(path, media_type=content_type,
+                        headers={"Cache-Control": CACHE_FOREVER, "X-Content-Type-Options": "nosniff"})
+
+
+@router.put("/api/v1/auth/me/avatar", response_model=Me, tags=["auth"], responses=ERRORS)
+def put_avatar(file: UploadField, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> Me:
+    """Replace your avatar with a picture (center-cropped to a square)."""
+    _count_upload(services, viewer.user.id)
+    return account_queries.me(actions.set_avatar(session, services, viewer.user, file.file))
+
+
+@router.delete("/api/v1/auth/me/avatar", response_model=Me, tags=["auth"], responses=ERRORS)
+def delete_avatar(viewer: ViewerDep, session: DbDep, services: ServicesDep) -> Me:
+    return account_queries.me(actions.clear_avatar(session, services, viewer.user))

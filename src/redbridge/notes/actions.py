@@ -1,0 +1,262 @@
+"""Writes for notes: create, edit, delete. Each function owns its transaction.
+
+Lock order (shared with engagement, to stay free of deadlocks on PostgreSQL): the note row
+first, then its media, then collections, then users.
+
+Events (published inside the transaction, delivered after commit):
+* ``note.created`` {note_id, author_id} — mentions, feeds, search.
+* ``note.updated`` {note_id}.
+* ``note.deleted`` {note_id, author_id, media_keys} — ``media.delete_note_files`` removes the files.
+* ``media.detached`` {media_ids} — media an edit took out of the carousel; ``media.purge_detached``
+  deletes them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from redbridge.accounts.models import User
+from redbridge.core import events, ids
+from redbridge.core.db import begin_write
+from redbridge.core.errors import AppError, forbidden, not_found
+from redbridge.core.i18n import _
+from redbridge.engagement.actions import release_note_in_tx
+from redbridge.media import actions as media_actions
+from redbridge.media.models import Media
+from redbridge.notes.models import Note, NoteTag
+from redbridge.notes.ranking import hot_score
+from redbridge.notes.schemas import NoteCreate, NoteUpdate, Place
+from redbridge.text.lang import detect_language
+from redbridge.text.markup import MAX_TAGS, extract_tags, normalize_tag
+from redbridge.text.topics import infer_topic
+
+MAX_IMAGES = 18
+# C0 controls (but tab, newline, carriage return) and DEL: invisible in a note, and PostgreSQL
+# text cannot hold NUL at all.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# Reasons a carousel is refused: the reason is the field code, the message says what to do.
+# Someone else's upload reads exactly like an unknown id, so ids cannot be probed.
+_CAROUSEL_MESSAGES: dict[str, str] = {
+    "not_found": _("A photo or video in this note could not be found. Please upload it again."),
+    "duplicate": _("The same photo or video is in this note twice."),
+    "attached": _("A photo or video in this note already belongs to another note."),
+    "failed": _("A video in this note could not be processed. Please upload it again."),
+    "mixed": _("A note can have photos or one video, not both."),
+    "too_many_videos": _("A note can have only one video."),
+    "too_many": _("A note can have at most 18 photos."),
+    "kind_change": _("A note with photos cannot switch to a video, or the other way round."),
+}
+
+
+def _carousel_error(reason: str) -> AppError:
+    return AppError("note.media_invalid", _CAROUSEL_MESSAGES[reason], 422, fields={"media_ids": reason})
+
+
+@contextmanager
+def _write(session: Session) -> Iterator[None]:
+    """The action's write transaction: begun first, committed at the end, rolled back (releasing
+    the write lock at once) when anything in the block raises."""
+    begin_write(session)
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _clean_body(body: str) -> str:
+    return _CONTROLS.sub("", body).replace("\r\n", "\n").strip()
+
+
+def _clean_title(title: str) -> str:
+    # A title is one line: newlines and runs of spaces collapse, and blank is no title.
+    cleaned = " ".join(_CONTROLS.sub("", title).split())
+    if not cleaned:
+        raise AppError("note.title_required", _("The title cannot be empty."), 422, fields={"title": "blank"})
+    return cleaned
+
+
+def _explicit_tags(tags: Sequence[str]) -> list[str]:
+    """Tags typed in the tag field, normalised exactly like #tags found in the body."""
+    result: list[str] = []
+    for tag in tags:
+        norm = normalize_tag(tag)
+        if norm is None:
+            raise AppError("note.tag_invalid", _("A tag needs at least one letter."), 422, fields={"tags": "invalid"})
+        if norm not in result:
+            result.append(norm)
+    return result
+
+
+def _merge_tags(explicit: Sequence[str], body: str) -> list[str]:
+    # Explicit tags first; body tags beyond the cap are dropped rather than refused, since the
+    # author wrote them as prose, not as a list to fit into a limit.
+    return list(dict.fromkeys([*explicit, *extract_tags(body)]))[:MAX_TAGS]
+
+
+def _lang(title: str, body: str) -> str:
+    return detect_language(f"{title}\n{body}")
+
+
+def _carousel(session: Session, author_id: int, note_id: int, raw_ids: Sequence[str]) -> tuple[str, list[Media]]:
+    """Validate and lock a carousel for ``note_id``: the note's kind and its media in order.
+
+    Each media must be the author's, not failed, and attached to no note or to this one.
+    0 media makes a text note, 1–18 images an image note, exactly one video a video note.
+    """
+    parsed: list[int] = []
+    for raw in raw_ids:
+        media_id = ids.decode(raw)
+        if media_id is None:
+            raise _carousel_error("not_found")
+        parsed.append(media_id)
+    if len(set(parsed)) != len(parsed):
+        raise _carousel_error("duplicate")
+    rows = media_actions.lock_for_note(session, parsed)
+    ordered: list[Media] = []
+    for media_id in parsed:
+        media = rows.get(media_id)
+        if media is None or media.owner_id != author_id:
+            raise _carousel_error("not_found")
+        if media.note_id is not None and media.note_id != note_id:
+            raise _carousel_error("attached")
+        if media.status == "failed":
+            raise _carousel_error("failed")
+        ordered.append(media)
+    kinds = {m.kind for m in ordered}
+    if not ordered:
+        return "text", ordered
+    if "video" in kinds:
+        if len(kinds) > 1:
+            raise _carousel_error("mixed")
+        if len(ordered) > 1:
+            raise _carousel_error("too_many_videos")
+        return "video", ordered
+    if len(ordered) > MAX_IMAGES:
+        raise _carousel_error("too_many")
+    return "image", ordered
+
+
+def _set_place(note: Note, place: Place | None) -> None:
+    name = " ".join(_CONTROLS.sub("", place.name).split()) if place else ""
+    note.place_name = name or None
+    note.place_lat = place.lat if place and name else None
+    note.place_lng = place.lng if place and name else None
+
+
+def _bump_note_count(session: Session, user_id: int, delta: int) -> None:
+    session.execute(update(User).where(User.id == user_id).values(note_count=User.note_count + delta))
+
+
+def create_note(session: Session, now: datetime, author_id: int, data: NoteCreate) -> Note:
+    """Create a note and attach its uploads; publishes ``note.created``."""
+    title = _clean_title(data.title)
+    body = _clean_body(data.body)
+    tags = _merge_tags(_explicit_tags(data.tags), body)
+    lang = _lang(title, body)
+    topic = data.topic or infer_topic(title, body, tags)
+    note_id = ids.new_id(now)
+    with _write(session):
+        kind, media = _carousel(session, author_id, note_id, data.media_ids)
+        note = Note(
+            id=note_id, author_id=author_id, kind=kind, title=title, body=body, lang=lang, topic=topic,
+            cover_media_id=media[0].id if media else None, like_count=0, collect_count=0, comment_count=0,
+            hot=hot_score(0, 0, 0, now), created_at=now, updated_at=now,
+        )
+        _set_place(note, data.place)
+        session.add(note)
+        # No ORM relationship orders these inserts: the note row must exist before media point at it.
+        session.flush()
+        media_actions.attach(note_id, media)
+        session.add_all(NoteTag(note_id=note_id, tag=tag) for tag in tags)
+        _bump_note_count(session, author_id, 1)
+        events.publish(session, "note.created", {"note_id": note_id, "author_id": author_id})
+    return note
+
+
+def _lock_note(session: Session, note_id: int, user: User, *, admin_ok: bool) -> Note:
+    note = session.scalar(
+        select(Note).where(Note.id == note_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if note is None:
+        raise not_found("note")
+    if note.author_id != user.id and not (admin_ok and user.is_admin):
+        raise forbidden()
+    return note
+
+
+def _retag(session: Session, note: Note, old_body: str, explicit: list[str] | None) -> None:
+    """Recompute tags after an edit. Tags are stored merged; the explicit ones are what the
+    stored set holds beyond the old body's #tags, so deleting a #tag from the body drops it."""
+    current = set(session.scalars(select(NoteTag.tag).where(NoteTag.note_id == note.id)))
+    if explicit is None:
+        from_body = set(extract_tags(old_body))
+        explicit = sorted(current - from_body)
+    wanted = _merge_tags(explicit, note.body)
+    gone = current - set(wanted)
+    if gone:
+        session.execute(delete(NoteTag).where(NoteTag.note_id == note.id, NoteTag.tag.in_(gone)))
+    session.add_all(NoteTag(note_id=note.id, tag=tag) for tag in wanted if tag not in current)
+
+
+def update_note(session: Session, now: datetime, user: User, note_id: int, changes: NoteUpdate) -> Note:
+    """Edit a note (author only). ``media_ids`` replaces the carousel under the create rules; the
+    note may gain media but not switch between images and a video. Publishes ``note.updated``."""
+    title = _clean_title(changes.title) if changes.title is not None else None
+    body = _clean_body(changes.body) if changes.body is not None else None
+    explicit = _explicit_tags(changes.tags) if changes.tags is not None else None
+    with _write(session):
+        note = _lock_note(session, note_id, user, admin_ok=False)
+        old_body = note.body
+        if title is not None:
+            note.title = title
+        if body is not None:
+            note.body = body
+        if title is not None or body is not None:
+            note.lang = _lang(note.title, note.body)
+        if explicit is not None or body is not None:
+            _retag(session, note, old_body, explicit)
+        if changes.topic is not None:
+            note.topic = changes.topic
+        if changes.clear_place:
+            _set_place(note, None)
+        elif changes.place is not None:
+            _set_place(note, changes.place)
+        if changes.media_ids is not None:
+            kind, media = _carousel(session, user.id, note.id, changes.media_ids)
+            if {note.kind, kind} == {"image", "video"}:
+                raise _carousel_error("kind_change")
+            detached = media_actions.detach_except(session, note.id, (m.id for m in media))
+            media_actions.attach(note.id, media)
+            note.kind = kind
+            note.cover_media_id = media[0].id if media else None
+            if detached:
+                events.publish(session, "media.detached", {"media_ids": detached})
+        note.updated_at = now
+        events.publish(session, "note.updated", {"note_id": note.id})
+    return note
+
+
+def delete_note(session: Session, user: User, note_id: int) -> None:
+    """Delete a note (its author or an admin) with its tags, engagement and media rows.
+
+    Likes, collects, comments and tags go by ``ON DELETE CASCADE`` (SQLite runs with
+    ``foreign_keys=ON``); counters kept elsewhere are corrected first. Publishes ``note.deleted``
+    with the media files' keys, which a job removes from storage after commit.
+    """
+    with _write(session):
+        note = _lock_note(session, note_id, user, admin_ok=True)
+        author_id = note.author_id
+        media_keys = media_actions.delete_for_note(session, note_id)
+        release_note_in_tx(session, note_id)
+        session.execute(delete(Note).where(Note.id == note_id))
+        _bump_note_count(session, author_id, -1)
+        events.publish(session, "note.deleted", {"note_id": note_id, "author_id": author_id, "media_keys": media_keys})

@@ -1,0 +1,105 @@
+"""Reads for notifications: the viewer's list and unread count, and what the event handlers
+need to know to address a notification."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from redbridge.accounts.models import User
+from redbridge.accounts.queries import briefs
+from redbridge.core import ids
+from redbridge.core.pagination import Page
+from redbridge.engagement.models import Comment
+from redbridge.engagement.queries import id_page
+from redbridge.media.models import Media
+from redbridge.notes.cards import cover_of
+from redbridge.notes.models import Note
+from redbridge.notifications.models import Notification
+from redbridge.notifications.schemas import CommentRef, NoteRef, NotificationOut
+
+EXCERPT = 80
+
+
+class NoteText(NamedTuple):
+    author_id: int
+    text: str
+
+
+def note_author(session: Session, note_id: int) -> int | None:
+    return session.scalar(select(Note.author_id).where(Note.id == note_id))
+
+
+def note_text(session: Session, note_id: int) -> NoteText | None:
+    row = session.execute(select(Note.author_id, Note.title, Note.body).where(Note.id == note_id)).first()
+    return NoteText(row.author_id, f"{row.title}\n{row.body}") if row is not None else None
+
+
+def comment(session: Session, comment_id: int) -> Comment | None:
+    return session.get(Comment, comment_id)
+
+
+def comment_author(session: Session, comment_id: int) -> int | None:
+    return session.scalar(select(Comment.author_id).where(Comment.id == comment_id))
+
+
+def user_ids_by_username(session: Session, usernames: Iterable[str]) -> list[int]:
+    keys = {name.lower() for name in usernames}
+    if not keys:
+        return []
+    return list(session.scalars(select(User.id).where(User.username_key.in_(keys))))
+
+
+def unread_count(session: Session, viewer_id: int) -> int:
+    return int(session.scalar(
+        select(func.count()).select_from(Notification)
+        .where(Notification.recipient_id == viewer_id, Notification.read_at.is_(None))
+    ) or 0)
+
+
+def _excerpt(text: str) -> str:
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
+
+
+def _note_refs(session: Session, note_ids: set[int]) -> dict[int, NoteRef]:
+    if not note_ids:
+        return {}
+    notes = session.execute(select(Note.id, Note.title, Note.cover_media_id).where(Note.id.in_(note_ids))).all()
+    cover_ids = {n.cover_media_id for n in notes if n.cover_media_id is not None}
+    covers = {m.id: m for m in session.scalars(select(Media).where(Media.id.in_(cover_ids)))} if cover_ids else {}
+    refs = {}
+    for note in notes:
+        media = covers.get(note.cover_media_id) if note.cover_media_id is not None else None
+        refs[note.id] = NoteRef(id=ids.encode(note.id), title=note.title,
+                                cover_url=cover_of(media).url if media is not None else None)
+    return refs
+
+
+def _comment_refs(session: Session, comment_ids: set[int]) -> dict[int, CommentRef]:
+    if not comment_ids:
+        return {}
+    rows = session.execute(select(Comment.id, Comment.body).where(Comment.id.in_(comment_ids)))
+    return {row.id: CommentRef(id=ids.encode(row.id), body=_excerpt(row.body)) for row in rows}
+
+
+def page(session: Session, viewer_id: int, cursor: str | None, limit: int) -> Page[NotificationOut]:
+    """The viewer's notifications, newest first (only ever the viewer's own)."""
+    query = select(Notification).where(Notification.recipient_id == viewer_id)
+    rows, next_cursor = id_page(session, query, Notification.id, cursor, limit, newest_first=True)
+    actors = briefs(session, {n.actor_id for n in rows})
+    notes = _note_refs(session, {n.note_id for n in rows if n.note_id is not None})
+    comments = _comment_refs(session, {n.comment_id for n in rows if n.comment_id is not None})
+    items = [
+        NotificationOut.model_validate({
+            "id": ids.encode(n.id), "kind": n.kind, "actor": actors[n.actor_id],
+            "note": notes.get(n.note_id) if n.note_id is not None else None,
+            "comment": comments.get(n.comment_id) if n.comment_id is not None else None,
+            "created_at": n.created_at, "read": n.read_at is not None,
+        })
+        for n in rows
+        if n.actor_id in actors
+    ]
+    return Page[NotificationOut](items=items, next_cursor=next_cursor)

@@ -1,0 +1,51 @@
+"""Event handlers that turn engagement and follows into notifications.
+
+Each runs after the publishing transaction commits, in its own transaction, and is idempotent
+(``actions.notify`` de-duplicates), so a retried job never notifies twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redbridge.core.jobs import job
+from redbridge.notifications import actions
+from redbridge.services import Services
+
+
+@job("notifications.note_liked", on=("note.liked",))
+def note_liked(services: Services, payload: dict[str, Any]) -> None:
+    with services.sessions() as session:
+        actions.on_note_engaged(session, services.clock.now(), int(payload["actor_id"]), int(payload["note_id"]), "like")
+
+
+@job("notifications.note_collected", on=("note.collected",))
+def note_collected(services: Services, payload: dict[str, Any]) -> None:
+    with services.sessions() as session:
+        actions.on_note_engaged(
+            session, services.clock.now(), int(payload["actor_id"]), int(payload["note_id"]), "collect"
+        )
+
+
+@job("notifications.comment_created", on=("comment.created",))
+def comment_created(services: Services, payload: dict[str, Any]) -> None:
+    with services.sessions() as session:
+        actions.on_comment_created(session, services.clock.now(), int(payload["comment_id"]))
+
+
+@job("notifications.comment_liked", on=("comment.liked",))
+def comment_liked(services: Services, payload: dict[str, Any]) -> None:
+    with services.sessions() as session:
+        actions.on_comment_liked(session, services.clock.now(), int(payload["actor_id"]), int(payload["comment_id"]))
+
+
+@job("notifications.user_followed", on=("user.followed",))
+def user_followed(services: Services, payload: dict[str, Any]) -> None:
+    with services.sessions() as session:
+        actions.on_followed(session, services.clock.now(), int(payload["actor_id"]), int(payload["user_id"]))
+
+
+@job("notifications.note_created", on=("note.created",))
+def note_created(services: Services, payload: dict[str, Any]) -> None:
+    with services.sessions() as session:
+        actions.on_note_created(session, services.clock.now(), int(payload["note_id"]))
