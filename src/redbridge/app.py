@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
 from redbridge import __version__
 from redbridge import services as services_mod
+from redbridge.accounts import routes as accounts_routes
+from redbridge.accounts import tasks as accounts_tasks
 from redbridge.core import errors
 from redbridge.core.clock import Clock
 from redbridge.core.middleware import (
@@ -20,43 +21,37 @@ from redbridge.core.middleware import (
     MetricsMiddleware,
     SecurityHeadersMiddleware,
 )
+from redbridge.engagement import routes as engagement_routes
+from redbridge.feeds import routes as feeds_routes
+from redbridge.feeds import tasks as feeds_tasks
+from redbridge.media import routes as media_routes
+from redbridge.media import tasks as media_tasks
+from redbridge.notes import routes as notes_routes
+from redbridge.notes import tasks as notes_tasks
+from redbridge.notifications import routes as notifications_routes
+from redbridge.notifications import tasks as notifications_tasks
+from redbridge.ops import routes as ops_routes
 from redbridge.settings import Settings
 
 log = logging.getLogger("redbridge")
 
-# Feature modules, imported for their routers and for the jobs/event subscriptions they register.
-ROUTERS = (
-    ("redbridge.ops.routes", "router"),
-    ("redbridge.accounts.routes", "auth_router"),
-    ("redbridge.accounts.routes", "users_router"),
-    ("redbridge.media.routes", "router"),
-    ("redbridge.notes.routes", "router"),
-    ("redbridge.engagement.routes", "router"),
-    ("redbridge.feeds.routes", "router"),
-    ("redbridge.notifications.routes", "router"),
+# Each feature's routers; importing them also imports (and so registers) the jobs and event
+# subscriptions of the feature's tasks module.
+ROUTERS: tuple[APIRouter, ...] = (
+    ops_routes.router,
+    accounts_routes.auth_router,
+    accounts_routes.users_router,
+    media_routes.router,
+    notes_routes.router,
+    engagement_routes.router,
+    feeds_routes.router,
+    notifications_routes.router,
 )
-TASK_MODULES = (
-    "redbridge.accounts.tasks",
-    "redbridge.media.tasks",
-    "redbridge.notes.tasks",
-    "redbridge.engagement.tasks",
-    "redbridge.notifications.tasks",
-)
-
-
-def _optional_module(name: str) -> object | None:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return None
+TASK_MODULES = (accounts_tasks, media_tasks, notes_tasks, notifications_tasks, feeds_tasks)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
-    for module in TASK_MODULES:
-        _optional_module(module)
     services = services_mod.build(settings, clock)
 
     @asynccontextmanager
@@ -81,10 +76,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.services = services
     app.state.metrics = CollectorRegistry()
     errors.install(app)
-    for module_name, router_name in ROUTERS:
-        module = _optional_module(module_name)
-        if module is not None:
-            app.include_router(getattr(module, router_name))
+    for router in ROUTERS:
+        app.include_router(router)
 
     # Outermost last: metrics see everything, the body cap runs before any parsing.
     app.add_middleware(
