@@ -24,3 +24,18 @@ def engagement(likes: int, collects: int, comments: int) -> float:
 
 def hot_score(likes: int, collects: int, comments: int, created_at: datetime) -> float:
     return math.log10(1.0 + engagement(likes, collects, comments)) + (created_at.timestamp() - EPOCH) / GRAVITY
+
+
+# Explore's re-rank uses a Hacker-News-style decay on top of the same engagement weights: unlike
+# ``hot_score`` it depends on "now", so it is computed once per candidate pool (at the pool's build
+# time), never stored in a column.
+DECAY_OFFSET_HOURS = 2.0  # a brand-new note is not infinitely fresh: the first hours count equally
+DECAY_EXPONENT = 1.5
+
+
+def decayed_engagement(likes: int, collects: int, comments: int, age_hours: float) -> float:
+    """``(1 + engagement) / (age_hours + 2) ** 1.5``: equal engagement → the fresher note scores
+    higher; equal age → more (collect-weighted) engagement scores higher. The ``1 +`` lets freshness
+    order notes nobody has engaged with yet. Negative ages (clock skew) count as zero."""
+    decay: float = (max(age_hours, 0.0) + DECAY_OFFSET_HOURS) ** DECAY_EXPONENT
+    return (1.0 + engagement(likes, collects, comments)) / decay
