@@ -499,6 +499,10 @@ async def run_load(port: int, server_pid: int, usernames: list[str], popular: li
         def explore1(rng: random.Random) -> Request:
             return "/api/v1/feeds/explore", user(rng)
 
+        def explore_anon(rng: random.Random) -> Request:
+            # A visitor who is not logged in, in either UI language.
+            return "/api/v1/feeds/explore", {"Accept-Language": "zh-CN" if rng.random() < 0.5 else "en-US"}
+
         def explore2(rng: random.Random) -> Request:
             headers, cursor = cursors[int(rng.random() * len(cursors))]
             return f"/api/v1/feeds/explore?cursor={cursor}", headers
@@ -529,6 +533,7 @@ async def run_load(port: int, server_pid: int, usernames: list[str], popular: li
         scenarios: list[tuple[str, Picker, Callable[[], Awaitable[None]] | None]] = [
             ("ping", ping, None),
             ("explore_page1", explore1, None),
+            ("explore_anonymous", explore_anon, None),
             ("explore_page2", explore2, refresh_cursors),
             ("note", note, None),
             ("following", following, None),

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
@@ -32,6 +33,7 @@ from redbridge.notifications import routes as notifications_routes
 from redbridge.notifications import tasks as notifications_tasks
 from redbridge.ops import routes as ops_routes
 from redbridge.settings import Settings
+from redbridge.web import install as install_web
 
 log = logging.getLogger("redbridge")
 
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threadpool_size
         if settings.jobs_mode == "embedded":
             services.queue.start_embedded_worker()
         try:
@@ -78,6 +81,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    # The pages (and /static): after the API, so the API's routes are matched first.
+    install_web(app)
 
     # Outermost last: metrics see everything, the body cap runs before any parsing.
     app.add_middleware(

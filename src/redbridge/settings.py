@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     media: MediaSettings = Field(default_factory=MediaSettings)
     passwords: PasswordSettings = Field(default_factory=PasswordSettings)
     db_pool_size: int = 16
+    # Threads serving sync routes. More threads than cores only adds GIL hand-offs for this
+    # mostly-CPU work; enough are needed to cover waits on the database and the write lock.
+    threadpool_size: int = 12
 
     @property
     def resolved_database_url(self) -> str:

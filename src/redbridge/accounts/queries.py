@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from redbridge.accounts.models import AuthSession, Block, Follow, Mute, User
@@ -145,13 +145,19 @@ def is_blocked_either_way(session: Session, a: int, b: int) -> bool:
 
 
 def hidden_author_ids(session: Session, viewer_id: int | None) -> set[int]:
-    """Authors whose notes the viewer must not see in feeds: blocked (either way) and muted."""
+    """Authors whose notes the viewer must not see in feeds: blocked (either way) and muted.
+
+    One UNION statement rather than three queries: it runs on every feed page of a logged-in
+    viewer, and the per-statement cost dominates (the sets are almost always empty).
+    """
     if viewer_id is None:
         return set()
-    blocked = session.scalars(select(Block.blocked_id).where(Block.blocker_id == viewer_id))
-    blockers = session.scalars(select(Block.blocker_id).where(Block.blocked_id == viewer_id))
-    muted = session.scalars(select(Mute.muted_id).where(Mute.muter_id == viewer_id))
-    return set(blocked) | set(blockers) | set(muted)
+    query = union_all(
+        select(Block.blocked_id).where(Block.blocker_id == viewer_id),
+        select(Block.blocker_id).where(Block.blocked_id == viewer_id),
+        select(Mute.muted_id).where(Mute.muter_id == viewer_id),
+    )
+    return set(session.execute(query).scalars())
 
 
 def following_ids(session: Session, user_id: int) -> list[int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,12 +11,21 @@ from sqlalchemy.orm import Session
 from redbridge.services import Services
 
 
-def get_services(request: Request) -> Services:
+# Both are ``async`` on purpose although they do no awaiting: FastAPI runs every *sync*
+# dependency on the thread pool, one round trip each, and neither of these blocks (a Session
+# connects lazily, on its first query, which happens inside a sync route or dependency).
+
+
+def services_of(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def get_db(services: Annotated[Services, Depends(get_services)]) -> Iterator[Session]:
+async def get_services(request: Request) -> Services:
+    return services_of(request)
+
+
+async def get_db(services: Annotated[Services, Depends(get_services)]) -> AsyncIterator[Session]:
     session = services.sessions()
     try:
         yield session
@@ -25,7 +34,7 @@ def get_db(services: Annotated[Services, Depends(get_services)]) -> Iterator[Ses
 
 
 def client_ip(request: Request) -> str:
-    settings = get_services(request).settings
+    settings = services_of(request).settings
     if settings.trust_forwarded_for:
         forwarded = request.headers.get("x-forwarded-for", "")
         if forwarded:

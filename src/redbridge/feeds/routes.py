@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from redbridge.accounts import queries as accounts_queries
 from redbridge.accounts.deps import OptionalViewerDep, ViewerDep, resolve_viewer
 from redbridge.core import ids
-from redbridge.core.deps import DbDep, get_services
+from redbridge.core.deps import DbDep, services_of
 from redbridge.core.errors import ErrorEnvelope, not_found
 from redbridge.feeds import explore, queries, tasks  # noqa: F401 - tasks: register the feeds jobs
 from redbridge.feeds.schemas import Cursor, FeedPage, PageLimit, TopicFilter
@@ -24,7 +24,7 @@ def explore_feed(request: Request, topic: TopicFilter = None, cursor: Cursor = N
     # cached page: every sync dependency (services, session, viewer) is a thread-pool round trip
     # of its own — the session and viewer are resolved here, in the route's one — and the page
     # arrives as JSON serialised from FeedPage, which FastAPI would otherwise re-validate.
-    services = get_services(request)
+    services = services_of(request)
     with services.sessions() as session:
         viewer = resolve_viewer(request, services, session)
         body = explore.render(services, session, viewer.user if viewer else None, str(request.state.locale),
