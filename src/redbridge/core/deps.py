@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from redbridge.services import Services
 
-
 # Both are ``async`` on purpose although they do no awaiting: FastAPI runs every *sync*
 # dependency on the thread pool, one round trip each, and neither of these blocks (a Session
 # connects lazily, on its first query, which happens inside a sync route or dependency).
