@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from redbridge.accounts import actions, queries
+from redbridge.accounts import actions, flows, queries
 from redbridge.accounts.deps import OptionalViewerDep, ViewerDep
 from redbridge.accounts.models import User
 from redbridge.accounts.schemas import (
@@ -23,7 +23,7 @@ from redbridge.accounts.schemas import (
     UserBrief,
 )
 from redbridge.core import ids
-from redbridge.core.deps import DbDep, ServicesDep, client_ip
+from redbridge.core.deps import DbDep, ServicesDep
 from redbridge.core.errors import AppError, not_found
 from redbridge.core.i18n import _
 from redbridge.core.pagination import Page
@@ -35,75 +35,19 @@ users_router = APIRouter(prefix="/api/v1/users", tags=["users"])
 PageLimit = Annotated[int, Query(ge=1, le=50)]
 
 
-def _auth_out(services: Services, token: str, digest: str, user: User) -> AuthOut:
-    return AuthOut(token=token, csrf_token=csrf_token(services.secret, digest), user=queries.me(user))
-
-
-def _with_session(services: Services) -> Session:
-    return services.sessions()
-
-
-async def _open(services: Services, request: Request, user: User) -> AuthOut:
-    def work() -> AuthOut:
-        with _with_session(services) as session:
-            token, auth = actions.open_session(
-                session, user, services.clock.now(), services.settings.session_days,
-                request.headers.get("user-agent", ""), client_ip(request),
-            )
-            return _auth_out(services, token, auth.token_digest, user)
-
-    return await run_in_threadpool(work)
+def _auth_out(services: Services, opened: flows.Opened) -> AuthOut:
+    return AuthOut(token=opened.token, csrf_token=csrf_token(services.secret, opened.auth.token_digest),
+                   user=queries.me(opened.user))
 
 
 @auth_router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=AuthOut)
 async def signup(body: SignupIn, request: Request, services: ServicesDep) -> AuthOut:
-    services.limiter.hit("signup-ip", client_ip(request), services.settings.rate_limits.signup_per_ip)
-    actions.check_password(body.password, body.username)
-
-    def check() -> None:
-        with _with_session(services) as session:
-            actions.check_username(session, body.username)
-
-    await run_in_threadpool(check)
-    password_hash = await services.passwords.hash(body.password)
-
-    def create() -> User:
-        with _with_session(services) as session:
-            return actions.create_user(
-                session, services.clock.now(), username=body.username, password_hash=password_hash,
-                email=body.email, display_name=body.display_name, ui_lang=body.ui_lang or request.state.locale,
-                read_langs=list(body.read_langs) if body.read_langs else None,
-            )
-
-    user = await run_in_threadpool(create)
-    return await _open(services, request, user)
+    return _auth_out(services, await flows.signup(services, request, body))
 
 
 @auth_router.post("/login", response_model=AuthOut)
 async def login(body: LoginIn, request: Request, services: ServicesDep) -> AuthOut:
-    limits = services.settings.rate_limits
-    services.limiter.hit("login-ip", client_ip(request), limits.login_per_ip)
-    services.limiter.hit("login-account", body.username.strip().lower(), limits.login_per_account)
-
-    def find() -> User | None:
-        with _with_session(services) as session:
-            return queries.by_login(session, body.username)
-
-    user = await run_in_threadpool(find)
-    # Always verify (against a dummy hash when there is no user) so timing does not reveal
-    # which usernames exist.
-    ok = await services.passwords.verify(user.password_hash if user else None, body.password)
-    if user is None or not ok or not user.is_active:
-        raise AppError("auth.invalid", _("Wrong username or password."), 401)
-    if services.passwords.needs_rehash(user.password_hash):
-        new_hash = await services.passwords.hash(body.password)
-
-        def rehash() -> None:
-            with _with_session(services) as session:
-                actions.set_password_hash(session, user.id, new_hash)
-
-        await run_in_threadpool(rehash)
-    return await _open(services, request, user)
+    return _auth_out(services, await flows.login(services, request, body))
 
 
 @auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
@@ -130,7 +74,7 @@ async def change_password(body: PasswordChange, viewer: ViewerDep, services: Ser
     new_hash = await services.passwords.hash(body.new_password)
 
     def store() -> None:
-        with _with_session(services) as session:
+        with services.sessions() as session:
             actions.set_password_hash(session, viewer.user.id, new_hash)
             # A changed password ends every other session: the usual reason to change it is
             # that someone else might be logged in.

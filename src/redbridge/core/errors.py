@@ -8,11 +8,12 @@ and no stack trace reaches a client.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -108,30 +109,56 @@ def request_locale(request: Request) -> str:
     return str(getattr(request.state, "locale", None) or get_locale())
 
 
+# An HTML error page renderer, registered by the pages (``redbridge.web``) on ``app.state.error_page``
+# so that core does not depend on them: (request, status, code, untranslated message, its params,
+# headers). It translates the message itself: it may learn the reader's language (their account's)
+# only while rendering.
+ErrorPage = Callable[
+    [Request, int, str, str, dict[str, object], dict[str, str] | None], Awaitable[Response]
+]
+
+
+def wants_html(request: Request) -> bool:
+    """A browser asking for a page: not under /api/, and HTML is acceptable. Everything else —
+    API clients, ``<img>``/``fetch`` requests, ``Accept: */*`` — keeps the JSON envelope."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+async def respond(request: Request, code: str, message: str, status: int, fields: dict[str, str] | None = None,
+                  headers: dict[str, str] | None = None, params: dict[str, object] | None = None) -> Response:
+    """The error response for ``request`` (``message``: the msgid, translated here): the envelope,
+    or the HTML page when a browser asks for one."""
+    page: ErrorPage | None = getattr(request.app.state, "error_page", None)
+    if page is not None and wants_html(request):
+        try:
+            return await page(request, status, code, message, params or {}, headers)
+        except Exception:
+            # A broken error template must not hide the error itself.
+            log.exception("error page failed to render")
+    return envelope(code, gettext(message, request_locale(request), **(params or {})), status, fields, headers)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def app_error(request: Request, exc: AppError) -> JSONResponse:
-        message = gettext(exc.message, request_locale(request), **exc.params)
-        return envelope(exc.code, message, exc.status, exc.fields, exc.headers)
+    async def app_error(request: Request, exc: AppError) -> Response:
+        return await respond(request, exc.code, exc.message, exc.status, exc.fields, exc.headers, exc.params)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         locale = request_locale(request)
         fields: dict[str, str] = {}
         for err in exc.errors():
             kind = str(err.get("type", ""))
             message = FIELD_MESSAGES.get(kind, _("This value is not valid."))
             fields.setdefault(_field_name(tuple(err.get("loc", ()))), gettext(message, locale))
-        return envelope("validation_failed", gettext(_("Some fields are not valid."), locale), 422, fields)
+        return await respond(request, "validation_failed", _("Some fields are not valid."), 422, fields)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code, message = _HTTP_MESSAGES.get(exc.status_code, ("error", _("Something went wrong.")))
-        return envelope(code, gettext(message, request_locale(request)), exc.status_code,
-                        headers=getattr(exc, "headers", None))
+        return await respond(request, code, message, exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
-        message = _("Something went wrong on our side. Please try again.")
-        return envelope("internal", gettext(message, request_locale(request)), 500)
+        return await respond(request, "internal", _("Something went wrong on our side. Please try again."), 500)

@@ -36,9 +36,24 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+LANG_COOKIE = "rb_lang"
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    header = _header(scope, b"cookie")
+    if not header:
+        return None
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value.strip('"')
+    return None
+
+
 class LocaleMiddleware:
-    """Sets the request's locale from ``?lang=`` or Accept-Language; the account setting, once the
-    user is known, overrides it (see ``accounts.deps``)."""
+    """Sets the request's locale from ``?lang=``, else the ``rb_lang`` cookie (the pages' language
+    switcher), else Accept-Language. The account setting, once the user is known, overrides all but
+    ``?lang=`` (see ``accounts.deps``): the cookie is only a preference of this browser."""
 
     def __init__(self, app: ASGIApp, default: str = "en") -> None:
         self.app = app
@@ -53,7 +68,8 @@ class LocaleMiddleware:
         for part in query.split("&"):
             if part.startswith("lang="):
                 explicit = i18n.normalize(part[5:])
-        locale = explicit or i18n.from_accept_language(_header(scope, b"accept-language")) or self.default
+        locale = (explicit or i18n.normalize(_cookie(scope, LANG_COOKIE))
+                  or i18n.from_accept_language(_header(scope, b"accept-language")) or self.default)
         scope.setdefault("state", {})["locale"] = locale
         scope["state"]["locale_explicit"] = explicit is not None
         token = i18n.set_locale(locale)

@@ -1,6 +1,6 @@
-"""Reads of the chronological feeds: following, a user's notes, a collection, the viewer's collects.
+"""Reads of the chronological feeds: following, a user's notes, a tag, a collection, the viewer's collects.
 
-All four are keyset-paginated, newest first, on a time-ordered id (the note's, or the collect's
+All are keyset-paginated, newest first, on a time-ordered id (the note's, or the collect's
 for collections), so a note inserted while someone scrolls lands above their cursor: nothing
 already there is skipped or repeated. Authors the viewer must not see (blocked either way, muted;
 ``accounts.queries.hidden_author_ids``) are filtered in SQL, so pages stay full.
@@ -22,7 +22,7 @@ from redbridge.core.pagination import cursor_int, decode_cursor, encode_cursor
 from redbridge.engagement.models import Collect, Collection
 from redbridge.feeds.schemas import FeedPage
 from redbridge.notes.cards import cards_by_ids
-from redbridge.notes.models import Note
+from redbridge.notes.models import Note, NoteTag
 
 MAX_ID = (1 << 63) - 1  # ids are 63-bit; anything larger in a cursor is forged
 
@@ -85,6 +85,17 @@ def user_notes(session: Session, author: User, viewer_id: int | None, cursor: st
     ids = list(session.scalars(query.order_by(Note.id.desc()).limit(limit + 1)))
     return note_page(session, ids, ids, limit, viewer_id)
 
+
+def tag_notes(session: Session, tag: str, viewer_id: int | None, cursor: str | None, limit: int) -> FeedPage:
+    """Notes carrying ``tag`` (already normalised, see ``text.markup.normalize_tag``), newest first;
+    hidden authors filtered. Served by the (tag, note_id) index: a range scan in id order."""
+    before = keyset_before(cursor)
+    query = select(NoteTag.note_id).join(Note, Note.id == NoteTag.note_id).where(NoteTag.tag == tag)
+    if before is not None:
+        query = query.where(NoteTag.note_id < before)
+    query = query.where(visible_authors(session, viewer_id))
+    ids = list(session.scalars(query.order_by(NoteTag.note_id.desc()).limit(limit + 1)))
+    return note_page(session, ids, ids, limit, viewer_id)
 
 def _collect_page(session: Session, where: ColumnElement[bool], viewer_id: int | None, cursor: str | None,
                   limit: int) -> FeedPage:

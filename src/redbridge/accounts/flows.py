@@ -1,0 +1,96 @@
+"""Signup and login as async flows, shared by the JSON API (``accounts.routes``) and the pages
+(``web.pages.auth``), so both apply the same rate limits, password policy and timing defences.
+
+They are ``async`` because argon2 hashing runs on the password hasher's own bounded pool (awaited,
+never blocking the event loop); the database steps run in the request thread pool. Each returns
+the new login session; what to do with its token (a JSON body or a cookie) is the caller's choice.
+Errors are ``AppError`` s (with ``fields`` where one form field is at fault).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from redbridge.accounts import actions, queries
+from redbridge.accounts.models import AuthSession, User
+from redbridge.accounts.schemas import LoginIn, SignupIn
+from redbridge.core.deps import client_ip
+from redbridge.core.errors import AppError
+from redbridge.core.i18n import _
+from redbridge.services import Services
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A login session just opened: ``token`` is shown once (the row only keeps its digest)."""
+
+    token: str
+    auth: AuthSession
+    user: User
+
+
+async def open_session(services: Services, request: Request, user: User) -> Opened:
+    def work() -> Opened:
+        with services.sessions() as session:
+            token, auth = actions.open_session(
+                session, user, services.clock.now(), services.settings.session_days,
+                request.headers.get("user-agent", ""), client_ip(request),
+            )
+            return Opened(token=token, auth=auth, user=user)
+
+    return await run_in_threadpool(work)
+
+
+async def signup(services: Services, request: Request, body: SignupIn) -> Opened:
+    """Create the account and log it in. The UI language defaults to the request's locale."""
+    services.limiter.hit("signup-ip", client_ip(request), services.settings.rate_limits.signup_per_ip)
+    actions.check_password(body.password, body.username)
+
+    def check() -> None:
+        with services.sessions() as session:
+            actions.check_username(session, body.username)
+
+    await run_in_threadpool(check)
+    password_hash = await services.passwords.hash(body.password)
+
+    def create() -> User:
+        with services.sessions() as session:
+            return actions.create_user(
+                session, services.clock.now(), username=body.username, password_hash=password_hash,
+                email=body.email, display_name=body.display_name, ui_lang=body.ui_lang or request.state.locale,
+                read_langs=list(body.read_langs) if body.read_langs else None,
+            )
+
+    user = await run_in_threadpool(create)
+    return await open_session(services, request, user)
+
+
+async def login(services: Services, request: Request, body: LoginIn) -> Opened:
+    """Check the credentials (username or email) and open a session; 401 ``auth.invalid`` on any
+    mismatch, without saying which part was wrong."""
+    limits = services.settings.rate_limits
+    services.limiter.hit("login-ip", client_ip(request), limits.login_per_ip)
+    services.limiter.hit("login-account", body.username.strip().lower(), limits.login_per_account)
+
+    def find() -> User | None:
+        with services.sessions() as session:
+            return queries.by_login(session, body.username)
+
+    user = await run_in_threadpool(find)
+    # Always verify (against a dummy hash when there is no user) so timing does not reveal
+    # which usernames exist.
+    ok = await services.passwords.verify(user.password_hash if user else None, body.password)
+    if user is None or not ok or not user.is_active:
+        raise AppError("auth.invalid", _("Wrong username or password."), 401)
+    if services.passwords.needs_rehash(user.password_hash):
+        new_hash = await services.passwords.hash(body.password)
+
+        def rehash() -> None:
+            with services.sessions() as session:
+                actions.set_password_hash(session, user.id, new_hash)
+
+        await run_in_threadpool(rehash)
+    return await open_session(services, request, user)

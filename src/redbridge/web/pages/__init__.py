@@ -1,0 +1,10 @@
+"""The page routers, one module per area. Part of the site's URL space (not under /api/): every
+route here is ``include_in_schema=False`` — the OpenAPI document describes the JSON API only."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from redbridge.web.pages import auth, feeds, notes, profiles
+
+ROUTERS: tuple[APIRouter, ...] = (auth.router, feeds.router, notes.router, profiles.router)

@@ -1,0 +1,184 @@
+"""The note page and its forms: like, collect (into a collection), comment, reply, delete a comment.
+
+Every form is a plain POST that answers with a redirect back to the note (works without
+JavaScript). With HTMX (``HX-Request``) the same POST answers with the fragment it changed —
+``partials/note_actions.html`` or ``partials/comments.html`` — which replaces the old one in place.
+A form the person can fix (an empty comment, a taken collection name) comes back with the message
+next to the field and what they typed, status 422 / 409.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from starlette.datastructures import FormData
+
+from redbridge.accounts.queries import relation
+from redbridge.core import ids
+from redbridge.core.deps import client_ip
+from redbridge.core.errors import not_found
+from redbridge.engagement import actions as engagement
+from redbridge.engagement import queries as engagement_queries
+from redbridge.engagement.schemas import CollectionCreate, CommentCreate
+from redbridge.notes import queries
+from redbridge.text.markup import extract_tags
+from redbridge.web.deps import FormDep, PageContext, PageDep, form_text, is_htmx
+from redbridge.web.forms import FormErrors, catch, validate
+from redbridge.web.pages.common import path_id, url_with
+
+router = APIRouter(include_in_schema=False)
+COMMENTS_PAGE = 20
+REPLIES_PAGE = 50
+COLLECTIONS_SHOWN = 50
+
+
+def note_context(page: PageContext, note_id: int, comments_cursor: str | None = None) -> dict[str, Any]:
+    """Everything the note page (and its fragments) show: the note as the API returns it, a page
+    of comments with reply previews, the viewer's collections and relation to the author."""
+    viewer_id = page.viewer_id
+    note, author = queries.get_visible(page.session, note_id, viewer_id)
+    out = queries.note_out(page.session, note, viewer_id, page.services.settings.base_url, author=author)
+    comments = engagement_queries.note_comments(page.session, note_id, viewer_id, comments_cursor, COMMENTS_PAGE)
+    collections = []
+    following = False
+    if page.viewer is not None:
+        collections = engagement_queries.user_collections(
+            page.session, page.viewer.user, viewer_id, None, COLLECTIONS_SHOWN
+        ).items
+        following = relation(page.session, viewer_id, author.id)["followed_by_me"]
+    body_tags = set(extract_tags(out.body))
+    more_comments = None
+    if comments.next_cursor is not None:
+        more_comments = url_with(f"/n/{out.id}", comments=comments.next_cursor) + "#comments"
+    return {
+        "note": out,
+        "comments": comments,
+        "more_comments": more_comments,
+        "collections": collections,
+        "following_author": following,
+        # Tags typed in the tag field rather than as #tags in the body: shown as chips below it.
+        "extra_tags": [t for t in out.tags if t not in body_tags],
+        "can_moderate": page.viewer is not None and (page.viewer.user.id == author.id or page.viewer.user.is_admin),
+        "errors": {},
+        "values": {},
+        "tab": "",
+    }
+
+
+def _render_note(page: PageContext, note_id: int, status: int = 200, fragment: str | None = None,
+                 **overrides: Any) -> Response:
+    context = {**note_context(page, note_id), **overrides}
+    if fragment is not None:
+        return page.render(fragment, status=status, partial=True, **context)
+    return page.render("pages/note.html", status=status, **context)
+
+
+def _after(page: PageContext, note_id: int, fragment: str, anchor: str) -> Response:
+    """The answer to a successful note form: the changed fragment for HTMX, else back to the note."""
+    if is_htmx(page.request):
+        return _render_note(page, note_id, fragment=fragment)
+    return page.redirect(f"/n/{ids.encode(note_id)}#{anchor}")
+
+
+def _refused(page: PageContext, note_id: int, fragment: str, errors: FormErrors, status: int,
+             values: dict[str, str]) -> Response:
+    return _render_note(page, note_id, status=status, fragment=fragment if is_htmx(page.request) else None,
+                        errors=errors.errors, values=values)
+
+
+@router.get("/n/{note_id}", name="note")
+def note_page(note_id: str, page: PageDep, comments: str | None = None) -> Response:
+    return page.render("pages/note.html", **note_context(page, path_id(note_id, "note"), comments))
+
+
+@router.post("/n/{note_id}/like", name="note_like")
+def like(note_id: str, page: PageDep, form: FormDep) -> Response:
+    """``on=1`` likes, ``on=0`` unlikes (idempotent, like the API's POST / DELETE)."""
+    parsed = path_id(note_id, "note")
+    viewer = page.require_login(f"/n/{note_id}")
+    engagement.set_note_like(page.session, viewer.user.id, parsed, page.services.clock.now(),
+                             form_text(form, "on") != "0")
+    return _after(page, parsed, "partials/note_actions.html", "actions")
+
+
+def _collection_choice(page: PageContext, form: FormData) -> int | None:
+    """The collection to file the collect in: a new one named in ``new_collection`` (created
+    first), one of the viewer's by ``collection_id``, or none."""
+    assert page.viewer is not None
+    name = form_text(form, "new_collection").strip()
+    if name:
+        data = validate(CollectionCreate, page.locale, name=name)
+        collection = catch(page.locale, lambda: engagement.create_collection(
+            page.session, page.viewer_id or 0, data, page.services.clock.now()))
+        return collection.id
+    raw = form_text(form, "collection_id")
+    if not raw:
+        return None
+    parsed = ids.decode(raw)
+    if parsed is None:
+        raise not_found("collection")
+    return parsed
+
+
+@router.post("/n/{note_id}/collect", name="note_collect")
+def collect(note_id: str, page: PageDep, form: FormDep) -> Response:
+    """``on=0`` removes the collect; otherwise collect (or move) into the chosen collection."""
+    parsed = path_id(note_id, "note")
+    viewer = page.require_login(f"/n/{note_id}")
+    if form_text(form, "on") == "0":
+        engagement.uncollect(page.session, viewer.user.id, parsed)
+    else:
+        try:
+            collection_id = _collection_choice(page, form)
+        except FormErrors as errors:
+            return _refused(page, parsed, "partials/note_actions.html", errors, 422,
+                            {"new_collection": form_text(form, "new_collection")})
+        engagement.collect(page.session, viewer.user.id, parsed, collection_id, page.services.clock.now())
+    return _after(page, parsed, "partials/note_actions.html", "actions")
+
+
+@router.post("/n/{note_id}/comments", name="note_comment")
+def comment(note_id: str, page: PageDep, form: FormDep) -> Response:
+    """A comment, or a reply when ``parent_id`` is set; same rate limits as the API."""
+    parsed = path_id(note_id, "note")
+    viewer = page.require_login(f"/n/{note_id}")
+    body, parent = form_text(form, "body"), form_text(form, "parent_id")
+    field = f"reply:{parent}" if parent else "body"
+    try:
+        data = validate(CommentCreate, page.locale, body=body, parent_id=parent or None)
+    except FormErrors as errors:
+        if "parent_id" in errors.errors:
+            raise not_found("comment") from None
+        return _refused(page, parsed, "partials/comments.html", FormErrors({field: errors.errors["body"]}), 422,
+                        {field: body})
+    limits = page.services.settings.rate_limits
+    page.services.limiter.hit("comment-account", ids.encode(viewer.user.id), limits.comment_per_account)
+    page.services.limiter.hit("comment-ip", client_ip(page.request), limits.comment_per_ip)
+    created = engagement.create_comment(page.session, viewer.user.id, parsed, data.body,
+                                        ids.decode(data.parent_id) if data.parent_id else None,
+                                        page.services.clock.now())
+    return _after(page, parsed, "partials/comments.html", f"c-{ids.encode(created.id)}")
+
+
+@router.post("/n/{note_id}/comments/{comment_id}/delete", name="comment_delete")
+def delete_comment(note_id: str, comment_id: str, page: PageDep) -> Response:
+    """Delete a comment: its author, the note's author or an admin (the action decides)."""
+    parsed = path_id(note_id, "note")
+    viewer = page.require_login(f"/n/{note_id}")
+    engagement.delete_comment(page.session, viewer.user, path_id(comment_id, "comment"))
+    return _after(page, parsed, "partials/comments.html", "comments")
+
+
+@router.get("/n/{note_id}/c/{comment_id}", name="comment_thread")
+def thread(note_id: str, comment_id: str, page: PageDep, cursor: str | None = None) -> Response:
+    """All replies of one comment (the note page shows the first two), oldest first."""
+    parsed = path_id(note_id, "note")
+    note, _author = queries.get_visible(page.session, parsed, page.viewer_id)
+    replies = engagement_queries.comment_replies(page.session, path_id(comment_id, "comment"), page.viewer_id,
+                                                 cursor, REPLIES_PAGE)
+    if any(reply.note_id != note_id for reply in replies.items):
+        raise not_found("comment")
+    more = url_with(f"/n/{note_id}/c/{comment_id}", cursor=replies.next_cursor) if replies.next_cursor else None
+    return page.render("pages/thread.html", note_id=note_id, note_title=note.title, note_lang=note.lang,
+                       comment_id=comment_id, replies=replies, more_replies=more, tab="")
