@@ -3,6 +3,8 @@
 
     python scripts/i18n.py update   # extract msgids, merge into each catalog, fill zh-Hant from zh-Hans
     python scripts/i18n.py check    # exit 1 if any msgid lacks a Simplified Chinese translation
+    python scripts/i18n.py fill F.json  # update, taking zh-Hans text for new msgids from F.json
+                                        # ({"msgid": "译文"}; plural msgids: {"msgid": ["译文"]})
 
 zh-Hant is derived from the reviewed zh-Hans text with OpenCC (s2twp: Taiwan phrasing), and only
 where no Traditional translation exists yet, so a human-corrected zh-Hant entry is never
@@ -58,7 +60,12 @@ def save(catalog: Catalog, locale: str) -> None:
     path.write_bytes(buf.getvalue())
 
 
-def update() -> None:
+def translated(string: object) -> bool:
+    """A plural entry's string is a tuple: translated only when every form is."""
+    return all(string) if isinstance(string, tuple) else bool(string)
+
+
+def update(zh_hans: dict[str, str | list[str]] | None = None) -> None:
     pot = template()
     catalogs = {}
     for locale in LOCALES:
@@ -69,8 +76,14 @@ def update() -> None:
 
     to_traditional = opencc.OpenCC("s2twp")
     hans, hant = catalogs["zh_Hans"], catalogs["zh_Hant"]
+    for msgid, text in (zh_hans or {}).items():
+        entry = hans.get(msgid)
+        if entry is None:
+            print(f"not in the code (skipped): {msgid!r}")
+            continue
+        entry.string = tuple(text) if isinstance(text, list) else text
     for message in hant:
-        if not message.id or message.string:
+        if not message.id or translated(message.string):
             continue
         source = hans.get(message.id)
         if source is not None and source.string:
@@ -89,7 +102,7 @@ def missing(locale: str = "zh_Hans") -> list[str]:
         if not message.id:
             continue
         found = catalog.get(message.id)
-        if found is None or not found.string or (isinstance(found.string, tuple) and not all(found.string)):
+        if found is None or not translated(found.string):
             out.append(str(message.id))
     return out
 
@@ -98,6 +111,11 @@ def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else "check"
     if command == "update":
         update()
+        return 0
+    if command == "fill":
+        import json
+
+        update(json.loads(Path(argv[2]).read_text(encoding="utf-8")))
         return 0
     gaps = missing()
     for msgid in gaps:
