@@ -14,6 +14,7 @@ compiled file to forget.
 
 from __future__ import annotations
 
+import copy
 import io
 import sys
 from pathlib import Path
@@ -70,7 +71,9 @@ def update(zh_hans: dict[str, str | list[str]] | None = None) -> None:
     catalogs = {}
     for locale in LOCALES:
         catalog = load(locale)
-        catalog.update(pot, no_fuzzy_matching=True)
+        # A copy per catalog: Catalog.update adds the template's own Message objects for new
+        # msgids, so with one shared template a new zh-Hans string would land in zh-Hant too.
+        catalog.update(copy.deepcopy(pot), no_fuzzy_matching=True)
         catalogs[locale] = catalog
     import opencc
 
@@ -83,9 +86,11 @@ def update(zh_hans: dict[str, str | list[str]] | None = None) -> None:
             continue
         entry.string = tuple(text) if isinstance(text, list) else text
     for message in hant:
-        if not message.id or translated(message.string):
+        source = hans.get(message.id) if message.id else None
+        # Derive what is missing, and repair entries that are a verbatim copy of the Simplified
+        # text (what the shared-template bug above left behind): a human correction differs.
+        if not message.id or (translated(message.string) and (source is None or message.string != source.string)):
             continue
-        source = hans.get(message.id)
         if source is not None and source.string:
             message.string = (
                 tuple(to_traditional.convert(s) for s in source.string)

@@ -56,6 +56,8 @@ missing_system_packages() {
     command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
     [[ -x /usr/bin/chromium ]] || missing+=(chromium)
     dpkg_installed fonts-noto-cjk || missing+=(fonts-noto-cjk)
+    # Screenshots (scripts/screenshots.py) show the demo's emoji, not empty boxes.
+    dpkg_installed fonts-noto-color-emoji || missing+=(fonts-noto-color-emoji)
     echo "${missing[@]}"
 }
 
@@ -70,7 +72,7 @@ install_system_packages() {
     local missing=()
     read -r -a missing <<<"$(missing_system_packages)"
     if ((${#missing[@]} == 0)); then
-        echo "system packages: all present (postgresql, redis-server, ffmpeg, chromium, fonts-noto-cjk)"
+        echo "system packages: all present (postgresql, redis-server, ffmpeg, chromium, fonts-noto-cjk, fonts-noto-color-emoji)"
         return 0
     fi
     echo "system packages missing: ${missing[*]}"

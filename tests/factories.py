@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi.testclient import TestClient
+import httpx
 from PIL import Image
 
 from redbridge.core import ids
@@ -39,7 +39,8 @@ class UserHandle:
 
 
 class Factory:
-    def __init__(self, client: TestClient, services: Services) -> None:
+    def __init__(self, client: httpx.Client, services: Services) -> None:
+        # A TestClient in-process, or an httpx.Client against a live server (tests/e2e).
         self.client = client
         self.services = services
 

@@ -241,6 +241,19 @@ def test_get_collection_visibility(client, factory):
         assert client.delete(f"/api/v1/collections/{bad}", headers=owner.headers).status_code == 404
 
 
+def test_a_collection_is_404_between_blocked_accounts_as_its_notes_are(client, factory):
+    """One visibility rule for a collection and its notes (``engagement.queries.visible_collection``)."""
+    owner, other = factory.user(), factory.user()
+    public = make_collection(client, owner, "Public")
+    assert client.post(f"/api/v1/users/{other.username}/block", headers=owner.headers).status_code == 204
+    for url in (f"/api/v1/collections/{public['id']}", f"/api/v1/collections/{public['id']}/notes"):
+        response = client.get(url, headers=other.headers)
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "collection.not_found"
+        assert client.get(url, headers=owner.headers).status_code == 200
+        assert client.get(url).status_code == 200
+
+
 def test_list_user_collections(client, factory):
     owner, other = factory.user(), factory.user()
     made = [make_collection(client, owner, f"Box {i}", is_public=i != 1) for i in range(4)]

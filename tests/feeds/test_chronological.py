@@ -61,6 +61,23 @@ def test_following_card_shape(client, factory: Factory):
     assert card["cover"]["width"] > 0
 
 
+def test_following_cards_from_the_memo_stay_current(client, factory: Factory):
+    """The following feed's cards come through the card memo (``feeds.cards``): what the viewer
+    did, another reader's likes, edits and deletions all show on the very next page."""
+    viewer, alice, fan = factory.user(), factory.user(), factory.user()
+    follow(client, viewer, alice)
+    kept = factory.note(alice, title="Kept", images=0)
+    gone = factory.note(alice, title="Gone", images=0)
+    assert [c["title"] for c in get_page(client, FOLLOWING, viewer)["items"]] == ["Gone", "Kept"]
+    assert client.post(f"/api/v1/notes/{kept['id']}/like", headers=viewer.headers).status_code == 200
+    assert client.post(f"/api/v1/notes/{kept['id']}/like", headers=fan.headers).status_code == 200
+    assert client.patch(f"/api/v1/notes/{kept['id']}", headers=alice.headers,
+                        json={"title": "Kept, edited"}).status_code == 200
+    assert client.delete(f"/api/v1/notes/{gone['id']}", headers=alice.headers).status_code == 204
+    [card] = get_page(client, FOLLOWING, viewer)["items"]
+    assert (card["title"], card["like_count"], card["liked_by_me"]) == ("Kept, edited", 2, True)
+
+
 def test_following_empty_when_following_nobody(client, factory: Factory):
     viewer, other = factory.user(), factory.user()
     factory.note_row(other)

@@ -8,7 +8,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from redbridge.accounts import queries
+from redbridge.accounts import callers, queries
 from redbridge.accounts.models import AuthSession, Block, Follow, Mute, User
 from redbridge.accounts.passwords_list import is_common_password
 from redbridge.accounts.schemas import ProfileUpdate
@@ -105,6 +105,7 @@ def revoke_session(session: Session, user: User, session_id: int, now: datetime)
         .where(AuthSession.id == session_id, AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+    callers.forget(session, user.id)
     session.commit()
     if not getattr(result, "rowcount", 0):
         raise not_found("session")
@@ -116,6 +117,7 @@ def revoke_all_sessions(session: Session, user_id: int, now: datetime, keep: int
     if keep is not None:
         query = query.where(AuthSession.id != keep)
     session.execute(query.values(revoked_at=now))
+    callers.forget(session, user_id)
     session.commit()
 
 
@@ -128,6 +130,7 @@ def touch_session(session: Session, session_id: int, now: datetime) -> None:
 def set_password_hash(session: Session, user_id: int, password_hash: str) -> None:
     begin_write(session)
     session.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
+    callers.forget(session, user_id)
     session.commit()
 
 
@@ -150,6 +153,7 @@ def update_profile(session: Session, user: User, changes: ProfileUpdate) -> User
         fresh.onboarded = bool(data["onboarded"])
     if not fresh.display_name:
         fresh.display_name = fresh.username
+    callers.forget(session, user.id)  # interests, languages and UI language are cached with the caller
     session.commit()
     return fresh
 
@@ -204,12 +208,14 @@ def block(session: Session, viewer: User, target: User, now: datetime) -> None:
     if insert_ignore(session, Block, {"blocker_id": viewer.id, "blocked_id": target.id, "created_at": now}):
         _unfollow_in_tx(session, viewer.id, target.id)
         _unfollow_in_tx(session, target.id, viewer.id)
+    callers.forget(session, viewer.id, target.id)  # each one's hidden authors change
     session.commit()
 
 
 def unblock(session: Session, viewer: User, target: User) -> None:
     begin_write(session)
     session.execute(delete(Block).where(Block.blocker_id == viewer.id, Block.blocked_id == target.id))
+    callers.forget(session, viewer.id, target.id)
     session.commit()
 
 
@@ -218,10 +224,12 @@ def mute(session: Session, viewer: User, target: User, now: datetime) -> None:
         raise AppError("mute.self", _("You cannot mute yourself."), 422)
     begin_write(session)
     insert_ignore(session, Mute, {"muter_id": viewer.id, "muted_id": target.id, "created_at": now})
+    callers.forget(session, viewer.id)
     session.commit()
 
 
 def unmute(session: Session, viewer: User, target: User) -> None:
     begin_write(session)
     session.execute(delete(Mute).where(Mute.muter_id == viewer.id, Mute.muted_id == target.id))
+    callers.forget(session, viewer.id)
     session.commit()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, union_all
+from sqlalchemy import and_, bindparam, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from redbridge.accounts.models import AuthSession, Block, Follow, Mute, User
-from redbridge.accounts.schemas import Me, Profile, UserBrief
+from redbridge.accounts.schemas import Me, Profile, SessionOut, UserBrief
 from redbridge.core import ids
 from redbridge.core.errors import not_found
 from redbridge.core.pagination import Page, cursor_int, decode_cursor, encode_cursor
@@ -56,6 +57,55 @@ def session_for_token(session: Session, digest: str, now: datetime) -> tuple[Aut
     return auth, user
 
 
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """What a request needs to know about the account behind a session token, and nothing that
+    changes with ordinary activity (counters), so it can be cached: see ``accounts.callers``."""
+
+    session_id: int
+    user_id: int
+    expires_at: float  # epoch seconds
+    last_seen_at: float
+    ui_lang: str
+    interests: tuple[str, ...]
+    read_langs: tuple[str, ...]
+    hidden: frozenset[int]  # ``hidden_author_ids``
+    stamp: str = ""  # names this load of the entry (see ``accounts.callers``)
+
+
+# Core statements on the tables, built once: this runs for every request with a token the cache
+# does not hold, and building plus ORM-compiling a statement costs more than executing it.
+_sessions_t, _users_t = AuthSession.__table__, User.__table__
+_CALLER = (
+    select(_sessions_t.c.id, _sessions_t.c.user_id, _sessions_t.c.expires_at, _sessions_t.c.last_seen_at,
+           _users_t.c.ui_lang, _users_t.c.interests, _users_t.c.read_langs)
+    .join(_users_t, _users_t.c.id == _sessions_t.c.user_id)
+    .where(_sessions_t.c.token_digest == bindparam("digest"), _sessions_t.c.revoked_at.is_(None),
+           _users_t.c.is_active.is_(True))
+)
+
+
+def caller_for_token(session: Session, digest: str, now: datetime, stamp: str = "") -> Caller | None:
+    """The live session of ``digest`` and its account, or None (unknown, revoked, expired, or the
+    account is deactivated)."""
+    row = session.execute(_CALLER, {"digest": digest}).first()
+    if row is None or row.expires_at <= now:
+        return None
+    return Caller(
+        session_id=row.id, user_id=row.user_id, expires_at=row.expires_at.timestamp(),
+        last_seen_at=row.last_seen_at.timestamp(), ui_lang=row.ui_lang or "",
+        interests=tuple(row.interests or ()), read_langs=tuple(row.read_langs or ()),
+        hidden=frozenset(hidden_author_ids(session, row.user_id)), stamp=stamp,
+    )
+
+
+def session_digests(session: Session, user_ids: Iterable[int], now: datetime) -> list[str]:
+    """Digests of the users' sessions that have not expired (revoked ones included)."""
+    return list(session.scalars(
+        select(AuthSession.token_digest).where(AuthSession.user_id.in_(list(user_ids)), AuthSession.expires_at > now)
+    ))
+
+
 def active_sessions(session: Session, user_id: int, now: datetime) -> list[AuthSession]:
     return list(
         session.scalars(
@@ -64,6 +114,17 @@ def active_sessions(session: Session, user_id: int, now: datetime) -> list[AuthS
             .order_by(AuthSession.last_seen_at.desc())
         )
     )
+
+
+def session_list(session: Session, user_id: int, current_id: int, now: datetime) -> list[SessionOut]:
+    """The user's open sessions, most recently used first; ``current`` marks the one asking."""
+    return [
+        SessionOut(
+            id=ids.encode(s.id), created_at=s.created_at, last_seen_at=s.last_seen_at, expires_at=s.expires_at,
+            user_agent=s.user_agent, ip=s.ip, current=s.id == current_id,
+        )
+        for s in active_sessions(session, user_id, now)
+    ]
 
 
 def brief(user: User) -> UserBrief:
@@ -137,11 +198,14 @@ def me(user: User) -> Me:
 
 
 def is_blocked_either_way(session: Session, a: int, b: int) -> bool:
-    return session.scalar(
-        select(Block.blocker_id).where(
-            or_(and_(Block.blocker_id == a, Block.blocked_id == b), and_(Block.blocker_id == b, Block.blocked_id == a))
-        ).limit(1)
-    ) is not None
+    return session.scalar(_BLOCKED_EITHER_WAY, {"a": a, "b": b}) is not None
+
+
+# Built once on the table: checked on every note page a logged-in reader opens.
+_BLOCKED_EITHER_WAY = select(Block.__table__.c.blocker_id).where(or_(
+    and_(Block.__table__.c.blocker_id == bindparam("a"), Block.__table__.c.blocked_id == bindparam("b")),
+    and_(Block.__table__.c.blocker_id == bindparam("b"), Block.__table__.c.blocked_id == bindparam("a")),
+)).limit(1)
 
 
 def hidden_author_ids(session: Session, viewer_id: int | None) -> set[int]:
@@ -152,12 +216,25 @@ def hidden_author_ids(session: Session, viewer_id: int | None) -> set[int]:
     """
     if viewer_id is None:
         return set()
-    query = union_all(
-        select(Block.blocked_id).where(Block.blocker_id == viewer_id),
-        select(Block.blocker_id).where(Block.blocked_id == viewer_id),
-        select(Mute.muted_id).where(Mute.muter_id == viewer_id),
-    )
-    return set(session.execute(query).scalars())
+    return set(session.execute(_HIDDEN, {"viewer": viewer_id}).scalars())
+
+
+_blocks_t, _mutes_t = Block.__table__, Mute.__table__
+_HIDDEN = union_all(
+    select(_blocks_t.c.blocked_id).where(_blocks_t.c.blocker_id == bindparam("viewer")),
+    select(_blocks_t.c.blocker_id).where(_blocks_t.c.blocked_id == bindparam("viewer")),
+    select(_mutes_t.c.muted_id).where(_mutes_t.c.muter_id == bindparam("viewer")),
+)
+
+
+def followed_among(session: Session, viewer_id: int | None, user_ids: Iterable[int]) -> set[int]:
+    """Which of ``user_ids`` the viewer follows (one query for a whole list of follow buttons)."""
+    wanted = set(user_ids)
+    if viewer_id is None or not wanted:
+        return set()
+    return set(session.scalars(
+        select(Follow.followee_id).where(Follow.follower_id == viewer_id, Follow.followee_id.in_(wanted))
+    ))
 
 
 def following_ids(session: Session, user_id: int) -> list[int]:

@@ -86,13 +86,7 @@ async def change_password(body: PasswordChange, viewer: ViewerDep, services: Ser
 
 @auth_router.get("/sessions", response_model=list[SessionOut])
 def list_sessions(viewer: ViewerDep, session: DbDep, services: ServicesDep) -> list[SessionOut]:
-    return [
-        SessionOut(
-            id=ids.encode(s.id), created_at=s.created_at, last_seen_at=s.last_seen_at, expires_at=s.expires_at,
-            user_agent=s.user_agent, ip=s.ip, current=s.id == viewer.auth.id,
-        )
-        for s in queries.active_sessions(session, viewer.user.id, services.clock.now())
-    ]
+    return queries.session_list(session, viewer.user.id, viewer.auth.id, services.clock.now())
 
 
 @auth_router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)

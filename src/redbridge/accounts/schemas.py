@@ -33,12 +33,16 @@ class LoginIn(Strict):
     password: str = Field(min_length=1, max_length=1024)
 
 
+# PostgreSQL text cannot hold NUL: refused as a 422 rather than failing in the database.
+NO_NUL = r"^[^\x00]*$"
+
+
 class ProfileUpdate(Strict):
-    display_name: str | None = Field(default=None, max_length=40)
-    bio: str | None = Field(default=None, max_length=300)
+    display_name: str | None = Field(default=None, max_length=40, pattern=NO_NUL)
+    bio: str | None = Field(default=None, max_length=300, pattern=NO_NUL)
     read_langs: list[ReadLang] | None = Field(default=None, min_length=1, max_length=2)
     ui_lang: UiLang | None = None
-    region: str | None = Field(default=None, max_length=40)
+    region: str | None = Field(default=None, max_length=40, pattern=NO_NUL)
     interests: list[Topic] | None = Field(default=None, max_length=10)
     onboarded: bool | None = None
 

@@ -9,12 +9,19 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from typing import Protocol
+from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar
 
 import redis
 
+K = TypeVar("K")
+V = TypeVar("V")
+
 
 class Cache(Protocol):
+    # In-process: a read costs microseconds and never blocks, so it may run on the event loop.
+    local: bool
+
     def get(self, key: str) -> bytes | None: ...
     def set(self, key: str, value: bytes, ttl: float) -> None: ...
     def add(self, key: str, value: bytes, ttl: float) -> bool: ...
@@ -25,6 +32,8 @@ class Cache(Protocol):
 
 
 class MemoryCache:
+    local = True
+
     def __init__(self, max_items: int = 100_000) -> None:
         self._data: OrderedDict[str, tuple[float, bytes | int]] = OrderedDict()
         self._lock = threading.Lock()
@@ -83,6 +92,8 @@ class MemoryCache:
 
 
 class RedisCache:
+    local = False
+
     def __init__(self, url: str, prefix: str = "rb:") -> None:
         self._r = redis.Redis.from_url(url)
         self._prefix = prefix
@@ -110,3 +121,54 @@ class RedisCache:
 
     def ping(self) -> bool:
         return bool(self._r.ping())
+
+
+# Read-through caching of something the database owns, safe against the race where a reader
+# loads the old value, the write commits and invalidates, and the reader then stores the old
+# value back: invalidation writes a tombstone for the entry's whole lifetime, readers only ever
+# ``add`` (never overwrite), so a stale value can no longer land after the invalidation.
+TOMBSTONE = b"\x00"
+
+
+def read_through(cache: Cache, key: str, ttl: float, load: Callable[[], bytes]) -> bytes:
+    """The cached value of ``key``, else ``load()`` (stored unless the key was just invalidated)."""
+    hit = cache.get(key)
+    if hit is not None and hit != TOMBSTONE:
+        return hit
+    value = load()
+    if hit is None:
+        cache.add(key, value, ttl)
+    return value
+
+
+def invalidate(cache: Cache, key: str, ttl: float) -> None:
+    """Retire ``key`` (``ttl``: the longest its entries live) on every process sharing the cache."""
+    cache.set(key, TOMBSTONE, ttl)
+
+
+class Lru(Generic[K, V]):
+    """A small thread-safe in-process LRU map, for memos of immutable or self-expiring values
+    (request handlers run on a thread pool)."""
+
+    def __init__(self, size: int) -> None:
+        self._data: OrderedDict[K, V] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()

@@ -4,20 +4,45 @@
 commits, every job subscribed to the event is enqueued; when it rolls back, the events are
 dropped. So a side effect (thumbnail, notification, counter, index) never runs for a write that
 did not happen, and once enqueued it is durable and retried by the job queue.
+
+Commit hooks (``notify(session, "like.changed", {...})``, subscribed with ``@on_commit``) are the
+synchronous counterpart, for cache invalidation: they run in the committing thread right after
+the commit and before the request answers, so the caller's very next request (on any process
+sharing the cache) sees the write. A queued job would leave a window in which, say, a revoked
+token still works.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from redbridge.core.jobs import JobQueue, subscribers
 
+if TYPE_CHECKING:
+    from redbridge.services import Services
+
 log = logging.getLogger("redbridge.events")
 _KEY = "redbridge_events"
+_HOOK = "hook:"
+HookFn = Callable[["Services", dict[str, Any]], None]
+_HOOKS: dict[str, list[HookFn]] = {}
+
+
+def on_commit(name: str) -> Callable[[HookFn], HookFn]:
+    """Subscribe ``fn`` to the commit hook ``name`` (see :func:`notify`)."""
+
+    def register(fn: HookFn) -> HookFn:
+        subs = _HOOKS.setdefault(name, [])
+        if fn not in subs:
+            subs.append(fn)
+        return fn
+
+    return register
 
 
 def _record(session: Session, entry: tuple[str, dict[str, Any]]) -> None:
@@ -37,11 +62,26 @@ def enqueue_after_commit(session: Session, job_name: str, payload: dict[str, Any
     _record(session, ("job:" + job_name, payload))
 
 
+def notify(session: Session, name: str, payload: dict[str, Any]) -> None:
+    """Run the ``name`` hooks in this process right after the transaction commits (not at all if it
+    rolls back)."""
+    _record(session, (_HOOK + name, payload))
+
+
 def wire(factory: sessionmaker[Session], queue: JobQueue) -> None:
     @event.listens_for(factory, "after_commit")
     def _deliver(session: Session) -> None:
         pending = session.info.pop(_KEY, [])
         for name, payload in pending:
+            if name.startswith(_HOOK):
+                for fn in _HOOKS.get(name[len(_HOOK):], ()):
+                    try:
+                        fn(queue.services, payload)
+                    except Exception:
+                        # The write has committed: it must not fail now. The caches involved
+                        # all expire on their own (short TTLs) as the fallback.
+                        log.exception("commit hook %s failed", name)
+                continue
             targets = [name[4:]] if name.startswith("job:") else subscribers(name)
             for job_name in targets:
                 try:

@@ -86,6 +86,10 @@ class JobQueue:
 
         self._run_job = run_job
 
+    @property
+    def services(self) -> Services:
+        return self._services
+
     def enqueue(self, name: str, payload: dict[str, Any]) -> None:
         if name not in _JOBS:
             raise KeyError(f"no job named {name!r}")

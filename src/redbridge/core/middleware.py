@@ -106,20 +106,25 @@ class BodyTooLargeError(BaseException):
 
 class BodyLimitMiddleware:
     """Rejects bodies over the limit with 413 before the app buffers them: by Content-Length when
-    given, by counting streamed chunks otherwise. Upload routes get the media cap, the rest 1 MiB."""
+    given, by counting streamed chunks otherwise. Upload routes get the media cap, the rest 1 MiB.
+    An upload route is matched by its path's start (``/api/v1/media``) or, for routes with an id
+    in the middle (``/n/<id>/edit``), its end."""
 
-    def __init__(self, app: ASGIApp, default_limit: int, upload_limit: int, upload_prefixes: tuple[str, ...]) -> None:
+    def __init__(self, app: ASGIApp, default_limit: int, upload_limit: int, upload_prefixes: tuple[str, ...],
+                 upload_suffixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.default_limit = default_limit
         self.upload_limit = upload_limit
         self.upload_prefixes = upload_prefixes
+        self.upload_suffixes = upload_suffixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        limit = self.upload_limit if path.startswith(self.upload_prefixes) else self.default_limit
+        uploads = path.startswith(self.upload_prefixes) or path.endswith(self.upload_suffixes)
+        limit = self.upload_limit if uploads else self.default_limit
         length = _header(scope, b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             await self._reject(scope, send)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
 
 from redbridge.core.errors import AppError
 from redbridge.core.i18n import _
@@ -18,6 +20,10 @@ T = TypeVar("T")
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
+
+
+def invalid_cursor() -> AppError:
+    return AppError("cursor.invalid", _("This page link is not valid."), 400, fields={"cursor": "invalid"})
 
 
 def encode_cursor(state: dict[str, Any]) -> str:
@@ -38,7 +44,7 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
             raise ValueError("cursor is not an object")
         return state
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise AppError("cursor.invalid", _("This page link is not valid."), 400, fields={"cursor": "invalid"}) from None
+        raise invalid_cursor() from None
 
 
 def cursor_int(state: dict[str, Any] | None, key: str) -> int | None:
@@ -46,5 +52,31 @@ def cursor_int(state: dict[str, Any] | None, key: str) -> int | None:
         return None
     value = state.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise AppError("cursor.invalid", _("This page link is not valid."), 400, fields={"cursor": "invalid"})
+        raise invalid_cursor()
     return value
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+Row = TypeVar("Row", bound=_HasId)
+
+
+def id_page(
+    session: Session, query: Select[Row], id_column: Any, cursor: str | None, limit: int, *, newest_first: bool
+) -> tuple[list[Row], str | None]:
+    """Keyset pagination on a time-ordered id column: one page of ``query`` and the next cursor.
+
+    Ids only grow, so rows inserted while a client pages never shift a page boundary.
+    """
+    after = cursor_int(decode_cursor(cursor), "i")
+    if after is not None and after >= 1 << 63:
+        raise invalid_cursor()  # beyond any id (and any BIGINT): a forged cursor, not a database error
+    if after is not None:
+        query = query.where(id_column < after if newest_first else id_column > after)
+    rows = list(session.scalars(query.order_by(id_column.desc() if newest_first else id_column).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor({"i": rows[-1].id}) if more and rows else None

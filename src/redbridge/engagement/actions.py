@@ -112,6 +112,9 @@ def set_note_like(session: Session, viewer_id: int, note_id: int, now: datetime,
         _bump_received(session, author_id, delta)
         if on:
             events.publish(session, "note.liked", {"actor_id": viewer_id, "note_id": note_id})
+        # Synchronous, unlike the events above: caches of the liker's pages (``liked_by_me``)
+        # must be retired before this request answers.
+        events.notify(session, "note.like_changed", {"user_id": viewer_id, "note_id": note_id})
     count = _note_counter(session, note_id, Note.like_count)
     session.commit()
     return LikeOut(liked=on, like_count=count)

@@ -8,49 +8,20 @@ previews, the authors, the viewer's likes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from redbridge.accounts.models import User
-from redbridge.accounts.queries import brief, briefs, hidden_author_ids
+from redbridge.accounts.queries import brief, briefs, hidden_author_ids, is_blocked_either_way
 from redbridge.core import ids
-from redbridge.core.errors import AppError, not_found
-from redbridge.core.i18n import _
-from redbridge.core.pagination import Page, cursor_int, decode_cursor, encode_cursor
+from redbridge.core.errors import not_found
+from redbridge.core.pagination import Page, id_page
 from redbridge.engagement.models import Collection, Comment, CommentLike
 from redbridge.engagement.schemas import CollectionOut, CommentOut
 from redbridge.notes.models import Note
 
 PREVIEW_REPLIES = 2
-
-
-class _HasId(Protocol):
-    @property
-    def id(self) -> int: ...
-
-
-Row = TypeVar("Row", bound=_HasId)
-
-
-def id_page(
-    session: Session, query: Select[Row], id_column: Any, cursor: str | None, limit: int, *, newest_first: bool
-) -> tuple[list[Row], str | None]:
-    """Keyset pagination on a time-ordered id column: one page of ``query`` and the next cursor.
-
-    Ids only grow, so rows inserted while a client pages never shift a page boundary.
-    """
-    after = cursor_int(decode_cursor(cursor), "i")
-    if after is not None and after >= 1 << 63:
-        # Beyond any id (and any BIGINT): a forged cursor, not a database error.
-        raise AppError("cursor.invalid", _("This page link is not valid."), 400, fields={"cursor": "invalid"})
-    if after is not None:
-        query = query.where(id_column < after if newest_first else id_column > after)
-    rows = list(session.scalars(query.order_by(id_column.desc() if newest_first else id_column).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor({"i": rows[-1].id}) if more and rows else None
 
 
 def require_note(session: Session, note_id: int) -> None:
@@ -70,11 +41,20 @@ def _collection_out(collection: Collection, owner: User) -> CollectionOut:
 
 
 def visible_collection(session: Session, collection_id: int, viewer_id: int | None) -> Collection:
-    """The collection if the viewer may see it: public, or their own. Private ones are 404 to others."""
-    found = session.get(Collection, collection_id)
-    if found is None or (not found.is_public and found.owner_id != viewer_id):
+    """The collection if the viewer may read it; otherwise the same 404 as a missing one, so ids of
+    private collections cannot be probed. Hidden from everyone but the owner: private collections,
+    those of deactivated accounts, and those whose owner and viewer are blocked either way."""
+    collection = session.get(Collection, collection_id)
+    if collection is None:
         raise not_found("collection")
-    return found
+    if collection.owner_id == viewer_id:
+        return collection
+    owner = session.get(User, collection.owner_id)
+    if not collection.is_public or owner is None or not owner.is_active:
+        raise not_found("collection")
+    if viewer_id is not None and is_blocked_either_way(session, viewer_id, collection.owner_id):
+        raise not_found("collection")
+    return collection
 
 
 def collection_out(session: Session, collection: Collection) -> CollectionOut:

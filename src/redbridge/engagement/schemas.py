@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from redbridge.accounts.schemas import Strict, UserBrief
+from redbridge.accounts.schemas import NO_NUL, Strict, UserBrief
 from redbridge.core import ids
 
 COMMENT_MAX = 500
@@ -21,8 +21,6 @@ def _well_formed_id(value: str) -> str:
 
 # An id given in a request body: malformed is a 422 on that field (in a path it is a 404).
 OpaqueId = Annotated[str, StringConstraints(min_length=1, max_length=19), AfterValidator(_well_formed_id)]
-# PostgreSQL text cannot hold NUL; refusing it here makes it a 422 instead of a database error.
-NO_NUL = r"^[^\x00]*$"
 CollectionName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=NO_NUL)]
 CollectionDescription = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200, pattern=NO_NUL)]
 CommentBody = Annotated[

@@ -1,9 +1,11 @@
 """The explore feed: a shared candidate pool, re-ranked per viewer (the formula is in docs/feeds.md).
 
-Hot path, per request: the pool and the viewer's ranked order come from in-process memos (a pool
+Hot path, per request: pages inside the pool are cached whole, as JSON bytes, per anonymous
+language or per viewer (``page_key`` names everything a page depends on, so nothing has to find and
+delete pages). Otherwise the pool and the viewer's ranked order come from in-process memos (a pool
 is immutable once built, so a memo can never be stale); the viewer's affinity is one cache read;
-then one query for hidden authors, one for the viewer's likes, and cards from a short-lived card
-cache. Anonymous pool pages are cached whole, as JSON bytes.
+their hidden authors come with the cached caller (``accounts.callers``); then one query for live
+like counts and the viewer's likes, with cards from the card memo (``feeds.cards``).
 
 * **Pool.** The top ``POOL_SIZE`` notes by the indexed ``Note.hot`` column (per topic through the
   (topic, hot) index), built at most once per ``POOL_WINDOW_S`` per topic and stored in
@@ -25,30 +27,31 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
 import struct
 import threading
 import time
 from array import array
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from redbridge.accounts.models import User
-from redbridge.accounts.queries import following_ids, hidden_author_ids
-from redbridge.core.pagination import decode_cursor, encode_cursor
+from redbridge.accounts.queries import Caller, following_ids
+from redbridge.core import events
+from redbridge.core.cache import Lru
+from redbridge.core.pagination import decode_cursor, encode_cursor, invalid_cursor
 from redbridge.engagement.models import Collect, Like
-from redbridge.feeds.queries import MAX_ID, cursor_id, invalid_cursor
+from redbridge.feeds.cards import GENERATION_TTL_S, cards, content_generation
+from redbridge.feeds.queries import MAX_ID, cursor_id
 from redbridge.feeds.schemas import FeedPage
-from redbridge.notes.cards import cards_by_ids
 from redbridge.notes.models import Note
 from redbridge.notes.ranking import COLLECT_WEIGHT, decayed_engagement
-from redbridge.notes.schemas import NoteCard
 from redbridge.services import Services
 from redbridge.text.topics import TOPICS
 
@@ -60,9 +63,8 @@ POOL_TTL_S = POOL_WINDOW_S + POOL_RETENTION_S
 BUILD_LOCK_S = 10.0
 BUILD_WAIT_S = 2.0
 AFFINITY_TTL_S = 60
-PAGE_CACHE_S = 10.0  # anonymous pool pages, as JSON
+PAGE_CACHE_S = 10.0  # pool pages, as JSON (5-10 s, spread)
 FLIGHT_WAIT_S = 2.0  # how long a reader waits for another request computing the same page
-GENERATION_TTL_S = 7 * 24 * 3600
 RECENT_SIGNALS = 100  # likes and collects each, newest first, that shape learned interests
 
 # Interest: the viewer's topics (picked at onboarding, or learned from likes and collects) get a
@@ -85,38 +87,6 @@ _LANG_CODE = {lang: i for i, lang in enumerate(LANGS)}
 _TOPIC_CODE = {topic: i + 1 for i, topic in enumerate(TOPICS)}  # 0: no topic
 _DIGEST_RE = re.compile(r"[0-9a-f]{16}")
 _STATE_KEY = "feeds.explore"
-_GENERATION_KEY = "feeds:content-gen"
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class _Lru(Generic[K, V]):
-    """A small thread-safe LRU map (request handlers run on a thread pool)."""
-
-    def __init__(self, size: int) -> None:
-        self._data: OrderedDict[K, V] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, key: K) -> V | None:
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key: K, value: V) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self._size:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
 
 @dataclass(frozen=True, slots=True)
 class Pool:
@@ -148,12 +118,11 @@ class ExploreState:
     pages and cards expire (like counts move) and are recomputed by one request at a time."""
 
     def __init__(self) -> None:
-        self.pools: _Lru[str, Pool] = _Lru(64)
+        self.pools: Lru[str, Pool] = Lru(64)
         # Orders as arrays of 4-byte indices: ~4 KB a pool, where a tuple of ints is ~36 KB.
-        self.ranked: _Lru[tuple[str, str], array[int]] = _Lru(1024)
-        self.affinities: _Lru[int, tuple[bytes, Affinity]] = _Lru(4096)
-        self.pages: _Lru[tuple[Any, ...], tuple[float, bytes]] = _Lru(2048)  # (expires, JSON)
-        self.cards: _Lru[tuple[bytes, int], tuple[float, NoteCard]] = _Lru(8192)  # (expires, card)
+        self.ranked: Lru[tuple[str, str], array[int]] = Lru(1024)
+        self.affinities: Lru[int, tuple[bytes, Affinity]] = Lru(4096)
+        self.pages: Lru[tuple[Any, ...], tuple[float, bytes]] = Lru(4096)  # (expires, JSON)
         self._flights: dict[tuple[Any, ...], threading.Event] = {}
         self._flights_lock = threading.Lock()
 
@@ -177,7 +146,11 @@ class ExploreState:
         try:
             body, cacheable = compute()
             if cacheable:
-                self.pages.put(key, (time.monotonic() + PAGE_CACHE_S, body))
+                # Expiry spread over half the TTL: pages first computed together (a new pool
+                # window starts every reader's first page at once) would otherwise all expire,
+                # and be recomputed, together every PAGE_CACHE_S (a visible bump in the p99).
+                ttl = PAGE_CACHE_S * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not a secret
+                self.pages.put(key, (time.monotonic() + ttl, body))
             return body
         finally:
             with self._flights_lock:
@@ -188,7 +161,6 @@ class ExploreState:
         self.ranked.clear()
         self.affinities.clear()
         self.pages.clear()
-        self.cards.clear()
 
 
 def state_of(services: Services) -> ExploreState:
@@ -370,24 +342,26 @@ def _decode_memo(services: Services, user_id: int, blob: bytes) -> Affinity:
     return affinity
 
 
-def viewer_affinity(services: Services, session: Session, user: User | None, locale: str) -> Affinity:
-    """The viewer's current affinity. Interests and languages are read live from the account (a
-    change shows on the next first page); learned topics and follows are cached briefly."""
-    if user is None:
+def viewer_affinity(services: Services, session: Session, viewer: Caller | None, locale: str) -> Affinity:
+    """The viewer's current affinity. Interests and languages come with the caller (an edit
+    retires it at once, so a change shows on the next first page); learned topics and follows are
+    cached briefly."""
+    if viewer is None:
         return _ANONYMOUS[locale_langs(locale)]
-    interests = tuple(sorted(t for t in set(user.interests or ()) if t in _TOPIC_CODE))
-    langs = tuple(sorted(set(user.read_langs or ()))) or locale_langs(locale)
-    key = f"feeds:aff:{user.id}"
+    user_id = viewer.user_id
+    interests = tuple(sorted(t for t in set(viewer.interests) if t in _TOPIC_CODE))
+    langs = tuple(sorted(set(viewer.read_langs))) or locale_langs(locale)
+    key = f"feeds:aff:{user_id}"
     blob = services.cache.get(key)
     if blob is not None:
-        affinity = _decode_memo(services, user.id, blob)
+        affinity = _decode_memo(services, user_id, blob)
         if affinity.interests == interests and affinity.langs == langs:
             return affinity
-    blob = _canonical({"i": list(interests), "l": list(langs), "t": recent_topics(session, user.id),
-                       "f": sorted(following_ids(session, user.id))})
-    affinity = _decode_memo(services, user.id, blob)
+    blob = _canonical({"i": list(interests), "l": list(langs), "t": recent_topics(session, user_id),
+                       "f": sorted(following_ids(session, user_id))})
+    affinity = _decode_memo(services, user_id, blob)
     services.cache.set(key, blob, AFFINITY_TTL_S)
-    services.cache.set(_snapshot_key(user.id, affinity.digest), blob, POOL_TTL_S)
+    services.cache.set(_snapshot_key(user_id, affinity.digest), blob, POOL_TTL_S)
     return affinity
 
 
@@ -398,14 +372,15 @@ def anonymous_affinity(locale: str, digest: str | None) -> Affinity:
     return found or _ANONYMOUS[locale_langs(locale)]
 
 
-def cursor_affinity(services: Services, session: Session, user: User | None, locale: str, digest: str) -> Affinity:
+def cursor_affinity(services: Services, session: Session, viewer: Caller | None, locale: str,
+                    digest: str) -> Affinity:
     """The affinity a scroll started with (so its order holds), else the current one."""
-    if user is None:
+    if viewer is None:
         return anonymous_affinity(locale, digest)
-    current = viewer_affinity(services, session, user, locale)
+    current = viewer_affinity(services, session, viewer, locale)
     if current.digest == digest:
         return current
-    blob = services.cache.get(_snapshot_key(user.id, digest))
+    blob = services.cache.get(_snapshot_key(viewer.user_id, digest))
     return affinity_from_blob(blob) if blob is not None else current
 
 
@@ -557,11 +532,10 @@ def older_notes(session: Session, topic: str | None, before: int, exclude: froze
         batch = min(batch * 4, 4096)
 
 
-def _page(services: Services, session: Session, viewer: User | None, locale: str, topic: str | None,
+def _page(services: Services, session: Session, viewer: Caller | None, locale: str, topic: str | None,
           position: Position | None, current: int, limit: int) -> tuple[FeedPage, bool]:
-    """One page, and whether it came from the pool alone (then it is the same for every viewer
-    with the same affinity and no hidden authors, and may be cached)."""
-    viewer_id = viewer.id if viewer is not None else None
+    """One page, and whether it came from the pool alone (then it may be cached: see ``render``)."""
+    viewer_id = viewer.user_id if viewer is not None else None
     pool: Pool | None
     affinity: Affinity | None
     if position is None:
@@ -577,7 +551,7 @@ def _page(services: Services, session: Session, viewer: User | None, locale: str
             position = Position(None, None, anchor, position.oldest, position.digest)
         affinity = (cursor_affinity(services, session, viewer, locale, position.digest)
                     if position.offset is not None else None)
-    hidden = hidden_author_ids(session, viewer_id)
+    hidden = set(viewer.hidden) if viewer is not None else set()
     shown: list[int] = []
     base_state: dict[str, Any] = {"t": topic or "", "a": position.digest}
     if position.version is not None:
@@ -612,68 +586,61 @@ def _page(services: Services, session: Session, viewer: User | None, locale: str
     return FeedPage(items=items, next_cursor=encode_cursor(next_state) if next_state is not None else None), in_pool
 
 
-# Built once, on the tables rather than the ORM classes: on the hot path, constructing and
-# ORM-compiling the statement would cost more than running it.
-_notes, _likes = Note.__table__, Like.__table__
-_LIVE_COUNTS = (
-    select(_notes.c.id, _notes.c.like_count, _likes.c.user_id.is_not(None))
-    .outerjoin(_likes, and_(_likes.c.note_id == _notes.c.id, _likes.c.user_id == bindparam("viewer")))
-    .where(_notes.c.id.in_(bindparam("ids", expanding=True)))
-)
+def _viewer_generation_key(user_id: int) -> str:
+    return f"feeds:viewer-gen:{user_id}"
 
 
-def cards(services: Services, session: Session, note_ids: list[int], viewer_id: int | None) -> list[NoteCard]:
-    """Cards through a short in-process cache of what rarely changes (title, author, cover; an
-    edit or delete retires them through the content generation). For a logged-in viewer one query
-    then reads what changes all the time — the like count, ``liked_by_me`` — and drops notes
-    deleted meanwhile. Anonymous cards may show like counts up to ``PAGE_CACHE_S`` old."""
-    memo = state_of(services).cards
+@events.on_commit("note.like_changed")
+def _viewer_liked(services: Services, payload: dict[str, Any]) -> None:
+    """The liker's cached pages carry ``liked_by_me``: retire them before the like answers."""
+    services.cache.incr(_viewer_generation_key(int(payload["user_id"])), GENERATION_TTL_S)
+
+
+def page_key(services: Services, viewer: Caller | None, locale: str, topic: str | None, cursor: str | None,
+             limit: int) -> tuple[Any, ...] | None:
+    """The page cache's key for this request, or None if its page is never cached (it reaches
+    past the pool). Reads only the cache and the in-process memos, never the database."""
+    current = pool_version(services.clock.now())
+    position = parse_cursor(cursor, topic, current)
+    version = current if position is None else position.version
+    offset = 0 if position is None else position.offset
+    if version is None or offset is None:
+        return None
     generation = content_generation(services)
-    now = time.monotonic()
-    found: dict[int, NoteCard] = {}
-    missing: list[int] = []
-    for note_id in note_ids:
-        hit = memo.get((generation, note_id))
-        if hit is not None and hit[0] > now:
-            found[note_id] = hit[1]
-        else:
-            missing.append(note_id)
-    fresh = set(missing)
-    for card in cards_by_ids(session, missing, viewer_id):
-        note_id = int(card.id)
-        found[note_id] = card
-        # Spread expiries over half a TTL (by id: deterministic) so a page's cards do not all
-        # expire, and get rebuilt by every concurrent reader, at the same moment.
-        expires = now + PAGE_CACHE_S * (0.5 + (note_id % 997) / 1994)
-        memo.put((generation, note_id), (expires, card.model_copy(update={"liked_by_me": False})))
-    if viewer_id is not None and len(fresh) < len(found):
-        live = session.execute(_LIVE_COUNTS, {"viewer": viewer_id, "ids": [i for i in found if i not in fresh]}).all()
-        for note_id, like_count, liked in live:
-            found[note_id] = found[note_id].model_copy(update={"like_count": like_count, "liked_by_me": bool(liked)})
-        current = {row[0] for row in live} | fresh
-        found = {i: card for i, card in found.items() if i in current}
-    return [found[i] for i in note_ids if i in found]
+    if viewer is None:
+        affinity = anonymous_affinity(locale, None if position is None else position.digest)
+        return (pool_key(topic, version), affinity.digest, offset, limit, generation)
+    # A viewer's page also depends on their affinity (named by the cursor, or for a first page
+    # the current one: interests and languages, which retire the caller and so its stamp, or the
+    # request's language when the account reads none), their hidden authors (also the stamp) and
+    # their likes (the viewer generation).
+    return (pool_key(topic, version), position.digest if position is not None else locale_langs(locale), offset,
+            limit, generation, viewer.user_id, viewer.stamp,
+            services.cache.get(_viewer_generation_key(viewer.user_id)) or b"0")
 
 
-def content_generation(services: Services) -> bytes:
-    return services.cache.get(_GENERATION_KEY) or b"0"
+def peek(services: Services, viewer: Caller | None, locale: str, topic: str | None, cursor: str | None,
+         limit: int) -> bytes | None:
+    """The cached page for this request if there is a fresh one; never touches the database, so
+    the route can answer a hit without leaving the event loop."""
+    key = page_key(services, viewer, locale, topic, cursor, limit)
+    hit = state_of(services).pages.get(key) if key is not None else None
+    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
 
 
-def bump_generation(services: Services) -> None:
-    """Retire every cached explore page (a note was edited or deleted)."""
-    services.cache.incr(_GENERATION_KEY, GENERATION_TTL_S)
-
-
-def render(services: Services, session: Session, viewer: User | None, locale: str, topic: str | None,
+def render(services: Services, session: Session, viewer: Caller | None, locale: str, topic: str | None,
            cursor: str | None, limit: int) -> bytes:
     """One page of explore as ``FeedPage`` JSON, for ``viewer`` (None: anonymous, ranked for the
     language of ``locale``).
 
-    Anonymous pages from inside a pool are identical for every reader of a language, so they are
-    cached as bytes for ``PAGE_CACHE_S`` (like counts on them may lag that long), keyed by the
-    content generation so an edited or deleted note leaves them at once. Pages that reach past
-    the pool read the live table and are never cached: a cached one could hide a note created
-    after it was made from a reader who started later.
+    Pages from inside a pool are cached as bytes for ``PAGE_CACHE_S`` (like counts on them may lag
+    that long), per affinity for anonymous readers (identical for every reader of a language) and
+    per viewer otherwise. The key (``page_key``) names everything a page depends on, so nothing
+    has to find and delete pages: the content generation (an edited or deleted note leaves every
+    page at once), the viewer's caller stamp (hidden authors, interests, languages) and the
+    viewer's own generation (their likes, so ``liked_by_me`` is right on the next request). Pages
+    that reach past the pool read the live table and are never cached: a cached one could hide a
+    note created after it was made from a reader who started later.
 
     One request per page key computes it (single flight): the others wait for it, or while an
     expired copy is being refreshed, keep serving that copy. Without this, every concurrent reader
@@ -681,15 +648,12 @@ def render(services: Services, session: Session, viewer: User | None, locale: st
     """
     current = pool_version(services.clock.now())
     position = parse_cursor(cursor, topic, current)
-    version = current if position is None else position.version
-    offset = 0 if position is None else position.offset
 
     def compute() -> tuple[bytes, bool]:
         result, in_pool = _page(services, session, viewer, locale, topic, position, current, limit)
         return result.model_dump_json().encode(), in_pool
 
-    if viewer is None and version is not None and offset is not None:
-        affinity = anonymous_affinity(locale, None if position is None else position.digest)
-        key = (pool_key(topic, version), affinity.digest, offset, limit, content_generation(services))
+    key = page_key(services, viewer, locale, topic, cursor, limit)
+    if key is not None:
         return state_of(services).cached_page(key, compute)
     return compute()[0]

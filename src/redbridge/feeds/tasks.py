@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from redbridge.core.jobs import job
-from redbridge.feeds import explore
+from redbridge.feeds import cards
 from redbridge.services import Services
 
 
@@ -13,4 +13,4 @@ from redbridge.services import Services
 def content_changed(services: Services, payload: dict[str, Any]) -> None:
     """An edited or deleted note must not linger on cached explore pages: retire them all (edits
     are rare next to reads, so a global generation is cheaper than tracking pages per note)."""
-    explore.bump_generation(services)
+    cards.bump_generation(services)

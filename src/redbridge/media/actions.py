@@ -279,6 +279,11 @@ def make_video_poster(services: Services, media_id: int) -> None:
         delete_files(services.storage, files)
 
 
+def count_upload(services: Services, user_id: int) -> None:
+    """One upload against the account's rate limit (429 once over it): API and pages alike."""
+    services.limiter.hit("upload-account", ids.encode(user_id), services.settings.rate_limits.upload_per_account)
+
+
 def _square_avatar(processed: ProcessedImage) -> bytes:
     """A center-cropped AVATAR_SIDE square, from our own clean re-encoded copy (never the upload)."""
     fmt = "WEBP" if processed.content_type == "image/webp" else "JPEG"

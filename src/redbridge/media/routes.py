@@ -35,7 +35,7 @@ AltField = Annotated[str, Form(max_length=200, pattern=r"^[^\x00]*$",
 
 
 def _count_upload(services: Services, user_id: int) -> None:
-    services.limiter.hit("upload-account", ids.encode(user_id), services.settings.rate_limits.upload_per_account)
+    actions.count_upload(services, user_id)
 
 
 @router.post("/api/v1/media", status_code=status.HTTP_201_CREATED, response_model=MediaOut, tags=["media"],

@@ -32,6 +32,7 @@ from redbridge.media.models import Media
 from redbridge.notes.models import Note, NoteTag
 from redbridge.notes.ranking import hot_score
 from redbridge.notes.schemas import NoteCreate, NoteUpdate, Place
+from redbridge.services import Services
 from redbridge.text.lang import detect_language
 from redbridge.text.markup import MAX_TAGS, extract_tags, normalize_tag
 from redbridge.text.topics import infer_topic
@@ -154,6 +155,14 @@ def _set_place(note: Note, place: Place | None) -> None:
 
 def _bump_note_count(session: Session, user_id: int, delta: int) -> None:
     session.execute(update(User).where(User.id == user_id).values(note_count=User.note_count + delta))
+
+
+def count_new_note(services: Services, author_id: int, ip: str) -> None:
+    """Spend one note from the author's and the address's budgets (429 once either is used up);
+    the API and the composer page share them."""
+    limits = services.settings.rate_limits
+    services.limiter.hit("note-account", ids.encode(author_id), limits.note_per_account)
+    services.limiter.hit("note-ip", ip, limits.note_per_ip)
 
 
 def create_note(session: Session, now: datetime, author_id: int, data: NoteCreate) -> Note:

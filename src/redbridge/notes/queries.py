@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from redbridge.accounts.models import User
 from redbridge.accounts.queries import brief, is_blocked_either_way
@@ -40,13 +41,16 @@ def share(note: Note, base_url: str) -> ShareOut:
 def _viewer_flags(session: Session, note_id: int, viewer_id: int | None) -> tuple[bool, bool]:
     if viewer_id is None:
         return False, False
-    liked, collected = session.execute(
-        select(
-            exists().where(Like.user_id == viewer_id, Like.note_id == note_id),
-            exists().where(Collect.user_id == viewer_id, Collect.note_id == note_id),
-        )
-    ).one()
+    liked, collected = session.execute(_VIEWER_FLAGS, {"viewer": viewer_id, "note": note_id}).one()
     return bool(liked), bool(collected)
+
+
+# Built once on the tables: runs on every note page a logged-in reader opens.
+_likes_t, _collects_t = Like.__table__, Collect.__table__
+_VIEWER_FLAGS = select(
+    exists().where(_likes_t.c.user_id == bindparam("viewer"), _likes_t.c.note_id == bindparam("note")),
+    exists().where(_collects_t.c.user_id == bindparam("viewer"), _collects_t.c.note_id == bindparam("note")),
+)
 
 
 def note_out(session: Session, note: Note, viewer_id: int | None, base_url: str, *,
@@ -81,3 +85,23 @@ def note_out(session: Session, note: Note, viewer_id: int | None, base_url: str,
         created_at=note.created_at,
         updated_at=note.updated_at,
     )
+
+
+# How far back tag suggestions look: the newest tag rows only, so the query stays an index range
+# scan (``note_tags`` is keyed by note id, and ids grow with time) however large the site gets.
+SUGGESTION_WINDOW = 2000
+
+
+def suggested_tags(session: Session, author_id: int, limit: int = 20) -> list[str]:
+    """Tags to suggest in the composer: the author's own most used ones first, then the most used
+    on the newest notes site-wide (both counted over the newest tag rows only)."""
+    def most_used(*where: ColumnElement[bool]) -> list[str]:
+        recent = (select(NoteTag.tag).join(Note, Note.id == NoteTag.note_id).where(*where)
+                  .order_by(NoteTag.note_id.desc()).limit(SUGGESTION_WINDOW).subquery())
+        uses = func.count()
+        return list(session.scalars(
+            select(recent.c.tag).group_by(recent.c.tag).order_by(uses.desc(), recent.c.tag).limit(limit)
+        ))
+
+    own = most_used(Note.author_id == author_id)
+    return list(dict.fromkeys([*own, *most_used()]))[:limit]

@@ -27,16 +27,14 @@ def _note_id(raw: str) -> int:
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=NoteOut)
 def create_note(body: NoteCreate, request: Request, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> NoteOut:
     """Post a note: text only, 1–18 uploaded images (in carousel order), or one uploaded video."""
-    limits = services.settings.rate_limits
-    services.limiter.hit("note-account", ids.encode(viewer.user.id), limits.note_per_account)
-    services.limiter.hit("note-ip", client_ip(request), limits.note_per_ip)
+    actions.count_new_note(services, viewer.user.id, client_ip(request))
     note = actions.create_note(session, services.clock.now(), viewer.user.id, body)
     return queries.note_out(session, note, viewer.user.id, services.settings.base_url)
 
 
 @router.get("/{note_id}", response_model=NoteOut)
 def get_note(note_id: str, viewer: OptionalViewerDep, session: DbDep, services: ServicesDep) -> NoteOut:
-    viewer_id = viewer.user.id if viewer else None
+    viewer_id = viewer.id if viewer else None
     note, author = queries.get_visible(session, _note_id(note_id), viewer_id)
     return queries.note_out(session, note, viewer_id, services.settings.base_url, author=author)
 
@@ -57,5 +55,5 @@ def delete_note(note_id: str, viewer: ViewerDep, session: DbDep) -> Response:
 
 @router.get("/{note_id}/share", response_model=ShareOut)
 def share_note(note_id: str, viewer: OptionalViewerDep, session: DbDep, services: ServicesDep) -> ShareOut:
-    note, _author = queries.get_visible(session, _note_id(note_id), viewer.user.id if viewer else None)
+    note, _author = queries.get_visible(session, _note_id(note_id), viewer.id if viewer else None)
     return queries.share(note, services.settings.base_url)

@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 from redbridge.accounts.models import User
 from redbridge.accounts.queries import briefs
 from redbridge.core import ids
-from redbridge.core.pagination import Page
+from redbridge.core.pagination import Page, id_page
 from redbridge.engagement.models import Comment
-from redbridge.engagement.queries import id_page
 from redbridge.media.models import Media
 from redbridge.notes.cards import cover_of
 from redbridge.notes.models import Note

@@ -18,6 +18,7 @@ def install(app: FastAPI) -> None:
     """Add the pages to ``app``: their routers, the static file route (with the asset manifest
     computed now), HTML error pages for browsers, and the redirect to /login."""
     app.state.static_assets = render.assets()
+    render.traditional_topic_labels()
     app.state.error_page = errors.error_page
     app.add_exception_handler(LoginRequired, errors.login_required)
     app.include_router(static.router)

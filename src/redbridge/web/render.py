@@ -34,9 +34,13 @@ from markupsafe import Markup, escape
 from starlette.routing import NoMatchFound
 
 from redbridge.core import i18n
+from redbridge.text.lang import detect_language
 from redbridge.text.markup import iter_markup
 from redbridge.text.topics import TOPIC_LABELS, TOPICS
 from redbridge.web.static import StaticAssets
+
+# The UI languages, each named in itself (the switcher and the edit-profile form).
+UI_LANGUAGES = (("en", "English"), ("zh-Hans", "简体中文"), ("zh-Hant", "繁體中文"))
 
 # Babel's locale data names for our UI locales.
 _BABEL = {"en": "en", "zh-Hans": "zh_Hans", "zh-Hant": "zh_Hant"}
@@ -83,6 +87,12 @@ def lang_attr(lang: str | None) -> Markup:
     return Markup(f' lang="{lang}"')  # noqa: S704 - lang is one of two literals
 
 
+def text_lang_attr(text: str) -> Markup:
+    """:func:`lang_attr` for user text that carries no stored language (a bio, a collection's
+    description, a comment excerpt): detected on the spot (offline, microseconds)."""
+    return lang_attr(detect_language(text)) if text else Markup("")
+
+
 # ------------------------------------------------------------------------------------ formatting
 
 
@@ -114,9 +124,12 @@ def ago(context: Context, value: datetime) -> str:
 
 
 @functools.cache
-def _traditional(text: str) -> str:
+def traditional_topic_labels() -> dict[str, str]:
+    """zh-Hant topic labels, derived once with one converter: building an OpenCC converter takes
+    a few hundred ms, so doing it per label made the first zh-Hant page of a process take
+    seconds. ``web.install`` calls this so no reader pays for it."""
     converter = opencc.OpenCC("s2twp")
-    return str(converter.convert(text))
+    return {topic: str(converter.convert(labels["zh"])) for topic, labels in TOPIC_LABELS.items()}
 
 
 def topic_label(topic: str) -> str:
@@ -125,7 +138,7 @@ def topic_label(topic: str) -> str:
         return topic
     locale = i18n.get_locale()
     if locale == "zh-Hant":
-        return _traditional(labels["zh"])
+        return traditional_topic_labels()[topic]
     return labels["zh"] if locale == "zh-Hans" else labels["en"]
 
 
@@ -173,8 +186,8 @@ def make_environment() -> Environment:
     )
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
-        static=_static, markup=markup, lang_attr=lang_attr, link=link, topic_label=topic_label, topics=TOPICS,
-        tone=tone,
+        static=_static, markup=markup, lang_attr=lang_attr, text_lang_attr=text_lang_attr, link=link,
+        topic_label=topic_label, topics=TOPICS, tone=tone, ui_languages=UI_LANGUAGES,
     )
     env.filters.update(count=compact_count, date=format_day, ago=ago)
     return env

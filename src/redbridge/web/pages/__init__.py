@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from redbridge.web.pages import auth, feeds, notes, profiles
+from redbridge.web.pages import auth, compose, feeds, notes, notifications, profiles, settings
 
-ROUTERS: tuple[APIRouter, ...] = (auth.router, feeds.router, notes.router, profiles.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    auth.router, compose.router, feeds.router, notes.router, notifications.router, profiles.router, settings.router,
+)

@@ -121,6 +121,12 @@ def onboarding_form(page: PageDep, next: str | None = None) -> Response:
                        read_langs=list(viewer.user.read_langs or []), next=safe_next(next), tab="")
 
 
+def require_read_langs(langs: list[str], locale: str) -> None:
+    """At least one reading language (feeds are ranked by them): onboarding and edit profile."""
+    if not langs:
+        raise FormErrors({"read_langs": i18n.gettext(_("Pick at least one language you read."), locale)})
+
+
 @router.post("/onboarding")
 def onboarding(page: PageDep, form: FormDep) -> Response:
     """Save interests and reading languages (what the first explore feed is ranked by), mark the
@@ -130,8 +136,7 @@ def onboarding(page: PageDep, form: FormDep) -> Response:
     langs = [lang for lang in form_list(form, "read_langs") if lang in READ_LANGS]
     target = safe_next(form_text(form, "next"))
     try:
-        if not langs:
-            raise FormErrors({"read_langs": i18n.gettext(_("Pick at least one language you read."), page.locale)})
+        require_read_langs(langs, page.locale)
         changes = validate(ProfileUpdate, page.locale, interests=interests, read_langs=langs, onboarded=True)
     except FormErrors as refused:
         return page.render("pages/onboarding.html", status=422, errors=refused.errors, interests=interests,

@@ -25,7 +25,7 @@ def explore_page(page: PageDep, topic: str | None = None, cursor: str | None = N
     (and so sharing its page cache): the JSON page it returns is read back into ``FeedPage``."""
     if topic is not None and topic not in TOPICS:
         raise not_found("topic")
-    viewer = page.viewer.user if page.viewer is not None else None
+    viewer = page.viewer.caller if page.viewer is not None else None
     body = explore.render(page.services, page.session, viewer, page.locale, topic, cursor, PAGE_SIZE)
     feed = FeedPage.model_validate_json(body)
     return feed_page(page, "pages/explore.html", feed, "/", partial=partial is not None, params={"topic": topic},

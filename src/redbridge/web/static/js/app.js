@@ -3,10 +3,11 @@
 // HTMX swaps in is initialised again through the htmx:load event.
 
 import * as carousel from "./carousel.js";
+import * as composer from "./composer.js";
 import * as feed from "./feed.js";
 import * as share from "./share.js";
 
-const modules = [feed, carousel, share];
+const modules = [feed, carousel, share, composer];
 
 function init(root) {
   for (const module of modules) {

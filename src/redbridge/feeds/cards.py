@@ -1,0 +1,88 @@
+"""Note cards for the feeds, through a short in-process memo of what rarely changes.
+
+A card's title, author brief and cover change only when the note is edited or deleted (or the
+author renames themselves: up to ``CARD_TTL_S`` late), so they are memoised per note, keyed by
+the content generation that every edit and delete bumps. What changes all the time — the like
+count, the viewer's ``liked_by_me``, whether the note still exists — is read live, in one query
+for the whole page. That turns a page's four ORM queries into one Core query for a logged-in
+reader, and none for cached anonymous explore pages.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import and_, bindparam, select
+from sqlalchemy.orm import Session
+
+from redbridge.core.cache import Lru
+from redbridge.engagement.models import Like
+from redbridge.notes.cards import cards_by_ids
+from redbridge.notes.models import Note
+from redbridge.notes.schemas import NoteCard
+from redbridge.services import Services
+
+CARD_TTL_S = 10.0
+GENERATION_TTL_S = 7 * 24 * 3600
+_GENERATION_KEY = "feeds:content-gen"
+_STATE_KEY = "feeds.cards"
+
+
+def _memo(services: Services) -> Lru[tuple[bytes, int], tuple[float, NoteCard]]:
+    found = services.extras.get(_STATE_KEY)
+    if found is None:
+        found = services.extras.setdefault(_STATE_KEY, Lru[tuple[bytes, int], tuple[float, NoteCard]](8192))
+    memo: Lru[tuple[bytes, int], tuple[float, NoteCard]] = found
+    return memo
+
+
+# Built once, on the tables rather than the ORM classes: on the hot path, constructing and
+# ORM-compiling the statement would cost more than running it.
+_notes, _likes = Note.__table__, Like.__table__
+_LIVE_COUNTS = (
+    select(_notes.c.id, _notes.c.like_count, _likes.c.user_id.is_not(None))
+    .outerjoin(_likes, and_(_likes.c.note_id == _notes.c.id, _likes.c.user_id == bindparam("viewer")))
+    .where(_notes.c.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def cards(services: Services, session: Session, note_ids: list[int], viewer_id: int | None) -> list[NoteCard]:
+    """Cards through a short in-process cache of what rarely changes (title, author, cover; an
+    edit or delete retires them through the content generation). For a logged-in viewer one query
+    then reads what changes all the time — the like count, ``liked_by_me`` — and drops notes
+    deleted meanwhile. Anonymous cards may show like counts up to ``CARD_TTL_S`` old."""
+    memo = _memo(services)
+    generation = content_generation(services)
+    now = time.monotonic()
+    found: dict[int, NoteCard] = {}
+    missing: list[int] = []
+    for note_id in note_ids:
+        hit = memo.get((generation, note_id))
+        if hit is not None and hit[0] > now:
+            found[note_id] = hit[1]
+        else:
+            missing.append(note_id)
+    fresh = set(missing)
+    for card in cards_by_ids(session, missing, viewer_id):
+        note_id = int(card.id)
+        found[note_id] = card
+        # Spread expiries over half a TTL (by id: deterministic) so a page's cards do not all
+        # expire, and get rebuilt by every concurrent reader, at the same moment.
+        expires = now + CARD_TTL_S * (0.5 + (note_id % 997) / 1994)
+        memo.put((generation, note_id), (expires, card.model_copy(update={"liked_by_me": False})))
+    if viewer_id is not None and len(fresh) < len(found):
+        live = session.execute(_LIVE_COUNTS, {"viewer": viewer_id, "ids": [i for i in found if i not in fresh]}).all()
+        for note_id, like_count, liked in live:
+            found[note_id] = found[note_id].model_copy(update={"like_count": like_count, "liked_by_me": bool(liked)})
+        current = {row[0] for row in live} | fresh
+        found = {i: card for i, card in found.items() if i in current}
+    return [found[i] for i in note_ids if i in found]
+
+
+def content_generation(services: Services) -> bytes:
+    return services.cache.get(_GENERATION_KEY) or b"0"
+
+
+def bump_generation(services: Services) -> None:
+    """Retire every cached card and explore page (a note was edited or deleted)."""
+    services.cache.incr(_GENERATION_KEY, GENERATION_TTL_S)
