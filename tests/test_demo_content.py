@@ -12,8 +12,6 @@ import pytest
 from PIL import Image
 
 from redbridge.demo.content import (
-    MAX_BODY_LEN,
-    MAX_TITLE_LEN,
     NOTE_WINDOW_S,
     DemoNote,
     DemoUser,
@@ -23,6 +21,7 @@ from redbridge.demo.content import (
     demo_notes,
     demo_users,
 )
+from redbridge.notes.schemas import BODY_MAX, TITLE_MAX
 from redbridge.text.lang import detect_language
 from redbridge.text.markup import extract_mentions, extract_tags
 from redbridge.text.topics import TOPICS, infer_topic
@@ -95,8 +94,8 @@ def test_notes_are_well_formed(users: list[DemoUser], notes: list[DemoNote]) -> 
         author = users[note.author_index]
         assert note.lang in author.read_langs
         assert note.topic in TOPICS
-        assert 0 < len(note.title) <= MAX_TITLE_LEN
-        assert 0 < len(note.body) <= MAX_BODY_LEN
+        assert 0 < len(note.title) <= TITLE_MAX
+        assert 0 < len(note.body) <= BODY_MAX
         # Tags are written inline and the tag list is exactly what the parser finds.
         assert note.tags
         assert extract_tags(note.body) == note.tags

@@ -24,6 +24,7 @@ from typing import Final
 
 from PIL import Image, ImageDraw
 
+from redbridge.notes.schemas import BODY_MAX, TITLE_MAX
 from redbridge.text.topics import TOPIC_LABELS, TOPICS
 
 __all__ = [
@@ -37,8 +38,6 @@ __all__ = [
     "demo_users",
 ]
 
-MAX_TITLE_LEN: Final = 40
-MAX_BODY_LEN: Final = 2000
 # Notes are spread over this window before "now"; the caller owns the clock.
 NOTE_WINDOW_S: Final = 60 * 86_400
 
@@ -1145,7 +1144,7 @@ def _make_note(
             else:
                 values[field] = _pick(rng, slots[field])
 
-    title = _clip(title_p.template.format_map(values), MAX_TITLE_LEN)
+    title = _clip(title_p.template.format_map(values), TITLE_MAX)
     text = body_p.template.format_map(values)
     if opener_p is not None:
         text = opener_p.template.format_map(values) + (" " if lang == "en" else "") + text
@@ -1161,7 +1160,7 @@ def _make_note(
     else:
         written = tag_line.written
         names = [n.lower() for n in tag_line.names]
-    body = f"{text}\n\n{written}"[:MAX_BODY_LEN]
+    body = f"{text}\n\n{written}"[:BODY_MAX]
 
     place: DemoPlace | None = None
     if spot is not None:

@@ -58,11 +58,17 @@ class NoteCard(BaseModel):
     created_at: datetime
 
 
+# The note limits of the product (RedNote's): one definition for the API schemas, the composer's
+# counters and the demo content generator.
+TITLE_MAX = 40
+BODY_MAX = 2000
+
+
 class NoteCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=40)
-    body: str = Field(default="", max_length=2000)
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    body: str = Field(default="", max_length=BODY_MAX)
     tags: list[Tag] = Field(default_factory=list, max_length=10)
     topic: Topic | None = None
     place: Place | None = None
@@ -74,8 +80,8 @@ class NoteUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, min_length=1, max_length=40)
-    body: str | None = Field(default=None, max_length=2000)
+    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+    body: str | None = Field(default=None, max_length=BODY_MAX)
     tags: list[Tag] | None = Field(default=None, max_length=10)
     topic: Topic | None = None
     place: Place | None = None

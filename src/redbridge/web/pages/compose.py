@@ -30,7 +30,7 @@ from redbridge.media import actions as media_actions
 from redbridge.media import queries as media_queries
 from redbridge.notes import actions, queries
 from redbridge.notes.actions import MAX_IMAGES
-from redbridge.notes.schemas import MediaOut, NoteCreate, NoteOut, NoteUpdate
+from redbridge.notes.schemas import BODY_MAX, TITLE_MAX, MediaOut, NoteCreate, NoteOut, NoteUpdate
 from redbridge.text.markup import extract_tags, normalize_tag
 from redbridge.text.topics import TOPICS
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_list, form_text
@@ -41,8 +41,6 @@ from redbridge.web.render import topic_label
 router = APIRouter(include_in_schema=False)
 M = TypeVar("M", bound=BaseModel)
 
-TITLE_MAX = 40
-BODY_MAX = 2000
 SUGGESTIONS = 20
 # Tags may be typed "a, b c", "#a #b" or one per repeated field; the tag syntax is word
 # characters only, so anything else separates.
