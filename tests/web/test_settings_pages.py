@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from redbridge.accounts.models import AuthSession, User
+from redbridge.core import i18n
 from redbridge.services import Services
+from redbridge.web.render import device
 from tests.factories import PASSWORD, Factory, UserHandle, png_bytes
 from tests.web.conftest import World
 from tests.web.helpers import HTMX, browser, csrf_of, find, get_ok, html_lang, post_form, text_of
@@ -256,15 +259,20 @@ def active(services: Services, user: UserHandle) -> int:
 
 
 def test_sessions_page_lists_the_viewers_sessions(app: FastAPI, world: World, client: TestClient) -> None:
-    second_session(client, world.alice, "Mozilla/5.0 (iPhone) <b>Safari</b>")
+    second_session(client, world.alice, "Mozilla/5.0 (iPhone) <b>Safari/1</b>")
+    second_session(client, world.alice, "<script>alert(1)</script>")
     html = get_ok(browser(app, world.alice), "/settings/sessions")
     rows = find(html, "li", class_="session")
-    assert len(rows) == 2
+    assert len(rows) == 3
     assert len(find(html, "li", class_="is-current")) == 1
     assert "This device" in find(html, "li", class_="is-current")[0].text
-    devices = [p.text for p in find(html, "p", class_="session-device")]
-    assert "Mozilla/5.0 (iPhone) <b>Safari</b>" in devices  # shown as text ...
-    assert "<b>Safari</b>" not in html  # ... escaped, not markup
+    devices = {p.text.strip(): p.attrs.get("title") for p in find(html, "p", class_="session-device")}
+    # A browser is named the way a person says it; the raw User-Agent stays in the tooltip.
+    assert devices["Safari on iOS"] == "Mozilla/5.0 (iPhone) <b>Safari/1</b>"
+    # Anything else is shown as it names itself: as text, escaped, never markup.
+    assert "<script>alert(1)</script>" in devices
+    assert "<b>Safari" not in html
+    assert "<script>alert" not in html
     assert find(html, "form", action="/settings/sessions/revoke-others")
     # Bob's sessions are not on alice's page.
     bob_ids = session_ids(client, world.bob.token)[True]
@@ -344,3 +352,23 @@ def test_session_forms_need_login_and_csrf(app: FastAPI, world: World, client: T
         for token in (None, "0" * 64, world.bob.csrf_token):
             assert post_form(tab, url, {}, token).status_code == 403, (url, token)
     assert active(services, world.alice) == 2
+
+
+@pytest.mark.parametrize(("agent", "en", "zh"), [
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+     " Edg/131.0", "Edge on Windows", "Windows 上的 Edge"),
+    ("Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36",
+     "Chrome on Android", "Android 上的 Chrome"),
+    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Safari/604.1",
+     "Safari on iOS", "iOS 上的 Safari"),
+    ("Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0", "Firefox on Linux", "Linux 上的 Firefox"),
+    ("python-httpx/0.28", "python-httpx/0.28", "python-httpx/0.28"),
+    ("", "Unknown device", "未知设备"),
+])
+def test_session_devices_are_named_in_the_readers_language(agent: str, en: str, zh: str) -> None:
+    for locale, expected in (("en", en), ("zh-Hans", zh)):
+        token = i18n.set_locale(locale)
+        try:
+            assert device(agent) == expected
+        finally:
+            i18n.reset_locale(token)

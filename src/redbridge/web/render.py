@@ -10,12 +10,13 @@
   Plural messages may use only ``%(num)d`` (``core.i18n.ngettext`` fills it in).
 * **Globals** every template can use: ``static(path)``, ``markup(text)``, ``lang_attr(lang)``,
   ``link(route_name, **params)`` (a URL, or None while the route does not exist yet),
-  ``topic_label(topic)``, ``topics``; filters ``count``, ``date``, ``ago``.
+  ``topic_label(topic)``, ``topics``; filters ``count``, ``date``, ``ago``, ``device``.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import zlib
 from collections.abc import Mapping
 from datetime import datetime
@@ -111,6 +112,30 @@ def compact_count(value: int) -> str:
     return f"{number}{unit}"
 
 
+# (pattern, name) in the order that matters: Edge and Opera also say "Chrome", Chrome also says
+# "Safari", Android also says "Linux", iOS also says "like Mac OS X".
+_BROWSERS = ((r"Edg(e|A|iOS)?/", "Edge"), (r"OPR/|Opera", "Opera"), (r"Firefox/|FxiOS/", "Firefox"),
+             (r"Chrom(e|ium)/|CriOS/", "Chrome"), (r"Safari/", "Safari"))
+_SYSTEMS = ((r"Android", "Android"), (r"iPhone|iPad|iPod", "iOS"), (r"Windows", "Windows"),
+            (r"Mac OS X|Macintosh", "macOS"), (r"CrOS", "ChromeOS"), (r"Linux", "Linux"))
+_UA_SHOWN = 80
+
+
+def _first(patterns: tuple[tuple[str, str], ...], text: str) -> str | None:
+    return next((name for pattern, name in patterns if re.search(pattern, text)), None)
+
+
+def device(user_agent: str | None) -> str:
+    """A session's device as a person says it ("Firefox on Windows"), from its User-Agent; other
+    clients (an API script, curl) are shown as they name themselves, shortened."""
+    if not user_agent:
+        return i18n.gettext("Unknown device")
+    browser, system = _first(_BROWSERS, user_agent), _first(_SYSTEMS, user_agent)
+    if browser and system:
+        return i18n.gettext("%(browser)s on %(system)s", browser=browser, system=system)
+    return browser or system or user_agent[:_UA_SHOWN]
+
+
 def format_day(value: datetime) -> str:
     return format_date(value, "medium", locale=babel_locale())
 
@@ -189,7 +214,7 @@ def make_environment() -> Environment:
         static=_static, markup=markup, lang_attr=lang_attr, text_lang_attr=text_lang_attr, link=link,
         topic_label=topic_label, topics=TOPICS, tone=tone, ui_languages=UI_LANGUAGES,
     )
-    env.filters.update(count=compact_count, date=format_day, ago=ago)
+    env.filters.update(count=compact_count, date=format_day, ago=ago, device=device)
     return env
 
 
