@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import logging
 import os
@@ -79,7 +78,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from redbridge.demo.seed import seed
 
     settings = _settings()
-    asyncio.run(asyncio.to_thread(seed, settings, users=args.users, notes=args.notes, images=not args.no_images))
+    seed(settings, users=args.users, notes=args.notes, images=not args.no_images)
     if args.no_serve:
         return 0
     args.no_migrate = True

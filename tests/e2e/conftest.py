@@ -111,17 +111,18 @@ def live_server(
         pg_template[0].drop_database(db_name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
-    # The sync API runs its own event loop (in a greenlet); started from a synchronous session
-    # fixture it never meets pytest-asyncio's per-test loops.
+    # The sync API runs its own event loop (in a greenlet) and leaves it marked as running in this
+    # thread until stop(): per module, not per session, so that the tests xdist schedules after
+    # the browser tests on the same worker can still call asyncio.run().
     manager = sync_playwright().start()
     expect.set_options(timeout=TIMEOUT_MS)  # the same patience for assertions as for actions
     yield manager
     manager.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     try:
         instance = launch_chromium(playwright)

@@ -161,6 +161,7 @@ def _tab_until(page: Page, selector: str, limit: int = 60) -> int:
 def test_keyboard_reaches_cards_and_moves_the_carousel(tab: Tab, live_server: LiveServer) -> None:
     author = live_server.user("keys")
     note = live_server.photo_note(author, [RED, TEAL, GOLD], title="Three photos for the keyboard")
+    live_server.photo_note(author, [TEAL], title="A second card to tab to")  # whatever ran before
     live_server.fresh_explore()
 
     page = tab.goto("/")
