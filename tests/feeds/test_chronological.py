@@ -18,6 +18,7 @@ from tests.feeds.helpers import (
     user_notes_url,
     walk,
 )
+from tests.notes.helpers import count_queries
 
 
 def follow(client, user: UserHandle, target: UserHandle) -> None:
@@ -76,6 +77,22 @@ def test_following_cards_from_the_memo_stay_current(client, factory: Factory):
     assert client.delete(f"/api/v1/notes/{gone['id']}", headers=alice.headers).status_code == 204
     [card] = get_page(client, FOLLOWING, viewer)["items"]
     assert (card["title"], card["like_count"], card["liked_by_me"]) == ("Kept, edited", 2, True)
+
+
+def test_following_page_is_one_statement_once_cached(client, factory: Factory, services):
+    """With the viewer's caller and the cards memoised, a page is one statement: the ids, the like
+    counts and the viewer's likes together (hidden authors come with the cached caller)."""
+    viewer, alice = factory.user(), factory.user()
+    follow(client, viewer, alice)
+    liked = factory.note_row(alice, title="liked")
+    factory.note_row(alice, title="other")
+    assert client.post(f"/api/v1/notes/{liked}/like", headers=viewer.headers).status_code == 200
+    get_page(client, FOLLOWING, viewer)
+    with count_queries(services) as statements:
+        body = get_page(client, FOLLOWING, viewer)
+    assert len(statements) == 1, statements
+    assert [(c["title"], c["like_count"], c["liked_by_me"]) for c in body["items"]] == [
+        ("other", 0, False), ("liked", 1, True)]
 
 
 def test_following_empty_when_following_nobody(client, factory: Factory):

@@ -11,6 +11,7 @@ from sqlalchemy import update
 from redbridge.accounts.models import User
 from redbridge.core import ids
 from redbridge.engagement.models import Collect, Like
+from redbridge.notes import page
 from redbridge.services import Services
 from tests.factories import Factory
 
@@ -91,6 +92,9 @@ def test_deactivated_authors_notes_are_gone(client: TestClient, factory: Factory
 
 def _queries_for(client: TestClient, services: Services, note_id: str, headers: dict[str, str]) -> int:
     client.get(f"/api/v1/notes/{note_id}", headers=headers)  # warm the viewer's session cache paths
+    # A full miss of the note page cache (tests/notes/test_page_cache.py covers the hits).
+    for memo in (page._state(services).bodies, page._state(services).authors, page._state(services).flags):
+        memo.clear()
     with count_queries(services) as statements:
         assert client.get(f"/api/v1/notes/{note_id}", headers=headers).status_code == 200
     return len(statements)

@@ -26,12 +26,13 @@ TOUCH_EVERY = timedelta(minutes=10)
 class Viewer:
     """The caller of a request. ``caller`` comes from the token cache (``accounts.callers``); the
     account and session rows are loaded on first use only, in the request's session, so a route
-    that needs no more than the viewer's id runs no query for it."""
+    that needs no more than the viewer's id runs no query for it. ``digest`` is the session token's
+    digest (what CSRF tokens are bound to), known from the token itself."""
 
-    __slots__ = ("_auth", "_db", "_user", "caller", "via_cookie")
+    __slots__ = ("_auth", "_db", "_user", "caller", "digest", "via_cookie")
 
     def __init__(self, user: User | None = None, auth: AuthSession | None = None, via_cookie: bool = False, *,
-                 caller: Caller | None = None, db: Session | None = None) -> None:
+                 caller: Caller | None = None, db: Session | None = None, digest: str = "") -> None:
         if caller is None:
             if user is None or auth is None:
                 raise ValueError("a Viewer needs a caller or both rows")
@@ -40,6 +41,7 @@ class Viewer:
                             interests=tuple(user.interests or ()), read_langs=tuple(user.read_langs or ()),
                             hidden=frozenset())
         self.caller = caller
+        self.digest = digest or (auth.token_digest if auth is not None else "")
         self.via_cookie = via_cookie
         self._user = user
         self._auth = auth
@@ -108,6 +110,22 @@ def accept(request: Request, services: Services, caller: Caller, digest: str, vi
         request.state.locale = caller.ui_lang
 
 
+def peek_caller(request: Request, services: Services) -> tuple[bool, Caller | None]:
+    """The request's caller from the token cache alone, never the database, for routes that answer
+    cached data on the event loop: ``(True, caller)``, ``(True, None)`` for an anonymous request, or
+    ``(False, None)`` when the caller is not cached (ask :func:`resolve_viewer` on the thread pool).
+    Accepts the caller (:func:`accept`) when it is known."""
+    token, via_cookie = request_token(request)
+    if token is None:
+        return True, None
+    digest = token_digest(token)
+    caller = callers.peek(services, digest)
+    if caller is None:
+        return False, None
+    accept(request, services, caller, digest, via_cookie)
+    return True, caller
+
+
 def resolve_viewer(request: Request, services: Services, session: Session) -> Viewer | None:
     cached: Viewer | None = getattr(request.state, "viewer", None)
     if cached is not None:
@@ -120,7 +138,7 @@ def resolve_viewer(request: Request, services: Services, session: Session) -> Vi
     if caller is None:
         return None
     accept(request, services, caller, digest, via_cookie)
-    viewer = Viewer(caller=caller, via_cookie=via_cookie, db=session)
+    viewer = Viewer(caller=caller, via_cookie=via_cookie, db=session, digest=digest)
     request.state.viewer = viewer
     return viewer
 

@@ -198,11 +198,12 @@ def me(user: User) -> Me:
 
 
 def is_blocked_either_way(session: Session, a: int, b: int) -> bool:
-    return session.scalar(_BLOCKED_EITHER_WAY, {"a": a, "b": b}) is not None
+    return session.scalar(BLOCKED_EITHER_WAY, {"a": a, "b": b}) is not None
 
 
-# Built once on the table: checked on every note page a logged-in reader opens.
-_BLOCKED_EITHER_WAY = select(Block.__table__.c.blocker_id).where(or_(
+# Built once on the table: checked on every note page a logged-in reader opens (also inside the
+# note page's one statement for the reader, ``notes.queries.viewer_state``).
+BLOCKED_EITHER_WAY = select(Block.__table__.c.blocker_id).where(or_(
     and_(Block.__table__.c.blocker_id == bindparam("a"), Block.__table__.c.blocked_id == bindparam("b")),
     and_(Block.__table__.c.blocker_id == bindparam("b"), Block.__table__.c.blocked_id == bindparam("a")),
 )).limit(1)

@@ -26,6 +26,7 @@ from redbridge.core.errors import AppError, forbidden, not_found
 from redbridge.core.i18n import _
 from redbridge.engagement.models import Collect, Collection, Comment, CommentLike, Like
 from redbridge.engagement.schemas import CollectionCreate, CollectionUpdate, CollectOut, LikeOut
+from redbridge.notes import page as note_page
 from redbridge.notes.models import Note
 from redbridge.text.lang import detect_language
 
@@ -67,6 +68,7 @@ def _bump_note(session: Session, note_id: int, **deltas: int) -> None:
     values = {name: getattr(Note, name) + delta for name, delta in deltas.items()}
     session.execute(update(Note).where(Note.id == note_id).values(values))
     events.publish(session, "note.engaged", {"note_id": note_id})
+    note_page.changed(session, note_id)  # the note page shows the counters: retire its cached copy
 
 
 def _bump_received(session: Session, author_id: int, delta: int) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from redbridge.core.cache import Lru
@@ -39,18 +39,26 @@ def _memo(services: Services) -> Lru[tuple[bytes, int], tuple[float, NoteCard]]:
 # Built once, on the tables rather than the ORM classes: on the hot path, constructing and
 # ORM-compiling the statement would cost more than running it.
 _notes, _likes = Note.__table__, Like.__table__
+# Whether the viewer (bind parameter ``viewer``) likes the note of the row: a column for any
+# statement on ``notes`` that reads a page's live counts.
+LIKED_BY_VIEWER = (
+    select(_likes.c.user_id).where(_likes.c.note_id == _notes.c.id, _likes.c.user_id == bindparam("viewer"))
+    .exists().label("liked")
+)
 _LIVE_COUNTS = (
-    select(_notes.c.id, _notes.c.like_count, _likes.c.user_id.is_not(None))
-    .outerjoin(_likes, and_(_likes.c.note_id == _notes.c.id, _likes.c.user_id == bindparam("viewer")))
+    select(_notes.c.id, _notes.c.like_count, LIKED_BY_VIEWER)
     .where(_notes.c.id.in_(bindparam("ids", expanding=True)))
 )
 
 
-def cards(services: Services, session: Session, note_ids: list[int], viewer_id: int | None) -> list[NoteCard]:
+def cards(services: Services, session: Session, note_ids: list[int], viewer_id: int | None,
+          live: dict[int, tuple[int, bool]] | None = None) -> list[NoteCard]:
     """Cards through a short in-process cache of what rarely changes (title, author, cover; an
     edit or delete retires them through the content generation). For a logged-in viewer one query
     then reads what changes all the time — the like count, ``liked_by_me`` — and drops notes
-    deleted meanwhile. Anonymous cards may show like counts up to ``CARD_TTL_S`` old."""
+    deleted meanwhile; ``live`` (note id → like count, liked by the viewer) is that read when the
+    caller's own query already made it. Anonymous cards may show like counts up to ``CARD_TTL_S``
+    old."""
     memo = _memo(services)
     generation = content_generation(services)
     now = time.monotonic()
@@ -71,10 +79,13 @@ def cards(services: Services, session: Session, note_ids: list[int], viewer_id: 
         expires = now + CARD_TTL_S * (0.5 + (note_id % 997) / 1994)
         memo.put((generation, note_id), (expires, card.model_copy(update={"liked_by_me": False})))
     if viewer_id is not None and len(fresh) < len(found):
-        live = session.execute(_LIVE_COUNTS, {"viewer": viewer_id, "ids": [i for i in found if i not in fresh]}).all()
-        for note_id, like_count, liked in live:
-            found[note_id] = found[note_id].model_copy(update={"like_count": like_count, "liked_by_me": bool(liked)})
-        current = {row[0] for row in live} | fresh
+        if live is None:
+            rows = session.execute(_LIVE_COUNTS, {"viewer": viewer_id, "ids": [i for i in found if i not in fresh]})
+            live = {note_id: (like_count, bool(liked)) for note_id, like_count, liked in rows}
+        for note_id, (like_count, liked) in live.items():
+            if note_id in found and note_id not in fresh:
+                found[note_id] = found[note_id].model_copy(update={"like_count": like_count, "liked_by_me": liked})
+        current = live.keys() | fresh
         found = {i: card for i, card in found.items() if i in current}
     return [found[i] for i in note_ids if i in found]
 

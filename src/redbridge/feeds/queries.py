@@ -8,7 +8,7 @@ already there is skipped or repeated. Authors the viewer must not see (blocked e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, func, select, true
@@ -20,6 +20,7 @@ from redbridge.core.ids import encode as encode_id
 from redbridge.core.pagination import cursor_int, decode_cursor, encode_cursor, invalid_cursor
 from redbridge.engagement.models import Collect
 from redbridge.engagement.queries import visible_collection as visible_collection  # re-exported for the pages
+from redbridge.feeds.cards import LIKED_BY_VIEWER
 from redbridge.feeds.cards import cards as memo_cards
 from redbridge.feeds.schemas import FeedPage
 from redbridge.notes.cards import cards_by_ids
@@ -45,12 +46,14 @@ def keyset_before(cursor: str | None) -> int | None:
 
 
 def note_page(session: Session, keys: Sequence[int], note_ids: Sequence[int], limit: int,
-              viewer_id: int | None, services: Services | None = None) -> FeedPage:
+              viewer_id: int | None, services: Services | None = None,
+              live: dict[int, tuple[int, bool]] | None = None) -> FeedPage:
     """Cards for the first ``limit`` ids; ``keys`` are the keyset values of the same rows (one more
     than ``limit`` when there is a next page). With ``services``, through the card memo
-    (``feeds.cards``), which only the hottest feeds need."""
+    (``feeds.cards``), which only the hottest feeds need (``live``: see ``feeds.cards.cards``)."""
     shown = list(note_ids[:limit])
-    cards = memo_cards(services, session, shown, viewer_id) if services else cards_by_ids(session, shown, viewer_id)
+    cards = (memo_cards(services, session, shown, viewer_id, live) if services
+             else cards_by_ids(session, shown, viewer_id))
     more = len(keys) > limit
     return FeedPage(items=cards, next_cursor=encode_cursor({"b": keys[limit - 1]}) if more else None)
 
@@ -61,10 +64,12 @@ def visible_authors(session: Session, viewer_id: int | None) -> ColumnElement[bo
     return Note.author_id.not_in(hidden) if hidden else true()
 
 
-# Built once on the tables: ORM statement construction cost more than running it (a hot read).
+# Built once on the tables: ORM statement construction cost more than running it (a hot read). With
+# the page's ids it reads what a card shows live — the like count and the viewer's like — so the
+# whole page is one statement.
 _notes_t, _follows_t = Note.__table__, Follow.__table__
 _FOLLOWING = (
-    select(_notes_t.c.id)
+    select(_notes_t.c.id, _notes_t.c.like_count, LIKED_BY_VIEWER)
     .where(_notes_t.c.author_id.in_(
                select(_follows_t.c.followee_id).where(_follows_t.c.follower_id == bindparam("viewer"))),
            _notes_t.c.id < bindparam("before"),
@@ -74,15 +79,20 @@ _FOLLOWING = (
 
 
 def following(session: Session, viewer_id: int, cursor: str | None, limit: int,
-              services: Services | None = None) -> FeedPage:
+              services: Services | None = None, hidden: Collection[int] | None = None) -> FeedPage:
     """Notes by the accounts the viewer follows, newest first (one index range per followed author,
-    ``ix_notes_author``, merged by SQLite's sorter: fast whatever the site's size)."""
+    ``ix_notes_author``, merged by SQLite's sorter: fast whatever the site's size). ``hidden``: the
+    viewer's hidden authors when already known (the cached caller carries them)."""
     before = keyset_before(cursor)
-    ids = list(session.scalars(_FOLLOWING, {
+    hidden = hidden_author_ids(session, viewer_id) if hidden is None else hidden
+    # On the connection: the ORM layer of Session.execute costs more than this statement runs.
+    rows = session.connection().execute(_FOLLOWING, {
         "viewer": viewer_id, "before": MAX_ID if before is None else before,
-        "hidden": sorted(hidden_author_ids(session, viewer_id)), "limit": limit + 1,
-    }))
-    return note_page(session, ids, ids, limit, viewer_id, services)
+        "hidden": sorted(hidden), "limit": limit + 1,
+    }).all()
+    ids = [row[0] for row in rows]
+    live = {row[0]: (row[1], bool(row[2])) for row in rows}
+    return note_page(session, ids, ids, limit, viewer_id, services, live)
 
 
 def user_notes(session: Session, author: User, viewer_id: int | None, cursor: str | None, limit: int) -> FeedPage:

@@ -5,15 +5,12 @@ from __future__ import annotations
 from functools import partial
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
-from redbridge.accounts import callers
 from redbridge.accounts import queries as accounts_queries
-from redbridge.accounts.deps import OptionalViewerDep, ViewerDep, accept, request_token, resolve_viewer
+from redbridge.accounts.deps import OptionalViewerDep, ViewerDep, peek_caller, resolve_viewer
 from redbridge.core import ids
-from redbridge.core.deps import DbDep, services_of
+from redbridge.core.deps import DbDep, answer_json, services_of
 from redbridge.core.errors import ErrorEnvelope, not_found, unauthenticated
-from redbridge.core.security import token_digest
 from redbridge.feeds import explore, queries, tasks  # noqa: F401 - tasks: register the feeds jobs
 from redbridge.feeds.schemas import Cursor, FeedPage, PageLimit, TopicFilter
 from redbridge.services import Services
@@ -26,28 +23,18 @@ router = APIRouter(tags=["feeds"], responses=ERRORS)
 async def explore_feed(request: Request, topic: TopicFilter = None, cursor: Cursor = None,
                        limit: PageLimit = 20) -> Response:
     """Ranked, personalised discovery feed (anonymous: ranked for the request's language)."""
-    # The hottest read of the site. A cached page (the common case) is answered from the token
-    # cache and the page cache alone, on the event loop: the thread-pool round trip, the session
-    # and FastAPI's re-validation of a FeedPage would each cost more than that. Anything else —
-    # a token or a page not cached — is computed on the thread pool in one hop.
+    # The hottest read of the site: a cached page (the common case) is answered from the token
+    # cache and the page cache alone, on the event loop; anything else in one thread-pool hop.
     services = services_of(request)
-    fast = partial(_cached_explore, request, services, topic, cursor, limit)
-    body = fast() if services.cache.local else await run_in_threadpool(fast)
-    if body is None:
-        body = await run_in_threadpool(_explore, request, services, topic, cursor, limit)
-    return Response(body, media_type="application/json")
+    return await answer_json(services, partial(_cached_explore, request, services, topic, cursor, limit),
+                             partial(_explore, request, services, topic, cursor, limit))
 
 
 def _cached_explore(request: Request, services: Services, topic: str | None, cursor: str | None,
                     limit: int) -> bytes | None:
-    token, via_cookie = request_token(request)
-    caller = None
-    if token is not None:
-        digest = token_digest(token)
-        caller = callers.peek(services, digest)
-        if caller is None:
-            return None
-        accept(request, services, caller, digest, via_cookie)
+    known, caller = peek_caller(request, services)
+    if not known:
+        return None
     return explore.peek(services, caller, str(request.state.locale), topic, cursor, limit)
 
 
@@ -59,17 +46,22 @@ def _explore(request: Request, services: Services, topic: str | None, cursor: st
 
 
 @router.get("/api/v1/feeds/following", response_model=FeedPage)
-def following_feed(request: Request, cursor: Cursor = None, limit: PageLimit = 20) -> Response:
+async def following_feed(request: Request, cursor: Cursor = None, limit: PageLimit = 20) -> Response:
     """Notes by the accounts the viewer follows, newest first."""
-    # Like explore: the viewer is resolved here rather than by dependencies (one thread-pool hop
-    # instead of three), and the page is sent as serialised, not re-validated.
+    # Never cached (a followed author's new note must show at once), but like explore: the viewer
+    # is resolved here rather than by dependencies, and the page computed in one thread-pool hop
+    # and sent as serialised, not re-validated.
     services = services_of(request)
+    return await answer_json(services, None, partial(_following, request, services, cursor, limit))
+
+
+def _following(request: Request, services: Services, cursor: str | None, limit: int) -> bytes:
     with services.sessions() as session:
         viewer = resolve_viewer(request, services, session)
         if viewer is None:
             raise unauthenticated()
-        page = queries.following(session, viewer.id, cursor, limit, services)
-    return Response(page.model_dump_json(), media_type="application/json")
+        page = queries.following(session, viewer.id, cursor, limit, services, hidden=viewer.caller.hidden)
+        return page.model_dump_json().encode()
 
 
 @router.get("/api/v1/users/{username}/notes", response_model=FeedPage)

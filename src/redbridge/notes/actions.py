@@ -29,6 +29,7 @@ from redbridge.core.i18n import _
 from redbridge.engagement.actions import release_note_in_tx
 from redbridge.media import actions as media_actions
 from redbridge.media.models import Media
+from redbridge.notes import page
 from redbridge.notes.models import Note, NoteTag
 from redbridge.notes.ranking import hot_score
 from redbridge.notes.schemas import NoteCreate, NoteUpdate, Place
@@ -251,6 +252,7 @@ def update_note(session: Session, now: datetime, user: User, note_id: int, chang
                 events.publish(session, "media.detached", {"media_ids": detached})
         note.updated_at = now
         events.publish(session, "note.updated", {"note_id": note.id})
+        page.changed(session, note.id)
     return note
 
 
@@ -269,3 +271,4 @@ def delete_note(session: Session, user: User, note_id: int) -> None:
         session.execute(delete(Note).where(Note.id == note_id))
         _bump_note_count(session, author_id, -1)
         events.publish(session, "note.deleted", {"note_id": note_id, "author_id": author_id, "media_keys": media_keys})
+        page.changed(session, note_id)

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from redbridge.accounts.models import User
-from redbridge.accounts.queries import brief, is_blocked_either_way
+from redbridge.accounts.queries import BLOCKED_EITHER_WAY, brief, is_blocked_either_way
 from redbridge.core import ids
 from redbridge.core.errors import not_found
 from redbridge.engagement.models import Collect, Like
@@ -38,7 +38,7 @@ def share(note: Note, base_url: str) -> ShareOut:
     return ShareOut(url=share_url(base_url, note.id), title=note.title, text=f"{note.title} — Redbridge")
 
 
-def _viewer_flags(session: Session, note_id: int, viewer_id: int | None) -> tuple[bool, bool]:
+def viewer_flags(session: Session, note_id: int, viewer_id: int | None) -> tuple[bool, bool]:
     if viewer_id is None:
         return False, False
     liked, collected = session.execute(_VIEWER_FLAGS, {"viewer": viewer_id, "note": note_id}).one()
@@ -53,6 +53,17 @@ _VIEWER_FLAGS = select(
 )
 
 
+_VIEWER_STATE = select(*_VIEWER_FLAGS.selected_columns, BLOCKED_EITHER_WAY.exists())
+
+
+def viewer_state(session: Session, note_id: int, viewer_id: int, author_id: int) -> tuple[bool, bool, bool]:
+    """(liked, collected, blocked either way) for a logged-in reader of a note whose author is
+    known, in one statement (on the connection: the ORM layer would cost more than it runs)."""
+    row = session.connection().execute(
+        _VIEWER_STATE, {"viewer": viewer_id, "note": note_id, "a": viewer_id, "b": author_id}).one()
+    return bool(row[0]), bool(row[1]), bool(row[2])
+
+
 def note_out(session: Session, note: Note, viewer_id: int | None, base_url: str, *,
              author: User | None = None) -> NoteOut:
     """The full note: author (pass it when already loaded), tags, media, viewer flags — at most
@@ -61,7 +72,7 @@ def note_out(session: Session, note: Note, viewer_id: int | None, base_url: str,
     if author is None:
         raise not_found("note")
     tags = sorted(session.scalars(select(NoteTag.tag).where(NoteTag.note_id == note.id)))
-    liked, collected = _viewer_flags(session, note.id, viewer_id)
+    liked, collected = viewer_flags(session, note.id, viewer_id)
     place = (
         Place(name=note.place_name, lat=note.place_lat, lng=note.place_lng) if note.place_name else None
     )

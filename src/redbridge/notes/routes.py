@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request, Response, status
 
-from redbridge.accounts.deps import OptionalViewerDep, ViewerDep
+from redbridge.accounts.deps import OptionalViewerDep, ViewerDep, peek_caller, resolve_viewer
 from redbridge.core import ids
-from redbridge.core.deps import DbDep, ServicesDep, client_ip
+from redbridge.core.deps import DbDep, ServicesDep, answer_json, client_ip, services_of
 from redbridge.core.errors import ErrorEnvelope, not_found
-from redbridge.notes import actions, queries
+from redbridge.notes import actions, page, queries
 from redbridge.notes.schemas import NoteCreate, NoteOut, NoteUpdate, ShareOut
+from redbridge.services import Services
 
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorEnvelope} for code in (401, 403, 404, 413, 422, 429)
@@ -33,10 +36,29 @@ def create_note(body: NoteCreate, request: Request, viewer: ViewerDep, session: 
 
 
 @router.get("/{note_id}", response_model=NoteOut)
-def get_note(note_id: str, viewer: OptionalViewerDep, session: DbDep, services: ServicesDep) -> NoteOut:
-    viewer_id = viewer.id if viewer else None
-    note, author = queries.get_visible(session, _note_id(note_id), viewer_id)
-    return queries.note_out(session, note, viewer_id, services.settings.base_url, author=author)
+async def get_note(note_id: str, request: Request) -> Response:
+    # A hot read: answered from the note page cache (``notes.page``) on the event loop when it
+    # can be, else in one thread-pool hop, like explore.
+    services = services_of(request)
+    return await answer_json(services, partial(_cached_note, request, services, note_id),
+                             partial(_note, request, services, note_id))
+
+
+def _cached_note(request: Request, services: Services, raw_id: str) -> bytes | None:
+    known, caller = peek_caller(request, services)
+    parsed = ids.decode(raw_id)
+    return page.peek(services, caller, parsed) if known and parsed is not None else None
+
+
+def _note(request: Request, services: Services, raw_id: str) -> bytes:
+    parsed = ids.decode(raw_id)
+    token = page.generation(services, parsed) if parsed is not None else b""  # before any query: notes.page
+    with services.sessions() as session:
+        # The viewer first, even for a malformed id: errors are in the account's language.
+        viewer = resolve_viewer(request, services, session)
+        if parsed is None:
+            raise not_found("note")
+        return page.render(services, session, viewer.id if viewer else None, parsed, token)
 
 
 @router.patch("/{note_id}", response_model=NoteOut)

@@ -141,7 +141,7 @@ def layout_context(request: Request, services: Services, viewer: Viewer | None, 
     return {
         "me": brief(viewer.user) if viewer is not None else None,
         "needs_onboarding": viewer is not None and not viewer.user.onboarded,
-        "csrf_token": csrf_token(services.secret, viewer.auth.token_digest) if viewer is not None else None,
+        "csrf_token": csrf_token(services.secret, viewer.digest) if viewer is not None else None,
         "unread": unread,
         "now": services.clock.now(),
         "here": current_path(request),
@@ -171,7 +171,7 @@ class PageContext:
         """The CSRF token forms on this page carry: bound to the session when logged in, else the
         anonymous double-submit value (minting the ``rb_csrf`` cookie on first use)."""
         if self.viewer is not None:
-            return csrf_token(self.services.secret, self.viewer.auth.token_digest)
+            return csrf_token(self.services.secret, self.viewer.digest)
         if self._anon_token is None:
             cookie = _anon_cookie(self.request)
             if cookie is None:

@@ -1,0 +1,183 @@
+"""The note page (``GET /api/v1/notes/{id}``) through an in-process cache, so that a hit is answered
+on the event loop without a query.
+
+What the page shows splits in two:
+
+* **The note** — title, body, tags, media, counters — is the same for every reader. It is
+  memoised as serialised ``NoteOut`` JSON, cut around the author brief and the viewer's two flags,
+  per (note, generation) for ``NOTE_CACHE_S``; the author brief per author for ``AUTHOR_CACHE_S``.
+* **The viewer's part** — ``liked_by_me`` and ``collected_by_me`` — is memoised per (viewer, note,
+  generation); whether the author and the viewer blocked one another comes from the cached caller's
+  hidden authors (``accounts.callers``, retired synchronously by block and unblock on both sides).
+  A note by a hidden author (blocked or merely muted) always takes the database path, which tells
+  the two apart.
+
+**Generation.** A random token per note in ``services.cache`` (Redis in cluster mode: shared by
+every process), deleted by a commit hook on every write that changes what the page shows — edit,
+delete, and every counter change, own like or collect included (``changed``, called by the notes
+and engagement actions) — before the write answers. A missing token is replaced by a new random
+one, never a counter, so an expired or evicted token cannot bring an old entry back. The request
+reads the token *before* its first query: a page computed from a row older than a write is then
+stored under the token that write retired.
+
+Not cached: errors (404), and notes with a video still being processed (its status changes in a
+job, not through a write of the note). The author's name and avatar may show up to
+``AUTHOR_CACHE_S`` late, as on feed cards.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from redbridge.accounts.models import User
+from redbridge.accounts.queries import Caller, brief
+from redbridge.core import events
+from redbridge.core.cache import Lru
+from redbridge.core.errors import not_found
+from redbridge.notes import queries
+from redbridge.services import Services
+
+NOTE_CACHE_S = 60.0
+# The author's name and avatar are not covered by the note's generation: they may lag this long,
+# as on feed cards (``feeds.cards.CARD_TTL_S``); so may an account deactivated meanwhile.
+AUTHOR_CACHE_S = 10.0
+# The viewer's flags change only through their own likes and collects, which retire the
+# generation: the TTL only bounds how long an idle entry occupies the memo.
+FLAGS_CACHE_S = 300.0
+GENERATION_TTL_S = 24 * 3600.0
+_HOOK = "notes.page_changed"
+_STATE_KEY = "notes.page"
+_AUTHOR = b',"author":'
+_FLAGS = {
+    (liked, collected): f',"liked_by_me":{str(liked).lower()},"collected_by_me":{str(collected).lower()},'.encode()
+    for liked in (False, True) for collected in (False, True)
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Body:
+    """A note's page without its author and the viewer's flags: ``head`` + author + ``middle`` +
+    flags + ``tail`` is the ``NoteOut`` JSON."""
+
+    expires: float
+    author_id: int
+    head: bytes
+    middle: bytes
+    tail: bytes
+
+    def page(self, author: bytes, liked: bool, collected: bool) -> bytes:
+        return b"".join((self.head, author, self.middle, _FLAGS[liked, collected], self.tail))
+
+
+@dataclass(slots=True)
+class _State:
+    bodies: Lru[tuple[int, bytes], _Body]
+    authors: Lru[int, tuple[float, bytes]]  # author id → (expires, UserBrief JSON)
+    flags: Lru[tuple[int, int, bytes], tuple[float, bool, bool]]
+
+
+def _state(services: Services) -> _State:
+    found = services.extras.get(_STATE_KEY)
+    if found is None:
+        found = services.extras.setdefault(_STATE_KEY, _State(Lru(4096), Lru(4096), Lru(65536)))
+    state: _State = found
+    return state
+
+
+def _key(note_id: int) -> str:
+    return f"notes:page-gen:{note_id}"
+
+
+def generation(services: Services, note_id: int) -> bytes:
+    """The note's current generation token (see the module docstring); read it before any query."""
+    key = _key(note_id)
+    token = services.cache.get(key)
+    if token is None:
+        services.cache.add(key, secrets.token_hex(8).encode(), GENERATION_TTL_S)
+        token = services.cache.get(key) or b""
+    return token
+
+
+def changed(session: Session, note_id: int) -> None:
+    """Retire the note's cached page once ``session`` commits (anything it shows has changed)."""
+    events.notify(session, _HOOK, {"note_id": note_id})
+
+
+@events.on_commit(_HOOK)
+def _retire(services: Services, payload: dict[str, Any]) -> None:
+    services.cache.delete(_key(int(payload["note_id"])))
+
+
+def peek(services: Services, caller: Caller | None, note_id: int) -> bytes | None:
+    """The note page for ``caller`` (None: anonymous) from the cache alone, or None. Never touches
+    the database, so the route can answer a hit on the event loop."""
+    token = generation(services, note_id)
+    state, now = _state(services), time.monotonic()
+    body = state.bodies.get((note_id, token))
+    if body is None or body.expires <= now:
+        return None
+    author = state.authors.get(body.author_id)
+    if author is None or author[0] <= now:
+        return None
+    if caller is None:
+        return body.page(author[1], False, False)
+    if body.author_id in caller.hidden:
+        return None
+    flags = state.flags.get((caller.user_id, note_id, token))
+    if flags is None or flags[0] <= now:
+        return None
+    return body.page(author[1], flags[1], flags[2])
+
+
+def render(services: Services, session: Session, viewer_id: int | None, note_id: int, token: bytes) -> bytes:
+    """The note page as ``NoteOut`` JSON for ``viewer_id`` (None: anonymous), or a 404 as
+    ``queries.get_visible`` decides; ``token`` is the note's generation, read before ``session``'s
+    first query. With the note cached, what is missing — the author, the reader's flags and block
+    check — is read alone."""
+    state, now = _state(services), time.monotonic()
+    body = state.bodies.get((note_id, token))
+    if body is not None and body.expires > now:
+        author = _author(services, session, body.author_id, now)
+        if viewer_id is None:
+            return body.page(author, False, False)
+        liked, collected, blocked = queries.viewer_state(session, note_id, viewer_id, body.author_id)
+        if blocked and viewer_id != body.author_id:
+            raise not_found("note")
+        state.flags.put((viewer_id, note_id, token), (now + FLAGS_CACHE_S, liked, collected))
+        return body.page(author, liked, collected)
+    note, user = queries.get_visible(session, note_id, viewer_id)
+    out = queries.note_out(session, note, viewer_id, services.settings.base_url, author=user)
+    blob = out.model_dump_json().encode()
+    author = out.author.model_dump_json().encode()
+    # ``author`` comes third, after the id and kind (no user text); the flags come after every
+    # user-written field, and quotes inside strings are escaped, so the last occurrence of the
+    # flags fragment is the flags themselves.
+    head, _, rest = blob.partition(_AUTHOR + author)
+    middle, _, tail = rest.rpartition(_FLAGS[out.liked_by_me, out.collected_by_me])
+    if all(m.status != "pending" for m in out.media):
+        # Spread expiries (by id: deterministic) so popular notes do not all expire at once.
+        expires = now + NOTE_CACHE_S * (0.5 + (note_id % 997) / 1994)
+        state.bodies.put((note_id, token), _Body(expires, user.id, head + _AUTHOR, middle, tail))
+        state.authors.put(user.id, (now + AUTHOR_CACHE_S, author))
+        if viewer_id is not None:
+            state.flags.put((viewer_id, note_id, token), (now + FLAGS_CACHE_S, out.liked_by_me, out.collected_by_me))
+    return blob
+
+
+def _author(services: Services, session: Session, author_id: int, now: float) -> bytes:
+    """The author's ``UserBrief`` JSON, from the memo or the database (404 once deactivated)."""
+    state = _state(services)
+    hit = state.authors.get(author_id)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    user = session.get(User, author_id)
+    if user is None or not user.is_active:
+        raise not_found("note")
+    author = brief(user).model_dump_json().encode()
+    state.authors.put(author_id, (now + AUTHOR_CACHE_S, author))
+    return author
