@@ -95,6 +95,9 @@ def settle(page: Page) -> None:
     """Wait until every image in the viewport has loaded (lazy ones included); fail on a broken one."""
     page.wait_for_load_state("load")
     page.wait_for_function(f"() => ({_ON_SCREEN_IMAGES})().every(img => img.complete)")
+    # complete is not painted: decoding="async" images may still be decoding when the shot is taken.
+    page.evaluate(f"() => Promise.all(({_ON_SCREEN_IMAGES})().map(img => img.decode().catch(() => null)))")
+    page.wait_for_timeout(100)  # one more frame for the decoded pictures to be painted
     broken = page.evaluate(
         f"() => ({_ON_SCREEN_IMAGES})().filter(img => img.naturalWidth === 0).map(img => img.currentSrc || img.src)"
     )
