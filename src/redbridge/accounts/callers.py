@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from redbridge.accounts import queries
 from redbridge.accounts.queries import Caller
 from redbridge.core import events
-from redbridge.core.cache import TOMBSTONE, invalidate
+from redbridge.core.cache import TOMBSTONE, invalidate, read_through
 from redbridge.services import Services
 
 CALLER_TTL_S = 60.0
@@ -51,28 +51,29 @@ def _decode(blob: bytes) -> Caller:
                   interests=tuple(d["i"]), read_langs=tuple(d["r"]), hidden=frozenset(d["h"]), stamp=d["t"])
 
 
-def peek(services: Services, digest: str) -> Caller | None:
-    """The cached caller of ``digest`` if there is a live one; never touches the database (so the
-    hottest reads can use it on the event loop). None: unknown here, ask :func:`load`."""
-    blob = services.cache.get(_key(digest))
+def _live(blob: bytes | None, now: float) -> Caller | None:
     if blob is None or blob == TOMBSTONE:
         return None
     caller = _decode(blob)
-    return caller if caller.expires_at > services.clock.now().timestamp() else None
+    return caller if caller.expires_at > now else None
+
+
+def peek(services: Services, digest: str) -> Caller | None:
+    """The cached caller of ``digest`` if there is a live one; never touches the database (so the
+    hottest reads can use it on the event loop). None: unknown here, ask :func:`load`."""
+    return _live(services.cache.get(_key(digest)), services.clock.now().timestamp())
 
 
 def load(services: Services, session: Session, digest: str) -> Caller | None:
-    """The caller of ``digest`` (None: no live session), from the cache or the database."""
-    cache, key = services.cache, _key(digest)
-    blob = cache.get(key)
+    """The caller of ``digest`` (None: no live session), from the cache or the database. A cached
+    entry outlives its session by at most ``CALLER_TTL_S``; ``_live`` refuses it once expired."""
     now = services.clock.now()
-    if blob is not None and blob != TOMBSTONE:
-        cached = _decode(blob)
-        return cached if cached.expires_at > now.timestamp() else None
-    caller = queries.caller_for_token(session, digest, now, stamp=secrets.token_hex(6))
-    if caller is not None and blob is None:
-        cache.add(key, _encode(caller), min(CALLER_TTL_S, caller.expires_at - now.timestamp()))
-    return caller
+
+    def from_db() -> bytes | None:
+        caller = queries.caller_for_token(session, digest, now, stamp=secrets.token_hex(6))
+        return None if caller is None else _encode(caller)
+
+    return _live(read_through(services.cache, _key(digest), CALLER_TTL_S, from_db), now.timestamp())
 
 
 def forget(session: Session, *user_ids: int) -> None:

@@ -130,13 +130,14 @@ class RedisCache:
 TOMBSTONE = b"\x00"
 
 
-def read_through(cache: Cache, key: str, ttl: float, load: Callable[[], bytes]) -> bytes:
-    """The cached value of ``key``, else ``load()`` (stored unless the key was just invalidated)."""
+def read_through(cache: Cache, key: str, ttl: float, load: Callable[[], bytes | None]) -> bytes | None:
+    """The cached value of ``key``, else ``load()`` (stored unless it is None or the key was just
+    invalidated)."""
     hit = cache.get(key)
     if hit is not None and hit != TOMBSTONE:
         return hit
     value = load()
-    if hit is None:
+    if hit is None and value is not None:
         cache.add(key, value, ttl)
     return value
 

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from redbridge.core import i18n
@@ -41,13 +42,7 @@ LANG_COOKIE = "rb_lang"
 
 def _cookie(scope: Scope, name: str) -> str | None:
     header = _header(scope, b"cookie")
-    if not header:
-        return None
-    for part in header.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name:
-            return value.strip('"')
-    return None
+    return cookie_parser(header).get(name) if header else None
 
 
 class LocaleMiddleware:

@@ -161,7 +161,7 @@ class PageContext:
 
     @property
     def viewer_id(self) -> int | None:
-        return self.viewer.user.id if self.viewer is not None else None
+        return self.viewer.id if self.viewer is not None else None
 
     @property
     def locale(self) -> str:
@@ -180,7 +180,7 @@ class PageContext:
         return self._anon_token
 
     def base_context(self, *, with_unread: bool = True) -> dict[str, Any]:
-        unread = unread_count(self.session, self.viewer.user.id) if self.viewer is not None and with_unread else 0
+        unread = unread_count(self.session, self.viewer.id) if self.viewer is not None and with_unread else 0
         return layout_context(self.request, self.services, self.viewer, unread)
 
     def render(self, template: str, status: int = 200, *, partial: bool = False, **context: Any) -> HTMLResponse:

@@ -145,7 +145,7 @@ def _tiles(page: PageContext, media_ids: Iterable[str], note_id: int | None) -> 
 def _suggestions(page: PageContext) -> list[str]:
     """Tag suggestions: the author's and the site's most used, then the topics in the UI language."""
     assert page.viewer is not None
-    used = queries.suggested_tags(page.session, page.viewer.user.id, SUGGESTIONS)
+    used = queries.suggested_tags(page.session, page.viewer.id, SUGGESTIONS)
     topics = (normalize_tag(topic_label(t)) for t in TOPICS)
     return list(dict.fromkeys([*used, *(t for t in topics if t)]))
 
@@ -184,7 +184,7 @@ def _store_files(page: PageContext, draft: Draft, files: list[UploadFile], error
     """Store the picked files as the API would (same checks, caps and upload budget); each stored
     one joins the draft. A bad file does not stop the others: each failure is listed by name."""
     assert page.viewer is not None
-    owner = page.viewer.user.id
+    owner = page.viewer.id
     failures: list[str] = []
     for upload in files:
         try:
@@ -229,16 +229,17 @@ def _checked(page: PageContext, errors: dict[str, str], model: type[M], **values
 
 
 def _create(page: PageContext, form: FormData, draft: Draft) -> int:
-    assert page.viewer is not None
+    viewer = page.viewer
+    assert viewer is not None
     errors = _take_media(page, draft, form, None)
     data = _checked(page, errors, NoteCreate, title=draft.title, body=draft.body, tags=draft.tag_list(),
                     place=draft.place_value(), media_ids=draft.media_ids)
     try:
-        actions.count_new_note(page.services, page.viewer.user.id, client_ip(page.request))
+        actions.count_new_note(page.services, viewer.id, client_ip(page.request))
     except AppError as exc:
         raise _rate_limited(page, exc) from None
     note = catch(page.locale, lambda: actions.create_note(page.session, page.services.clock.now(),
-                                                         page.viewer_id or 0, data))
+                                                         viewer.id, data))
     return note.id
 
 
@@ -287,10 +288,10 @@ def _own_note(page: PageContext, note_id: str) -> NoteOut:
     """The viewer's note to edit: 404 for a note they cannot see, 403 for someone else's (as the
     API's PATCH answers) — checked before any file of theirs is stored."""
     viewer = page.require_login(f"/n/{note_id}/edit")
-    note, author = queries.get_visible(page.session, path_id(note_id, "note"), viewer.user.id)
-    if author.id != viewer.user.id:
+    note, author = queries.get_visible(page.session, path_id(note_id, "note"), viewer.id)
+    if author.id != viewer.id:
         raise forbidden()
-    return queries.note_out(page.session, note, viewer.user.id, page.services.settings.base_url, author=author)
+    return queries.note_out(page.session, note, viewer.id, page.services.settings.base_url, author=author)
 
 
 @router.get("/n/{note_id}/edit", name="note_edit")
@@ -309,6 +310,6 @@ def delete(note_id: str, page: PageDep) -> Response:
     """Delete a note (its author or an admin: the action decides); then to the author's profile."""
     parsed = path_id(note_id, "note")
     viewer = page.require_login(f"/n/{note_id}")
-    _note, author = queries.get_visible(page.session, parsed, viewer.user.id)
+    _note, author = queries.get_visible(page.session, parsed, viewer.id)
     actions.delete_note(page.session, viewer.user, parsed)
     return page.redirect(f"/u/{author.username}")

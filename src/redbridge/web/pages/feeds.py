@@ -35,7 +35,7 @@ def explore_page(page: PageDep, topic: str | None = None, cursor: str | None = N
 @router.get("/following", name="following")
 def following_page(page: PageDep, cursor: str | None = None, partial: str | None = None) -> Response:
     viewer = page.require_login()
-    feed = queries.following(page.session, viewer.user.id, cursor, PAGE_SIZE)
+    feed = queries.following(page.session, viewer.id, cursor, PAGE_SIZE)
     return feed_page(page, "pages/following.html", feed, "/following", partial=partial is not None,
                      tab="following")
 

@@ -59,7 +59,7 @@ def note_context(page: PageContext, note_id: int, comments_cursor: str | None = 
         "following_author": following,
         # Tags typed in the tag field rather than as #tags in the body: shown as chips below it.
         "extra_tags": [t for t in out.tags if t not in body_tags],
-        "can_moderate": page.viewer is not None and (page.viewer.user.id == author.id or page.viewer.user.is_admin),
+        "can_moderate": page.viewer is not None and (page.viewer.id == author.id or page.viewer.user.is_admin),
         "errors": {},
         "values": {},
         "tab": "",
@@ -97,7 +97,7 @@ def like(note_id: str, page: PageDep, form: FormDep) -> Response:
     """``on=1`` likes, ``on=0`` unlikes (idempotent, like the API's POST / DELETE)."""
     parsed = path_id(note_id, "note")
     viewer = page.require_login(f"/n/{note_id}")
-    engagement.set_note_like(page.session, viewer.user.id, parsed, page.services.clock.now(),
+    engagement.set_note_like(page.session, viewer.id, parsed, page.services.clock.now(),
                              form_text(form, "on") != "0")
     return _after(page, parsed, "partials/note_actions.html", "actions")
 
@@ -105,12 +105,13 @@ def like(note_id: str, page: PageDep, form: FormDep) -> Response:
 def _collection_choice(page: PageContext, form: FormData) -> int | None:
     """The collection to file the collect in: a new one named in ``new_collection`` (created
     first), one of the viewer's by ``collection_id``, or none."""
-    assert page.viewer is not None
+    viewer = page.viewer
+    assert viewer is not None
     name = form_text(form, "new_collection").strip()
     if name:
         data = validate(CollectionCreate, page.locale, name=name)
         collection = catch(page.locale, lambda: engagement.create_collection(
-            page.session, page.viewer_id or 0, data, page.services.clock.now()))
+            page.session, viewer.id, data, page.services.clock.now()))
         return collection.id
     raw = form_text(form, "collection_id")
     if not raw:
@@ -127,14 +128,14 @@ def collect(note_id: str, page: PageDep, form: FormDep) -> Response:
     parsed = path_id(note_id, "note")
     viewer = page.require_login(f"/n/{note_id}")
     if form_text(form, "on") == "0":
-        engagement.uncollect(page.session, viewer.user.id, parsed)
+        engagement.uncollect(page.session, viewer.id, parsed)
     else:
         try:
             collection_id = _collection_choice(page, form)
         except FormErrors as errors:
             return _refused(page, parsed, "partials/note_actions.html", errors, 422,
                             {"new_collection": form_text(form, "new_collection")})
-        engagement.collect(page.session, viewer.user.id, parsed, collection_id, page.services.clock.now())
+        engagement.collect(page.session, viewer.id, parsed, collection_id, page.services.clock.now())
     return _after(page, parsed, "partials/note_actions.html", "actions")
 
 
@@ -153,9 +154,9 @@ def comment(note_id: str, page: PageDep, form: FormDep) -> Response:
         return _refused(page, parsed, "partials/comments.html", FormErrors({field: errors.errors["body"]}), 422,
                         {field: body})
     limits = page.services.settings.rate_limits
-    page.services.limiter.hit("comment-account", ids.encode(viewer.user.id), limits.comment_per_account)
+    page.services.limiter.hit("comment-account", ids.encode(viewer.id), limits.comment_per_account)
     page.services.limiter.hit("comment-ip", client_ip(page.request), limits.comment_per_ip)
-    created = engagement.create_comment(page.session, viewer.user.id, parsed, data.body,
+    created = engagement.create_comment(page.session, viewer.id, parsed, data.body,
                                         ids.decode(data.parent_id) if data.parent_id else None,
                                         page.services.clock.now())
     return _after(page, parsed, "partials/comments.html", f"c-{ids.encode(created.id)}")

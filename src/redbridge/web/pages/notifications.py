@@ -24,10 +24,10 @@ router = APIRouter(include_in_schema=False)
 @router.get("/notifications", name="notifications")
 def notifications_page(page: PageDep, cursor: str | None = None, partial: str | None = None) -> Response:
     viewer = page.require_login()
-    listing = queries.page(page.session, viewer.user.id, cursor, PAGE_SIZE)
+    listing = queries.page(page.session, viewer.id, cursor, PAGE_SIZE)
     newest = ids.decode(listing.items[0].id) if listing.items else None
     if partial is None and newest is not None:
-        actions.mark_read(page.session, viewer.user.id, newest, page.services.clock.now())
+        actions.mark_read(page.session, viewer.id, newest, page.services.clock.now())
     return feed_page(page, "pages/notifications.html", listing, "/notifications", partial=partial is not None,
                      fragment="partials/notification_list.html", tab="notifications")
 
@@ -35,5 +35,5 @@ def notifications_page(page: PageDep, cursor: str | None = None, partial: str | 
 @router.post("/notifications/read", name="notifications_read")
 def mark_all_read(page: PageDep) -> Response:
     viewer = page.require_login("/notifications")
-    actions.mark_read(page.session, viewer.user.id, None, page.services.clock.now())
+    actions.mark_read(page.session, viewer.id, None, page.services.clock.now())
     return page.redirect("/notifications")

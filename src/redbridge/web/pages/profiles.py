@@ -113,7 +113,7 @@ def follow(username: str, page: PageDep, form: FormDep) -> Response:
     else:
         actions.follow(page.session, viewer.user, target, page.services.clock.now())
     if is_htmx(page.request):
-        following = accounts_queries.relation(page.session, viewer.user.id, target.id)["followed_by_me"]
+        following = accounts_queries.relation(page.session, viewer.id, target.id)["followed_by_me"]
         return page.render("partials/follow_button.html", partial=True, username=target.username,
                            following=following, next=safe_next(form_text(form, "next"), f"/u/{target.username}"))
     return page.redirect(safe_next(form_text(form, "next"), f"/u/{target.username}"))

@@ -79,7 +79,7 @@ def edit_profile(page: PageDep, form: FormDep) -> Response:
     upload = _uploaded(form)
     try:
         if upload is not None:
-            media_actions.count_upload(page.services, viewer.user.id)
+            media_actions.count_upload(page.services, viewer.id)
             media_actions.set_avatar(page.session, page.services, viewer.user, upload.file)
         elif form_text(form, "remove_avatar") == "1" and viewer.user.avatar_key:
             media_actions.clear_avatar(page.session, page.services, viewer.user)
@@ -99,7 +99,7 @@ def edit_profile(page: PageDep, form: FormDep) -> Response:
 @router.get("/settings/sessions", name="settings_sessions")
 def sessions_page(page: PageDep) -> Response:
     viewer = page.require_login()
-    listed = queries.session_list(page.session, viewer.user.id, viewer.auth.id, page.services.clock.now())
+    listed = queries.session_list(page.session, viewer.id, viewer.auth.id, page.services.clock.now())
     return page.render("pages/settings_sessions.html", sessions=listed, section="sessions", tab="")
 
 
@@ -123,5 +123,5 @@ def revoke_session(session_id: str, page: PageDep) -> Response:
 def revoke_other_sessions(page: PageDep) -> Response:
     """Log out everywhere else: every session of the viewer's but this one."""
     viewer = page.require_login("/settings/sessions")
-    actions.revoke_all_sessions(page.session, viewer.user.id, page.services.clock.now(), keep=viewer.auth.id)
+    actions.revoke_all_sessions(page.session, viewer.id, page.services.clock.now(), keep=viewer.auth.id)
     return page.redirect("/settings/sessions")
