@@ -22,7 +22,7 @@ from redbridge.core import migrate
 from redbridge.core.clock import SystemClock
 from redbridge.models import Base
 from redbridge.services import Services
-from redbridge.settings import PasswordSettings, RateLimitSettings, Settings
+from redbridge.settings import CapacitySettings, PasswordSettings, RateLimitSettings, Settings
 from tests.factories import Factory
 
 BACKEND = os.environ.get("REDBRIDGE_TEST_BACKEND", "sqlite")
@@ -78,7 +78,8 @@ def settings(tmp_path: Path, pg_template: tuple[object, str] | None, redis_serve
         "secret_key": "test-secret",
         "passwords": fast_passwords(),
         "rate_limits": generous_limits(),
-        "db_pool_size": 4,
+        # Small pools, as under a crowd: admission control keeps them sufficient (core.admission).
+        "capacity": CapacitySettings(max_inflight=4, max_queued=64, queue_timeout_s=30),
     }
     name = None
     if pg_template is not None:

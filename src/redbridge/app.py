@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
+from starlette.routing import BaseRoute, Route, compile_path
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from redbridge import __version__
 from redbridge import services as services_mod
 from redbridge.accounts import routes as accounts_routes
 from redbridge.accounts import tasks as accounts_tasks
 from redbridge.core import errors
+from redbridge.core.admission import Admission, AdmissionMiddleware
 from redbridge.core.clock import Clock
 from redbridge.core.middleware import (
     BodyLimitMiddleware,
     LocaleMiddleware,
     MetricsMiddleware,
     SecurityHeadersMiddleware,
+    UploadRoute,
 )
 from redbridge.engagement import routes as engagement_routes
 from redbridge.feeds import routes as feeds_routes
@@ -33,6 +37,7 @@ from redbridge.notes import tasks as notes_tasks
 from redbridge.notifications import routes as notifications_routes
 from redbridge.notifications import tasks as notifications_tasks
 from redbridge.ops import routes as ops_routes
+from redbridge.ops.checks import Readiness
 from redbridge.settings import Settings
 from redbridge.web import install as install_web
 
@@ -54,6 +59,35 @@ ROUTERS: tuple[APIRouter, ...] = (
     notifications_routes.router,
 )
 TASK_MODULES = (accounts_tasks, media_tasks, notes_tasks, notifications_tasks, feeds_tasks)
+# The routes that take a media-sized body (method, path template); every other route gets 1 MiB.
+UPLOADS = (
+    ("POST", "/api/v1/media"),
+    ("PUT", "/api/v1/auth/me/avatar"),
+    ("POST", "/settings/profile"),
+    ("POST", "/compose"),
+    ("POST", "/n/{note_id}/edit"),
+)
+
+
+def _all_routes(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
+    for route in routes:
+        inner = getattr(route, "original_router", None)  # an included router (FastAPI >= 0.160)
+        if inner is not None:
+            yield from _all_routes(inner.routes)
+        else:
+            yield route
+
+
+def upload_routes(app: FastAPI) -> tuple[UploadRoute, ...]:
+    """The :data:`UPLOADS` routes as the app really has them; a route renamed without updating
+    the list fails here, at start-up, rather than silently getting the small limit."""
+    have = {(method, r.path) for r in _all_routes(app.routes) if isinstance(r, Route) for method in r.methods or ()}
+    found: list[UploadRoute] = []
+    for method, path in UPLOADS:
+        if (method, path) not in have:
+            raise RuntimeError(f"upload route {method} {path} does not exist")
+        found.append(UploadRoute(frozenset({method}), compile_path(path)[0]))
+    return tuple(found)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -61,8 +95,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     services = services_mod.build(settings, clock)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threadpool_size
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # One thread per admitted request (each uses at most one at a time): see core.admission.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.capacity.max_inflight
         if settings.jobs_mode == "embedded":
             services.queue.start_embedded_worker()
         if settings.env != "test":
@@ -75,6 +110,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         try:
             yield
         finally:
+            app.state.readiness.close()
             services.close()
 
     app = FastAPI(
@@ -100,10 +136,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         BodyLimitMiddleware,
         default_limit=1024 * 1024,
         upload_limit=settings.media.max_video_bytes + 1024 * 1024,
-        upload_prefixes=("/api/v1/media", "/api/v1/auth/me/avatar", "/settings/profile", "/compose"),
-        upload_suffixes=("/edit",),  # the composer's edit form: /n/<id>/edit
+        upload_routes=upload_routes(app),
     )
+    # Admission inside the locale (a 503 is in the caller's language) and the security headers,
+    # outside everything that does work.
+    app.state.admission = Admission(settings.capacity, app.state.metrics)
+    app.state.readiness = Readiness(services, app.state.admission)
+    app.add_middleware(AdmissionMiddleware, admission=app.state.admission)
     app.add_middleware(LocaleMiddleware, default=settings.default_locale)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, registry=app.state.metrics)
+    if settings.trusted_proxies:
+        # Outermost: every layer inside (rate limits, logs) sees the client's real address.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

@@ -39,7 +39,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         loop="uvloop",
         http="httptools",
-        proxy_headers=True,
+        # X-Forwarded-For is read by the app itself, from the configured trusted proxies only.
+        proxy_headers=False,
         access_log=args.access_log,
     )
     return 0

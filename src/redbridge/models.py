@@ -6,8 +6,9 @@ from redbridge.engagement.models import Collect, Collection, Comment, CommentLik
 from redbridge.media.models import Media
 from redbridge.notes.models import Note, NoteTag
 from redbridge.notifications.models import Notification
+from redbridge.ops.models import Heartbeat
 
 __all__ = [
-    "AuthSession", "Base", "Block", "Collect", "Collection", "Comment", "CommentLike", "Follow", "Like",
+    "AuthSession", "Base", "Block", "Collect", "Collection", "Comment", "CommentLike", "Follow", "Heartbeat", "Like",
     "Media", "Mute", "Note", "NoteTag", "Notification", "User",
 ]

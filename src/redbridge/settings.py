@@ -44,6 +44,22 @@ class PasswordSettings(BaseModel):
     hash_workers: int = 1
 
 
+class CapacitySettings(BaseModel):
+    """How much work one process accepts (admission control, ``core.admission``).
+
+    At most ``max_inflight`` requests are worked on at once; up to ``max_queued`` more wait at
+    most ``queue_timeout_s`` for a slot; anything beyond is answered at once with 503 and
+    ``Retry-After: retry_after_s``. The request thread pool and the database connection pool are
+    sized from ``max_inflight`` (see ``core.db.pool_capacity``), so an admitted request never waits
+    for a thread or a connection: each needs at most one of each at a time.
+    """
+
+    max_inflight: int = Field(default=32, ge=1, le=1024)
+    max_queued: int = Field(default=64, ge=0, le=100_000)
+    queue_timeout_s: float = Field(default=1.0, ge=0, le=60)
+    retry_after_s: int = Field(default=2, ge=1, le=3600)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REDBRIDGE_", env_nested_delimiter="__", extra="ignore")
 
@@ -57,15 +73,16 @@ class Settings(BaseSettings):
     secret_key: str = ""  # empty: generated once and kept in var_dir/secret_key
     session_days: int = 30
     cookie_secure: bool = False
-    trust_forwarded_for: bool = False
+    # Addresses or networks of the reverse proxies in front (e.g. ["127.0.0.1", "10.0.0.0/8"]).
+    # Only a request from one of them has its X-Forwarded-For read, right to left, skipping the
+    # proxies themselves: the client address is the last hop no trusted proxy vouches for, so a
+    # client cannot pick its own address by sending the header. Empty: the header is ignored.
+    trusted_proxies: list[str] = Field(default_factory=list)
     default_locale: str = "en"
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
     passwords: PasswordSettings = Field(default_factory=PasswordSettings)
-    db_pool_size: int = 16
-    # Threads serving sync routes. More threads than cores only adds GIL hand-offs for this
-    # mostly-CPU work; enough are needed to cover waits on the database and the write lock.
-    threadpool_size: int = 12
+    capacity: CapacitySettings = Field(default_factory=CapacitySettings)
 
     @property
     def resolved_database_url(self) -> str:

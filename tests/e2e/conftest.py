@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expec
 
 from redbridge.app import create_app
 from redbridge.feeds.explore import POOL_WINDOW_S
-from redbridge.settings import Settings
+from redbridge.settings import CapacitySettings, Settings
 from tests.conftest import fast_passwords, generous_limits, prepare_schema
 from tests.e2e.browser import (
     DESKTOP,
@@ -92,7 +92,7 @@ def live_server(
     values: dict[str, Any] = {
         "env": "test", "var_dir": tmp_path_factory.mktemp("e2e") / "var", "jobs_mode": "immediate",
         "secret_key": "e2e-secret", "passwords": fast_passwords(), "rate_limits": generous_limits(),
-        "db_pool_size": 8, "base_url": url,
+        "capacity": CapacitySettings(max_inflight=8, max_queued=256, queue_timeout_s=30), "base_url": url,
     }
     db_name = f"e2e{os.getpid()}"
     if pg_template is not None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from redbridge.engagement.models import Collect, Collection, Comment, Like
 from redbridge.notes.models import Note
 from redbridge.notifications.models import Notification
-from redbridge.settings import Settings
+from redbridge.settings import CapacitySettings, Settings
 from tests.engagement.helpers import note_counts, received, rows
 
 USERS = 20
@@ -23,7 +23,7 @@ USERS = 20
 def settings(settings: Settings) -> Settings:
     # Immediate-mode jobs run inside the request's commit and take a second connection; give
     # every one of the racing requests room for two.
-    return settings.model_copy(update={"db_pool_size": 2 * USERS})
+    return settings.model_copy(update={"capacity": CapacitySettings(max_inflight=2 * USERS, max_queued=64, queue_timeout_s=30)})
 
 
 def race(calls: list[Callable[[], object]]) -> list[object]:

@@ -148,7 +148,12 @@ def optional_viewer(
     services: Annotated[Services, Depends(get_services)],
     session: Annotated[Session, Depends(get_db)],
 ) -> Viewer | None:
-    return resolve_viewer(request, services, session)
+    viewer = resolve_viewer(request, services, session)
+    # The route runs in a thread-pool hop of its own: end the read transaction (its objects stay
+    # loaded) so the connection is back in the pool while this request waits for that hop.
+    if session.in_transaction():
+        session.commit()
+    return viewer
 
 
 def require_viewer(viewer: Annotated[Viewer | None, Depends(optional_viewer)]) -> Viewer:

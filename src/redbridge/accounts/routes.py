@@ -67,18 +67,19 @@ def update_me(body: ProfileUpdate, viewer: ViewerDep, session: DbDep) -> Me:
 
 
 @auth_router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
-async def change_password(body: PasswordChange, viewer: ViewerDep, services: ServicesDep) -> Response:
+async def change_password(body: PasswordChange, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> Response:
     if not await services.passwords.verify(viewer.user.password_hash, body.current_password):
         raise AppError("auth.invalid", _("Wrong password."), 403, fields={"current_password": "invalid"})
     actions.check_password(body.new_password, viewer.user.username)
     new_hash = await services.passwords.hash(body.new_password)
 
     def store() -> None:
-        with services.sessions() as session:
-            actions.set_password_hash(session, viewer.user.id, new_hash)
-            # A changed password ends every other session: the usual reason to change it is
-            # that someone else might be logged in.
-            actions.revoke_all_sessions(session, viewer.user.id, services.clock.now(), keep=viewer.auth.id)
+        # The request's own session (the viewer was loaded in it): a second one would hold a
+        # second connection (core.admission).
+        actions.set_password_hash(session, viewer.user.id, new_hash)
+        # A changed password ends every other session: the usual reason to change it is
+        # that someone else might be logged in.
+        actions.revoke_all_sessions(session, viewer.user.id, services.clock.now(), keep=viewer.auth.id)
 
     await run_in_threadpool(store)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

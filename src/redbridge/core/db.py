@@ -8,6 +8,7 @@ from read to write), does its work, and commits. Reads use ordinary deferred tra
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +20,22 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+from redbridge.core.admission import current_slot
 from redbridge.settings import Settings
+
+log = logging.getLogger("redbridge.db")
+
+# Connections beyond the admitted requests: the embedded job worker, the readiness check, and
+# one spare for CLI or start-up work running beside a serving app.
+RESERVED_CONNECTIONS = 3
+# Never reached by construction (see ``pool_capacity``); a short timeout turns a bug into a quick
+# error in the log instead of a 30-second stall.
+POOL_TIMEOUT_S = 5.0
+
+
+class SecondConnectionError(RuntimeError):
+    """A request asked for a database connection while it already held one: with enough such
+    requests at once the pool runs dry and they wait on each other (the deadlock this rules out)."""
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -58,22 +74,54 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def pool_capacity(settings: Settings) -> int:
+    """Connections per process: one for every request admission control lets in (each needs at
+    most one at a time, which :func:`_guard_one_connection` checks) plus the reserved ones. So an
+    admitted request never waits for a connection, and never while holding one."""
+    return settings.capacity.max_inflight + RESERVED_CONNECTIONS
+
+
 def make_engine(settings: Settings) -> Engine:
     url = settings.resolved_database_url
+    size = pool_capacity(settings)
     if url.startswith("sqlite"):
         if ":memory:" not in url:
             settings.var_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_pool_size,
+            pool_size=size, max_overflow=0, pool_timeout=POOL_TIMEOUT_S,
         )
         _configure_sqlite(engine)
-        return engine
-    return create_engine(
-        url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size, pool_pre_ping=True
-    )
+    else:
+        engine = create_engine(url, pool_size=size, max_overflow=0, pool_timeout=POOL_TIMEOUT_S,
+                               pool_pre_ping=True)
+    _guard_one_connection(engine, strict=settings.env != "prod")
+    return engine
+
+
+def _guard_one_connection(engine: Engine, strict: bool) -> None:
+    """Count the connections each admitted request holds (``core.admission.current_slot``); a
+    second one at once is refused outside production (tests and dev find the path) and logged
+    in production."""
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(_dbapi: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        slot = current_slot.get()
+        if slot is None:
+            return  # jobs, hooks outside a request, the CLI
+        if slot.connections >= 1:
+            log.error("a request asked for a second database connection while holding one")
+            if strict:
+                raise SecondConnectionError("a request may hold one database connection at a time")
+        slot.connections += 1
+        record.info["redbridge_slot"] = slot
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi: Any, record: ConnectionPoolEntry) -> None:
+        slot = record.info.pop("redbridge_slot", None)
+        if slot is not None:
+            slot.connections -= 1
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -86,7 +134,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes in WAL mode
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA cache_size=-65536")
+        # 16 MiB of page cache per connection: the pool holds one per admitted request.
+        cur.execute("PRAGMA cache_size=-16384")
         cur.execute("PRAGMA mmap_size=268435456")
         cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()

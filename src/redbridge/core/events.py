@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("redbridge.events")
 _KEY = "redbridge_events"
+_READY = "redbridge_events_committed"
 _HOOK = "hook:"
 HookFn = Callable[["Services", dict[str, Any]], None]
 _HOOKS: dict[str, list[HookFn]] = {}
@@ -69,9 +70,22 @@ def notify(session: Session, name: str, payload: dict[str, Any]) -> None:
 
 
 def wire(factory: sessionmaker[Session], queue: JobQueue) -> None:
+    # Delivery waits for the end of the transaction, not its commit: ``after_commit`` fires while
+    # the session still holds its connection, and hooks and immediate jobs open sessions of their
+    # own — a second connection per request, which is how a crowd can empty the pool with every
+    # holder waiting for one more (see ``core.admission``). By ``after_transaction_end`` the
+    # connection is back in the pool.
     @event.listens_for(factory, "after_commit")
-    def _deliver(session: Session) -> None:
+    def _committed(session: Session) -> None:
         pending = session.info.pop(_KEY, [])
+        if pending:
+            session.info.setdefault(_READY, []).extend(pending)
+
+    @event.listens_for(factory, "after_transaction_end")
+    def _deliver(session: Session, transaction: Any) -> None:
+        if transaction.parent is not None:
+            return
+        pending = session.info.pop(_READY, [])
         for name, payload in pending:
             if name.startswith(_HOOK):
                 for fn in _HOOKS.get(name[len(_HOOK):], ()):

@@ -6,7 +6,9 @@ hot feed reads, and the latter costs a task and a queue per request.
 
 from __future__ import annotations
 
+import re
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -83,11 +85,18 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        # An answer to a request that carries credentials may be about that account: no shared
+        # cache (a proxy, a CDN) and no disk cache may keep it. Pages set their own header.
+        personal = scope.get("path", "").startswith("/api/") and any(
+            key in _CREDENTIALS for key, _ in scope.get("headers", ()))
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
                 headers.extend((k, v) for k, v in SECURITY_HEADERS if k not in present)
+                if personal and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"private, no-store"))
                 message["headers"] = headers
             await send(message)
 
@@ -99,26 +108,41 @@ class BodyTooLargeError(BaseException):
     raised while it reads a body into a generic 400, and this must surface as a 413."""
 
 
+@dataclass(frozen=True)
+class UploadRoute:
+    """A route that accepts a body up to the upload limit: its method and path pattern, taken from
+    the route itself (``app.upload_routes``), so the limit follows the route, not a path suffix."""
+
+    methods: frozenset[str]
+    pattern: re.Pattern[str]
+
+
+_CREDENTIALS = (b"authorization", b"cookie")
+
+
 class BodyLimitMiddleware:
     """Rejects bodies over the limit with 413 before the app buffers them: by Content-Length when
-    given, by counting streamed chunks otherwise. Upload routes get the media cap, the rest 1 MiB.
-    An upload route is matched by its path's start (``/api/v1/media``) or, for routes with an id
-    in the middle (``/n/<id>/edit``), its end."""
+    given, by counting streamed chunks otherwise. Upload routes get the media cap, the rest 1 MiB."""
 
-    def __init__(self, app: ASGIApp, default_limit: int, upload_limit: int, upload_prefixes: tuple[str, ...],
-                 upload_suffixes: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, default_limit: int, upload_limit: int,
+                 upload_routes: tuple[UploadRoute, ...]) -> None:
         self.app = app
         self.default_limit = default_limit
         self.upload_limit = upload_limit
-        self.upload_prefixes = upload_prefixes
-        self.upload_suffixes = upload_suffixes
+        self.upload_routes = upload_routes
+
+    def _is_upload(self, method: str, path: str) -> bool:
+        return any(method in r.methods and r.pattern.match(path) for r in self.upload_routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope.get("path", "")
-        uploads = path.startswith(self.upload_prefixes) or path.endswith(self.upload_suffixes)
+        # Only accounts upload: a request with no credentials at all (no bearer token, no cookie)
+        # gets the small limit even on an upload route, so a stranger's 200 MB body is refused by
+        # its Content-Length, unread; the route itself then asks for a login as usual.
+        uploads = self._is_upload(scope["method"], scope.get("path", "")) and any(
+            key in _CREDENTIALS for key, _ in scope.get("headers", ()))
         limit = self.upload_limit if uploads else self.default_limit
         length = _header(scope, b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
@@ -150,7 +174,9 @@ class BodyLimitMiddleware:
 
     async def _reject(self, scope: Scope, send: Send) -> None:
         locale = scope.get("state", {}).get("locale", "en")
-        response = envelope("too_large", i18n.gettext("The request is too large.", locale), 413)
+        # Connection: close — the unread body is still on its way; the client must not reuse it.
+        response = envelope("too_large", i18n.gettext("The request is too large.", locale), 413,
+                            headers={"Connection": "close"})
         await response(scope, _empty_receive, send)
 
 

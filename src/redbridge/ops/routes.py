@@ -1,14 +1,14 @@
-"""/healthz (process is up), /readyz (can reach its database and Redis), /metrics (Prometheus)."""
+"""/healthz (the process answers), /readyz (it can serve: database reads and writes, Redis, not
+saturated), /metrics (Prometheus). All three bypass admission control and answer on the event
+loop, so they never wait behind a crowd (``core.admission``)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel
-from sqlalchemy import text
 
-from redbridge.core.cache import RedisCache
-from redbridge.core.deps import ServicesDep
+from redbridge.ops.checks import Readiness
 
 router = APIRouter(tags=["ops"])
 
@@ -16,35 +16,27 @@ router = APIRouter(tags=["ops"])
 class Health(BaseModel):
     status: str
     checks: dict[str, str] = {}
+    load: dict[str, int] = {}
 
 
 @router.get("/healthz", response_model=Health)
-def healthz() -> Health:
+async def healthz() -> Health:
     return Health(status="ok")
 
 
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
-def readyz(services: ServicesDep, response: Response) -> Health:
-    checks: dict[str, str] = {}
-    try:
-        with services.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means "not ready", reported by type
-        checks["database"] = type(exc).__name__
-    if isinstance(services.cache, RedisCache):
-        try:
-            services.cache.ping()
-            checks["redis"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            checks["redis"] = type(exc).__name__
+async def readyz(request: Request, response: Response) -> Health:
+    readiness: Readiness = request.app.state.readiness
+    checks = await readiness.checks()
     ok = all(v == "ok" for v in checks.values())
     response.status_code = 200 if ok else 503
-    return Health(status="ok" if ok else "unavailable", checks=checks)
+    if not ok:
+        response.headers["Retry-After"] = "5"
+    return Health(status="ok" if ok else "unavailable", checks=checks, load=readiness.load())
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(request: Request) -> Response:
+async def metrics(request: Request) -> Response:
     registry: CollectorRegistry = request.app.state.metrics
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
