@@ -40,6 +40,7 @@ from redbridge.media.processing import (
     make_poster,
     probe_video,
     process_image,
+    strip_video_metadata,
 )
 from redbridge.media.storage import MediaStorage
 from redbridge.services import Services
@@ -165,6 +166,18 @@ def _probe(path: Path, settings: MediaSettings) -> ProbedVideo:
         raise upload_error(MediaError("media.video_unreadable"), settings, video=True) from None
 
 
+def _strip(path: Path, settings: MediaSettings) -> bytes:
+    try:
+        clean = strip_video_metadata(path, path.with_name("clean" + path.suffix), ffmpeg=settings.ffmpeg,
+                                     ffprobe=settings.ffprobe)
+    except MediaError as exc:
+        raise upload_error(exc, settings, video=True) from None
+    except Exception:  # same reason as for images
+        log.exception("video remuxing failed unexpectedly")
+        raise upload_error(MediaError("media.video_unreadable"), settings, video=True) from None
+    return clean.read_bytes()
+
+
 def _insert(session: Session, media: Media) -> None:
     begin_write(session)
     session.add(media)
@@ -196,7 +209,7 @@ def upload_image(session: Session, services: Services, owner_id: int, raw: bytes
 def upload_video(
     session: Session, services: Services, owner_id: int, fh: BinaryIO, filename: str | None, alt: str
 ) -> Media:
-    """Check and store an uploaded video; the row starts ``pending``.
+    """Check an uploaded video, strip all its metadata (remux), store it; the row starts ``pending``.
 
     Publishes ``media.video_uploaded`` {media_id}: the ``media.make_poster`` job makes the poster
     and thumbnail and marks the row ``ready`` (or ``failed``). Without ffmpeg nothing is stored.
@@ -210,7 +223,9 @@ def upload_video(
         path = Path(tmp) / ("upload" + (suffix if suffix in VIDEO_SUFFIXES else ""))
         _spool_capped(fh, path, settings)
         probed = _probe(path, settings)
-        data = path.read_bytes()
+        # What is stored and served is the remuxed copy: phones tag videos with where and
+        # when they were shot and on which device, and none of that may reach other people.
+        data = _strip(path, settings)
     now = services.clock.now()
     media_id = ids.new_id(now)
     key = _key("v", media_id, now, _VIDEO_EXT[probed.content_type])

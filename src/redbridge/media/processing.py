@@ -33,6 +33,7 @@ __all__ = [
     "make_poster",
     "probe_video",
     "process_image",
+    "strip_video_metadata",
 ]
 
 MEDIA_ERROR_CODES: Final[frozenset[str]] = frozenset(
@@ -453,6 +454,7 @@ def _ffprobe(ffprobe_path: str, path: Path) -> dict[str, Any]:
             "json",
             "-show_format",
             "-show_streams",
+            "-show_chapters",
             *_input_args(path),
         ],
         _FFPROBE_TIMEOUT_S,
@@ -523,14 +525,20 @@ def _content_type(info: dict[str, Any]) -> str:
     raise MediaError("media.unsupported_format", str(fmt.get("format_name", "unknown")))
 
 
-def _display_size(stream: dict[str, Any]) -> tuple[int, int]:
-    width, height = _number(stream.get("width")), _number(stream.get("height"))
-    if width is None or height is None or width < 1 or height < 1:
-        raise MediaError("media.video_unreadable", "video stream has no frame size")
+def _rotation(stream: dict[str, Any]) -> float | None:
+    """Degrees the player turns the frames: display-matrix side data, or an old ``rotate`` tag."""
     rotation = _number(_dict(stream.get("tags")).get("rotate"))
     side_data = stream.get("side_data_list")
     for item in side_data if isinstance(side_data, list) else []:
         rotation = _number(_dict(item).get("rotation")) if "rotation" in _dict(item) else rotation
+    return rotation
+
+
+def _display_size(stream: dict[str, Any]) -> tuple[int, int]:
+    width, height = _number(stream.get("width")), _number(stream.get("height"))
+    if width is None or height is None or width < 1 or height < 1:
+        raise MediaError("media.video_unreadable", "video stream has no frame size")
+    rotation = _rotation(stream)
     # Phones record portrait video as landscape frames plus a rotation; the feed needs the
     # shape people will see (ffmpeg applies the same rotation when grabbing the poster).
     if rotation is not None and round(rotation) % 180 == 90:
@@ -572,6 +580,131 @@ def probe_video(
         codec=str(stream.get("codec_name") or "unknown"),
         content_type=content_type,
     )
+
+
+# Tags the muxers write themselves, whatever the input said; none of them describes the person,
+# the phone, the place or the time. Anything else surviving a remux is refused (see below).
+_TECHNICAL_FORMAT_TAGS: Final = frozenset({"major_brand", "minor_version", "compatible_brands"})
+_TECHNICAL_STREAM_TAGS: Final = frozenset({"handler_name", "vendor_id", "language", "duration"})
+_WEBM_CODECS: Final = frozenset({"vp8", "vp9", "av1", "opus", "vorbis"})
+
+
+def _muxer(info: dict[str, Any], content_type: str) -> str:
+    if content_type == "video/quicktime":
+        return "mov"
+    if content_type == "video/mp4":
+        return "mp4"
+    # "video/webm" covers all Matroska; the webm muxer takes only the codecs WebM allows.
+    streams = info.get("streams")
+    codecs = {
+        str(_dict(s).get("codec_name"))
+        for s in (streams if isinstance(streams, list) else [])
+        if _dict(s).get("codec_type") in {"video", "audio"}
+    }
+    return "webm" if codecs <= _WEBM_CODECS else "matroska"
+
+
+def _remux(ffmpeg_path: str, src: Path, dst: Path, muxer: str, rotate_tag: str | None) -> None:
+    # Remuxing rebuilds the container from scratch: only the first video and audio streams and
+    # their packets are copied, so udta/meta/XMP boxes, chapters, data and subtitle tracks the
+    # demuxer does not understand are simply not written. -map_metadata -1 (global and per
+    # stream) drops every tag the demuxer did understand; bitexact keeps ffmpeg's own version
+    # string and the muxing time out. -c copy keeps the display matrix side data (rotation).
+    rotate = ["-metadata:s:v:0", f"rotate={rotate_tag}"] if rotate_tag is not None else []
+    proc = _run(
+        [
+            ffmpeg_path,
+            "-nostdin",
+            "-hide_banner",
+            "-v",
+            "error",
+            "-y",
+            *_input_args(src),
+            "-map",
+            "0:v:0",
+            "-map",
+            "0:a:0?",
+            "-c",
+            "copy",
+            "-map_metadata",
+            "-1",
+            "-map_metadata:s:v",
+            "-1",
+            "-map_metadata:s:a",
+            "-1",
+            "-map_chapters",
+            "-1",
+            *rotate,
+            "-fflags",
+            "+bitexact",
+            "-flags:v",
+            "+bitexact",
+            "-flags:a",
+            "+bitexact",
+            *(["-movflags", "+faststart"] if muxer in {"mp4", "mov"} else []),
+            "-f",
+            muxer,
+            f"file:{dst.resolve()}",
+        ],
+        _FFMPEG_TIMEOUT_S,
+        "ffmpeg",
+    )
+    if proc.returncode != 0:
+        raise MediaError("media.video_unreadable", _last_line(proc.stderr, src))
+
+
+def _leftover_tags(info: dict[str, Any]) -> list[str]:
+    """Tag names in ``info`` that are not the muxers' technical ones (plus chapters)."""
+    found = [
+        k
+        for k, v in _dict(_dict(info.get("format")).get("tags")).items()
+        # Matroska's muxer names itself even when bitexact: "Lavf", no version.
+        if k not in _TECHNICAL_FORMAT_TAGS and not (k == "encoder" and str(v).startswith("Lavf"))
+    ]
+    streams = info.get("streams")
+    for stream in streams if isinstance(streams, list) else []:
+        found += [k for k in _dict(_dict(stream).get("tags")) if k.lower() not in _TECHNICAL_STREAM_TAGS]
+    chapters = info.get("chapters")
+    if isinstance(chapters, list) and chapters:
+        found.append("chapters")
+    return found
+
+
+def _same_rotation(a: float | None, b: float | None) -> bool:
+    return round(a or 0.0) % 360 == round(b or 0.0) % 360
+
+
+def strip_video_metadata(
+    src: Path, dst: Path, *, ffmpeg: str = "ffmpeg", ffprobe: str = "ffprobe"
+) -> Path:
+    """Write to ``dst`` a copy of the video ``src`` with no container or stream metadata.
+
+    Packets are copied, not re-encoded: same pictures, same sound, same rotation, but no GPS
+    location (``location``, ``com.apple.quicktime.location.ISO6709``, ``location-eng``), no
+    make/model/software, no creation times, no chapters and no XMP. The copy is probed again and
+    refused (``media.video_unreadable``) if any non-technical tag survived, so a future ffmpeg
+    that starts copying something new fails closed instead of leaking it.
+    """
+    ffmpeg_path, ffprobe_path = _require_tools(ffmpeg, ffprobe)
+    info = _ffprobe(ffprobe_path, src)
+    content_type = _content_type(info)
+    stream = _video_stream(info)
+    wanted = _rotation(stream)
+    muxer = _muxer(info, content_type)
+    _remux(ffmpeg_path, src, dst, muxer, None)
+    out = _ffprobe(ffprobe_path, dst)
+    if not _same_rotation(wanted, _rotation(_video_stream(out))):
+        # An ffmpeg that reports rotation as a stream tag (before 5.0) writes it back only from
+        # that tag, which -map_metadata just removed: hand it back explicitly.
+        tag = _dict(stream.get("tags")).get("rotate")
+        _remux(ffmpeg_path, src, dst, muxer, str(tag) if tag is not None else f"{round(-(wanted or 0.0)) % 360}")
+        out = _ffprobe(ffprobe_path, dst)
+        if not _same_rotation(wanted, _rotation(_video_stream(out))):
+            raise MediaError("media.video_unreadable", "rotation could not be kept")
+    leftover = _leftover_tags(out)
+    if leftover:
+        raise MediaError("media.video_unreadable", "metadata survived: " + ", ".join(sorted(leftover)))
+    return dst
 
 
 def _grab_frame(
