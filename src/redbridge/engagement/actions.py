@@ -7,6 +7,12 @@ keeps them exact under concurrent and repeated requests.
 
 Lock order, to stay free of deadlocks on PostgreSQL: the note row first (``FOR NO KEY UPDATE``,
 which also keeps the note from being deleted under us), then collections / comments, then users.
+
+Visibility: every write scoped to a note — like, unlike, collect, uncollect, comment, reply, comment
+like and unlike — first locks the note through ``notes.queries.get_visible``, the one rule the reads
+use too: a note that is missing, whose author is deactivated, or whose author and the viewer are
+blocked either way is 404 (``note.not_found``, or ``comment.not_found`` on a comment's path). The
+one exception is deleting a comment: its author (and an admin) may always remove it.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from redbridge.engagement.models import Collect, Collection, Comment, CommentLik
 from redbridge.engagement.schemas import CollectionCreate, CollectionUpdate, CollectOut, LikeOut
 from redbridge.notes import page as note_page
 from redbridge.notes.models import Note
+from redbridge.notes.queries import get_visible
 from redbridge.text.lang import detect_language
 
 
@@ -56,6 +63,16 @@ def _lock_note(session: Session, note_id: int) -> int:
     if author_id is None:
         raise _abort(session, not_found("note"))
     return author_id
+
+
+def _lock_visible_note(session: Session, note_id: int, viewer_id: int, what: str = "note") -> int:
+    """Lock the note for this write transaction if the viewer may see it (``get_visible``); returns
+    its author's id. Otherwise 404 ``{what}.not_found``."""
+    try:
+        _note, author = get_visible(session, note_id, viewer_id, lock=True)
+    except AppError:
+        raise _abort(session, not_found(what)) from None
+    return author.id
 
 
 def _check_not_blocked(session: Session, viewer_id: int, other_id: int) -> None:
@@ -96,13 +113,12 @@ def set_note_like(session: Session, viewer_id: int, note_id: int, now: datetime,
     """Like (``on``) or unlike a note; idempotent.
 
     Publishes ``note.engaged`` when the like changed, and ``note.liked`` {actor_id, note_id} for a
-    new like (the author's notification). Blocked either way → 403 (liking only; unliking is
-    always allowed).
+    new like (the author's notification). A note the viewer may not see (``get_visible``: blocked
+    either way with its author included) → 404, liking and unliking alike.
     """
     begin_write(session)
-    author_id = _lock_note(session, note_id)
+    author_id = _lock_visible_note(session, note_id, viewer_id)
     if on:
-        _check_not_blocked(session, viewer_id, author_id)
         changed = insert_ignore(session, Like, {"user_id": viewer_id, "note_id": note_id, "created_at": now})
     else:
         changed = bool(_rowcount(session.execute(
@@ -123,8 +139,16 @@ def set_note_like(session: Session, viewer_id: int, note_id: int, now: datetime,
 
 
 def set_comment_like(session: Session, viewer_id: int, comment_id: int, now: datetime, on: bool) -> LikeOut:
-    """Like or unlike a comment; idempotent. Publishes ``comment.liked`` {actor_id, comment_id} when new."""
+    """Like or unlike a comment; idempotent. Publishes ``comment.liked`` {actor_id, comment_id} when new.
+
+    404 when the comment's note is hidden from the viewer (``get_visible``); liking across a block
+    with the comment's author (the note itself visible) → 403.
+    """
     begin_write(session)
+    note_id = session.scalar(select(Comment.note_id).where(Comment.id == comment_id))
+    if note_id is None:
+        raise _abort(session, not_found("comment"))
+    _lock_visible_note(session, note_id, viewer_id, "comment")
     author_id = session.scalar(
         select(Comment.author_id).where(Comment.id == comment_id).with_for_update(key_share=True)
     )
@@ -159,11 +183,10 @@ def collect(session: Session, viewer_id: int, note_id: int, collection_id: int |
 
     Collecting an already collected note moves it to the given collection (or unfiles it);
     the note's count does not change. Publishes ``note.engaged`` and, for a new collect,
-    ``note.collected`` {actor_id, note_id}.
+    ``note.collected`` {actor_id, note_id}. A note the viewer may not see → 404.
     """
     begin_write(session)
-    author_id = _lock_note(session, note_id)
-    _check_not_blocked(session, viewer_id, author_id)
+    author_id = _lock_visible_note(session, note_id, viewer_id)
     if collection_id is not None:
         owned = session.scalar(
             select(Collection.id).where(Collection.id == collection_id, Collection.owner_id == viewer_id)
@@ -194,9 +217,10 @@ def collect(session: Session, viewer_id: int, note_id: int, collection_id: int |
 
 
 def uncollect(session: Session, viewer_id: int, note_id: int) -> CollectOut:
-    """Remove the viewer's collect of a note (and from its collection); idempotent."""
+    """Remove the viewer's collect of a note (and from its collection); idempotent. A note the
+    viewer may not see → 404, as for collecting."""
     begin_write(session)
-    author_id = _lock_note(session, note_id)
+    author_id = _lock_visible_note(session, note_id, viewer_id)
     removed = session.execute(
         delete(Collect).where(Collect.user_id == viewer_id, Collect.note_id == note_id)
         .returning(Collect.collection_id)
@@ -278,13 +302,13 @@ def create_comment(
     """Comment on a note, or reply when ``parent_id`` is given.
 
     One level of replies (as on RedNote): a reply to a reply hangs off the same top-level
-    comment and records whom it answers in ``reply_to_user_id``. Blocked either way with the
-    note's author (or with the person answered) → 403. Publishes ``comment.created``
+    comment and records whom it answers in ``reply_to_user_id``. A note the viewer may not see
+    (``get_visible``: blocked either way with its author included) → 404; a reply across a block
+    with the person answered → 403. Publishes ``comment.created``
     {comment_id, note_id, author_id, parent_id} and ``note.engaged``.
     """
     begin_write(session)
-    note_author = _lock_note(session, note_id)
-    _check_not_blocked(session, viewer_id, note_author)
+    _lock_visible_note(session, note_id, viewer_id)
     top_id: int | None = None
     reply_to: int | None = None
     if parent_id is not None:
@@ -318,14 +342,23 @@ def create_comment(
 def delete_comment(session: Session, viewer: User, comment_id: int) -> None:
     """Delete a comment: by its author, the note's author or an admin (else 403).
 
+    The comment's author and admins may delete it even when the note is hidden from them (a block
+    either way, a deactivated note author): your own words stay yours to remove, and removing them
+    shows nothing you did not know. Anyone else first needs to see the note (``get_visible``,
+    else 404 ``comment.not_found``).
+
     Deleting a top-level comment deletes its replies; the note's comment count drops by all of
     them. Publishes ``comment.deleted`` {comment_id, note_id} and ``note.engaged``.
     """
     begin_write(session)
-    note_id = session.scalar(select(Comment.note_id).where(Comment.id == comment_id))
-    if note_id is None:
+    found = session.execute(select(Comment.note_id, Comment.author_id).where(Comment.id == comment_id)).first()
+    if found is None:
         raise _abort(session, not_found("comment"))
-    note_author = _lock_note(session, note_id)
+    note_id = found.note_id
+    if viewer.id == found.author_id or viewer.is_admin:
+        note_author = _lock_note(session, note_id)
+    else:
+        note_author = _lock_visible_note(session, note_id, viewer.id, "comment")
     # Re-read under the note's lock: every comment write on this note takes it first.
     comment = session.get(Comment, comment_id, populate_existing=True)
     if comment is None:

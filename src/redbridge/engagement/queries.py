@@ -1,6 +1,8 @@
 """Reads for collections and comments.
 
-Comment lists hide authors the viewer blocked or muted, and those who blocked the viewer. A page
+Whether the viewer may see a note at all — and so its comments, replies and anything else scoped
+to it — is ``notes.queries.get_visible``'s answer, the same for every endpoint. Within a visible
+note, comment lists hide authors the viewer blocked or muted, and those who blocked the viewer. A page
 of comments costs a fixed number of queries whatever its size: the comments, their reply
 previews, the authors, the viewer's likes.
 """
@@ -15,18 +17,31 @@ from sqlalchemy.orm import Session
 from redbridge.accounts.models import User
 from redbridge.accounts.queries import brief, briefs, hidden_author_ids, is_blocked_either_way
 from redbridge.core import ids
-from redbridge.core.errors import not_found
+from redbridge.core.errors import AppError, not_found
 from redbridge.core.pagination import Page, id_page
 from redbridge.engagement.models import Collection, Comment, CommentLike
 from redbridge.engagement.schemas import CollectionOut, CommentOut
-from redbridge.notes.models import Note
+from redbridge.notes.queries import get_visible
 
 PREVIEW_REPLIES = 2
 
 
-def require_note(session: Session, note_id: int) -> None:
-    if session.scalar(select(Note.id).where(Note.id == note_id)) is None:
-        raise not_found("note")
+def require_note(session: Session, note_id: int, viewer_id: int | None) -> None:
+    """404 ``note.not_found`` unless the viewer may see the note (``notes.queries.get_visible``)."""
+    get_visible(session, note_id, viewer_id)
+
+
+def comment_note_id(session: Session, comment_id: int, viewer_id: int | None) -> int:
+    """The note of a comment the viewer may see; 404 ``comment.not_found`` — the same answer as for a
+    comment that does not exist — when there is none or its note is hidden from the viewer."""
+    note_id = session.scalar(select(Comment.note_id).where(Comment.id == comment_id))
+    if note_id is None:
+        raise not_found("comment")
+    try:
+        get_visible(session, note_id, viewer_id)
+    except AppError:
+        raise not_found("comment") from None
+    return note_id
 
 
 # ----------------------------------------------------------------------------------- collections
@@ -144,7 +159,7 @@ def note_comments(
     session: Session, note_id: int, viewer_id: int | None, cursor: str | None, limit: int
 ) -> Page[CommentOut]:
     """Top-level comments of a note, oldest first, each with its first replies."""
-    require_note(session, note_id)
+    require_note(session, note_id, viewer_id)
     hidden = hidden_author_ids(session, viewer_id)
     query = _visible(select(Comment).where(Comment.note_id == note_id, Comment.parent_id.is_(None)), hidden)
     rows, next_cursor = id_page(session, query, Comment.id, cursor, limit, newest_first=False)
@@ -156,8 +171,7 @@ def comment_replies(
     session: Session, comment_id: int, viewer_id: int | None, cursor: str | None, limit: int
 ) -> Page[CommentOut]:
     """Replies in a comment's thread, oldest first (a reply has none: replies are one level deep)."""
-    if session.scalar(select(Comment.id).where(Comment.id == comment_id)) is None:
-        raise not_found("comment")
+    comment_note_id(session, comment_id, viewer_id)
     hidden = hidden_author_ids(session, viewer_id)
     query = _visible(select(Comment).where(Comment.parent_id == comment_id), hidden)
     rows, next_cursor = id_page(session, query, Comment.id, cursor, limit, newest_first=False)

@@ -16,10 +16,19 @@ from redbridge.notes.models import Note, NoteTag
 from redbridge.notes.schemas import NoteOut, Place, ShareOut
 
 
-def get_visible(session: Session, note_id: int, viewer_id: int | None) -> tuple[Note, User]:
+def get_visible(session: Session, note_id: int, viewer_id: int | None, *, lock: bool = False) -> tuple[Note, User]:
     """The note and its author as ``viewer_id`` (None: anonymous) may see them; 404 when the note
-    does not exist, its author is deactivated, or either of the two has blocked the other."""
-    row = session.execute(select(Note, User).join(User, User.id == Note.author_id).where(Note.id == note_id)).first()
+    does not exist, its author is deactivated, or either of the two has blocked the other.
+
+    The one visibility rule of a note: every note-, comment- and collect-scoped read and write
+    (the note page, its comments and replies, likes, collects, comments) answers through it, so a
+    note hidden from someone is hidden in every way they could reach it. ``lock``: in a write
+    transaction, also lock the note row (``FOR NO KEY UPDATE``: the lock order of the notes and
+    engagement actions, and the note cannot be deleted under the write)."""
+    query = select(Note, User).join(User, User.id == Note.author_id).where(Note.id == note_id)
+    if lock:
+        query = query.with_for_update(key_share=True, of=Note).execution_options(populate_existing=True)
+    row = session.execute(query).first()
     if row is None:
         raise not_found("note")
     note, author = row
