@@ -27,12 +27,29 @@ class RateLimitSettings(BaseModel):
 
 
 class MediaSettings(BaseModel):
+    """Upload limits and how much media work one process does at once (docs/media.md)."""
+
     max_image_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 40_000_000
+    # Decoded size in memory (width × height × Pillow's bytes per pixel), checked before decoding.
+    max_decode_bytes: int = Field(default=128 * 1024 * 1024, ge=1)
     max_video_bytes: int = 200 * 1024 * 1024
     max_video_seconds: float = 15 * 60
     ffmpeg: str = "ffmpeg"
     ffprobe: str = "ffprobe"
+    # Uploads processed at once (0: os.cpu_count()); up to ``processing_queue`` more wait at most
+    # ``processing_wait_s``; beyond that 503 with ``Retry-After: processing_retry_after_s``.
+    processing_slots: int = Field(default=0, ge=0, le=256)
+    processing_queue: int = Field(default=16, ge=0, le=10_000)
+    processing_wait_s: float = Field(default=30.0, ge=0, le=600)
+    processing_retry_after_s: int = Field(default=5, ge=1, le=3600)
+    # Images are decoded in recycled worker processes ("process") or in the request thread ("inline").
+    image_workers: Literal["process", "inline"] = "process"
+    worker_max_tasks: int = Field(default=4, ge=1)
+    # Videos left pending (a worker killed mid-job) are queued again after this, failed after that.
+    pending_requeue_after_s: float = Field(default=600.0, gt=0)
+    pending_give_up_after_s: float = Field(default=24 * 3600.0, gt=0)
+    sweep_interval_s: float = Field(default=300.0, gt=0)
 
 
 class PasswordSettings(BaseModel):

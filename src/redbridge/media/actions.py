@@ -15,7 +15,8 @@ import logging
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -29,6 +30,7 @@ from redbridge.core import events, ids
 from redbridge.core.db import begin_write
 from redbridge.core.errors import AppError
 from redbridge.core.i18n import _
+from redbridge.media import workers as media_workers
 from redbridge.media.models import Media
 from redbridge.media.processing import (
     ImageLimits,
@@ -39,7 +41,6 @@ from redbridge.media.processing import (
     ffmpeg_available,
     make_poster,
     probe_video,
-    process_image,
     strip_video_metadata,
 )
 from redbridge.media.storage import MediaStorage
@@ -85,8 +86,31 @@ def upload_error(exc: MediaError, settings: MediaSettings, *, video: bool) -> Ap
     )
 
 
+BUSY_MESSAGE = _("The server is busy with other uploads right now. Please try again in a moment.")
+
+
+def busy_error(settings: MediaSettings) -> AppError:
+    """503 for an upload that found every processing slot and the wait queue taken."""
+    retry = str(settings.processing_retry_after_s)
+    return AppError("media.busy", BUSY_MESSAGE, 503, headers={"Retry-After": retry})
+
+
+@contextmanager
+def _processing_slot(services: Services) -> Iterator[media_workers.MediaWorkers]:
+    workers = media_workers.for_services(services)
+    try:
+        workers.acquire()
+    except media_workers.Busy:
+        raise busy_error(services.settings.media) from None
+    try:
+        yield workers
+    finally:
+        workers.release()
+
+
 def image_limits(settings: MediaSettings) -> ImageLimits:
-    return ImageLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels)
+    return ImageLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels,
+                       max_decode_bytes=settings.max_decode_bytes)
 
 
 def video_limits(settings: MediaSettings) -> VideoLimits:
@@ -146,9 +170,11 @@ def delete_files(storage: MediaStorage, keys: Iterable[str | None]) -> None:
             storage.delete(key)
 
 
-def _process(raw: bytes, settings: MediaSettings) -> ProcessedImage:
+def _process(services: Services, raw: bytes) -> ProcessedImage:
+    settings = services.settings.media
     try:
-        return process_image(raw, image_limits(settings))
+        with _processing_slot(services) as workers:
+            return workers.process_image(raw, image_limits(settings))
     except MediaError as exc:
         raise upload_error(exc, settings, video=False) from None
     except Exception:  # a decoder bug on a hostile file is the file's problem, not a 500
@@ -188,8 +214,7 @@ def _insert(session: Session, media: Media) -> None:
 
 def upload_image(session: Session, services: Services, owner_id: int, raw: bytes, alt: str) -> Media:
     """Re-encode an uploaded image (metadata stripped), store it and its thumbnail, add a ready row."""
-    settings = services.settings.media
-    processed = _process(raw, settings)
+    processed = _process(services, raw)
     now = services.clock.now()
     media_id = ids.new_id(now)
     ext = _IMAGE_EXT[processed.content_type]
@@ -222,10 +247,11 @@ def upload_video(
         # Our own file name: the client's name never reaches ffprobe's command line.
         path = Path(tmp) / ("upload" + (suffix if suffix in VIDEO_SUFFIXES else ""))
         _spool_capped(fh, path, settings)
-        probed = _probe(path, settings)
-        # What is stored and served is the remuxed copy: phones tag videos with where and
-        # when they were shot and on which device, and none of that may reach other people.
-        data = _strip(path, settings)
+        with _processing_slot(services):
+            probed = _probe(path, settings)
+            # What is stored and served is the remuxed copy: phones tag videos with where and
+            # when they were shot and on which device, and none of that may reach other people.
+            data = _strip(path, settings)
     now = services.clock.now()
     media_id = ids.new_id(now)
     key = _key("v", media_id, now, _VIDEO_EXT[probed.content_type])
@@ -290,8 +316,54 @@ def make_video_poster(services: Services, media_id: int) -> None:
             session, media_id, status="ready", poster_key=poster_key, thumb_key=thumb_key,
             thumb_width=poster.thumb_width, thumb_height=poster.thumb_height,
         )
-    if not finished:
+    if not finished and not _poster_in_use(services, media_id, poster_key):
+        # The row was deleted meanwhile. (If another run of this job finished first, the keys
+        # are the same and its row points at them: they stay.)
         delete_files(services.storage, files)
+
+
+def _poster_in_use(services: Services, media_id: int, poster_key: str) -> bool:
+    with services.sessions() as session:
+        return session.scalar(select(Media.poster_key).where(Media.id == media_id)) == poster_key
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    requeued: list[int]
+    failed: list[int]
+
+
+def sweep_pending(services: Services, *, older_than_s: float | None = None) -> SweepResult:
+    """Queue ``media.make_poster`` again for videos pending longer than the requeue bound
+    (``older_than_s``, default ``media.pending_requeue_after_s``).
+
+    A job is lost when its worker dies mid-run (kill -9, OOM): huey has already taken it off the
+    queue. Queuing it again is harmless because the job only processes a row that is still
+    pending. A video pending past the give-up bound is marked ``failed``, so that a file that
+    kills its worker every time cannot keep a row pending (and requeued) forever.
+    """
+    settings = services.settings.media
+    now = services.clock.now()
+    bound = settings.pending_requeue_after_s if older_than_s is None else older_than_s
+    requeue_before = now - timedelta(seconds=bound)
+    give_up_before = now - timedelta(seconds=settings.pending_give_up_after_s)
+    with services.sessions() as session:
+        rows = session.execute(
+            select(Media.id, Media.created_at)
+            .where(Media.kind == "video", Media.status == "pending", Media.created_at <= requeue_before)
+            .order_by(Media.created_at)
+        ).all()
+    failed = [media_id for media_id, created in rows if created < give_up_before]
+    requeued = [media_id for media_id, created in rows if created >= give_up_before]
+    for media_id in failed:
+        log.warning("video %s pending since before %s: marked failed", media_id, give_up_before)
+        with services.sessions() as session:
+            _finish_video(session, media_id, status="failed")
+    for media_id in requeued:
+        services.queue.enqueue("media.make_poster", {"media_id": media_id})
+    if requeued:
+        log.info("requeued %d pending video(s)", len(requeued))
+    return SweepResult(requeued=requeued, failed=failed)
 
 
 def count_upload(services: Services, user_id: int) -> None:
@@ -314,7 +386,7 @@ def _square_avatar(processed: ProcessedImage) -> bytes:
 
 def set_avatar(session: Session, services: Services, user: User, fh: BinaryIO) -> User:
     """Process an uploaded picture into the user's square avatar; the old file is deleted by a job."""
-    processed = _process(read_capped(fh, services.settings.media), services.settings.media)
+    processed = _process(services, read_capped(fh, services.settings.media))
     avatar = _square_avatar(processed)
     now = services.clock.now()
     key = _key("a", ids.new_id(now), now, _IMAGE_EXT[processed.content_type])

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
-from PIL import Image, ImageOps, features
+from PIL import Image, features
 
 __all__ = [
     "MEDIA_ERROR_CODES",
@@ -68,6 +68,11 @@ class MediaError(Exception):
         self.code = code
         self.detail = detail
 
+    def __reduce__(self) -> tuple[type[MediaError], tuple[str, str]]:
+        # Raised in an image worker process and re-raised here: rebuild from code and detail,
+        # not from the formatted message (which __init__ would refuse as an unknown code).
+        return (MediaError, (self.code, self.detail))
+
 
 # --------------------------------------------------------------------------------------------
 # Images
@@ -78,12 +83,14 @@ class MediaError(Exception):
 class ImageLimits:
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 40_000_000  # decompression-bomb cap, checked from the header BEFORE decoding
+    # Memory the decoded pixels take (after JPEG draft scaling), also checked before decoding.
+    max_decode_bytes: int = 128 * 1024 * 1024
     max_side: int = 2160  # the stored copy is downscaled so its long side <= this
     thumb_width: int = 540  # feed thumbnail width (two-column masonry), aspect ratio kept
     quality: int = 82
 
     def __post_init__(self) -> None:
-        if min(self.max_bytes, self.max_pixels, self.max_side, self.thumb_width) < 1:
+        if min(self.max_bytes, self.max_pixels, self.max_decode_bytes, self.max_side, self.thumb_width) < 1:
             raise ValueError("image limits must be positive")
         if not 1 <= self.quality <= 100:
             raise ValueError("quality must be within 1..100")
@@ -223,13 +230,39 @@ def _classify_unopenable(raw: bytes, formats: list[str]) -> MediaError:
     return MediaError("media.not_image")
 
 
+# Bytes per pixel as Pillow holds an image in memory: one byte for 1/L/P, two for the 16-bit
+# modes, four for everything else (three-band modes such as RGB and YCbCr are padded to four).
+_ONE_BYTE_MODES: Final = frozenset({"1", "L", "P"})
+
+
+def decoded_bytes(mode: str, size: tuple[int, int]) -> int:
+    """Memory Pillow allocates for the pixels of an image of ``mode`` and ``size``."""
+    if mode in _ONE_BYTE_MODES:
+        per_pixel = 1
+    elif mode.startswith("I;16"):
+        per_pixel = 2
+    else:
+        per_pixel = 4
+    return size[0] * size[1] * per_pixel
+
+
 def _decode(img: Image.Image, limits: ImageLimits) -> None:
     width, height = img.size
     if img.format in {"JPEG", "MPO"} and max(width, height) > limits.max_side:
         # libjpeg can decode at 1/2, 1/4 or 1/8 scale; for a big phone photo that is most of
         # the decode time and memory. draft() never goes below the requested size.
         scale = limits.max_side / max(width, height)
-        img.draft(None, (math.ceil(width * scale), math.ceil(height * scale)))
+        img.draft("RGB" if img.mode == "RGB" else None, (math.ceil(width * scale), math.ceil(height * scale)))
+    # After draft() the size is what libjpeg will really produce; other formats decode in full.
+    # A mode other than RGB/RGBA/CMYK is converted to a four-byte one before scaling, and both
+    # copies exist for a moment.
+    needed = decoded_bytes(img.mode, img.size)
+    if img.mode not in {"RGB", "RGBA", "CMYK"}:
+        needed += decoded_bytes("RGBA", img.size)
+    if needed > limits.max_decode_bytes:
+        raise MediaError(
+            "media.too_many_pixels", f"{img.size[0]}x{img.size[1]} {img.mode}: {needed} bytes decoded"
+        )
     try:
         # LOAD_TRUNCATED_IMAGES stays off on purpose: a short read must fail here.
         img.load()
@@ -240,13 +273,32 @@ def _decode(img: Image.Image, limits: ImageLimits) -> None:
         raise MediaError("media.truncated", str(exc)[:200]) from exc
 
 
-def _oriented(img: Image.Image) -> Image.Image:
+_ORIENTATION_TAG: Final = 0x0112
+# EXIF orientation -> the transpose that shows the picture upright (as ImageOps.exif_transpose).
+_TRANSPOSE: Final = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _orientation(img: Image.Image) -> Image.Transpose | None:
+    """The transpose the picture's EXIF (or XMP) orientation asks for, read before scaling.
+
+    Applied after downscaling (the long-side cap is the same either way), so the full-size
+    decode is never copied just to turn it.
+    """
     try:
-        return ImageOps.exif_transpose(img)
+        value = img.getexif().get(_ORIENTATION_TAG)
     except Exception:  # noqa: BLE001 - broken EXIF must not sink the picture; pixels are fine
         # Metadata is about to be dropped anyway; showing the picture unrotated beats
         # rejecting an otherwise valid upload because its camera wrote a bad EXIF block.
-        return img
+        return None
+    return _TRANSPOSE.get(value) if isinstance(value, int) else None
 
 
 def _has_alpha(img: Image.Image) -> bool:
@@ -346,10 +398,15 @@ def process_image(raw: bytes, limits: ImageLimits = ImageLimits()) -> ProcessedI
     try:
         _decode(img, limits)
         icc = img.info.get("icc_profile")
-        work = _oriented(img)
-        work = _normalise_mode(work)
+        turn = _orientation(img)
+        work = _normalise_mode(img)
+        if work is not img:
+            img.close()  # frees the decoded pixels now rather than at the end
         max_side = min(limits.max_side, _WEBP_MAX_SIDE) if _webp_supported() else limits.max_side
-        work = _fit(work, max_side)
+        fitted = _fit(work, max_side)
+        if fitted is not work:
+            work.close()
+        work = fitted if turn is None else fitted.transpose(turn)
         work = _to_srgb(work, icc)
         if work.mode not in {"RGB", "RGBA"}:
             work = work.convert("RGB")

@@ -3,9 +3,11 @@ file server (/media/<key>, what ``<img src>`` points at)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile, status
+from fastapi import APIRouter, FastAPI, File, Form, UploadFile, status
 from fastapi.responses import FileResponse
 
 from redbridge.accounts import queries as account_queries
@@ -14,18 +16,35 @@ from redbridge.accounts.schemas import Me
 from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep
 from redbridge.core.errors import ErrorEnvelope, not_found
-from redbridge.media import actions, queries
+from redbridge.media import actions, background, queries
+from redbridge.media import workers as media_workers
 from redbridge.media.storage import valid_key
 from redbridge.notes.schemas import MediaOut
 from redbridge.services import Services
 
 ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorEnvelope} for code in (401, 403, 404, 413, 422, 429)
+    code: {"model": ErrorEnvelope} for code in (401, 403, 404, 413, 422, 429, 503)
 }
 # Keys embed a fresh id, so the bytes behind a key never change: browsers and CDNs may keep them.
 CACHE_FOREVER = "public, max-age=31536000, immutable"
 
-router = APIRouter()
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Merged into the app's lifespan by ``include_router`` (inside it: the job worker is running)."""
+    services: Services = app.state.services
+    sweeper = None
+    if services.settings.jobs_mode != "immediate":
+        sweeper = background.PendingSweeper(services)
+        sweeper.start()
+    try:
+        yield
+    finally:
+        if sweeper is not None:
+            sweeper.stop()
+        media_workers.close(services)
+
+
+router = APIRouter(lifespan=lifespan)
 
 UploadField = Annotated[UploadFile, File(description="An image (JPEG, PNG, WebP, GIF, HEIC/AVIF) or a video "
                                                      "(MP4, MOV, WebM).")]

@@ -31,3 +31,9 @@ def purge_detached(services: Services, payload: dict[str, Any]) -> None:
 def delete_files(services: Services, payload: dict[str, Any]) -> None:
     """Remove files by key (a replaced avatar); deleting a missing file is a no-op, so retries are safe."""
     actions.delete_files(services.storage, [str(k) for k in payload.get("keys", ())])
+
+
+@job("media.sweep_pending")
+def sweep_pending(services: Services, payload: dict[str, Any]) -> None:
+    """Queue the poster job again for videos left pending too long (see ``actions.sweep_pending``)."""
+    actions.sweep_pending(services)
