@@ -6,6 +6,7 @@ configuration into running parts: the embedded defaults need nothing set at all.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -14,11 +15,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class RateLimitSettings(BaseModel):
-    """Budgets as (count, window seconds). Per account *and* per IP where both apply."""
+    """Budgets as (count, window seconds), moving windows (``core.ratelimit``). Per account *and*
+    per IP where both apply (docs/accounts.md lists every limit)."""
 
     signup_per_ip: tuple[int, int] = (10, 3600)
     login_per_ip: tuple[int, int] = (30, 300)
+    # Login attempts for one account *from one source* (IP; IPv6 by /64): 429 past it. Keyed by
+    # the resolved account, so username and email share it; one attacker spends only its own.
     login_per_account: tuple[int, int] = (10, 300)
+    # Failed logins for one account from anywhere: past the count, each attempt waits (doubling
+    # from ``login_slowdown_step_s`` up to ``login_slowdown_max_s``); it never locks the account.
+    login_account_slowdown: tuple[int, int] = (20, 900)
+    login_slowdown_step_s: float = Field(default=0.25, ge=0, le=60)
+    login_slowdown_max_s: float = Field(default=5.0, ge=0, le=60)
     note_per_account: tuple[int, int] = (30, 3600)
     note_per_ip: tuple[int, int] = (60, 3600)
     comment_per_account: tuple[int, int] = (60, 600)
@@ -58,7 +67,13 @@ class PasswordSettings(BaseModel):
     memory_kib: int = 65536
     time_cost: int = 3
     parallelism: int = 1
-    hash_workers: int = 1
+    # Hashes computed at once (default: one per core); at most ``hash_max_waiting`` more wait for
+    # a worker, beyond that 503 with ``Retry-After: hash_retry_after_s``.
+    hash_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
+    hash_max_waiting: int = Field(default=32, ge=0, le=10_000)
+    hash_retry_after_s: int = Field(default=1, ge=1, le=3600)
+    # Lowest zxcvbn score (0-4) a new password may have; 3: "safely unguessable" offline-slow.
+    min_strength: int = Field(default=3, ge=0, le=4)
 
 
 class CapacitySettings(BaseModel):

@@ -239,7 +239,8 @@ def test_login_is_rate_limited_per_account(limited: TestClient) -> None:
     codes = [limited.post("/api/v1/auth/login", json={"username": "mei_cd", "password": "wrong-wrong"}).status_code
              for _ in range(4)]
     assert codes == [401, 401, 401, 429]
-    # The limit holds even with the right password: it protects the account, not the attempt.
+    # The limit holds even with the right password *from this source*: it protects the account
+    # from this address's guesses (the owner elsewhere is unaffected: test_login_limits.py).
     right = limited.post("/api/v1/auth/login", json={"username": "mei_cd", "password": PASSWORD})
     assert right.status_code == 429
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from redbridge.accounts import callers, queries
 from redbridge.accounts.models import AuthSession, Block, Follow, Mute, User
@@ -32,14 +34,35 @@ def check_username(session: Session, username: str) -> None:
         raise AppError("username.taken", _("This username is already taken."), 409, fields={"username": "taken"})
 
 
-def check_password(password: str, username: str) -> None:
-    """Password policy (ASVS 2.1): length, not among the 3,000 most common, not the username."""
+# zxcvbn refuses longer input (and its matching grows quickly with length); the estimate of the
+# first 72 characters is a lower bound for the whole password.
+STRENGTH_MAX_CHARS = 72
+
+
+def password_strength(password: str, user_inputs: Sequence[str] = ()) -> int:
+    """zxcvbn's score, 0 (guessable in a few tries) to 4 (very unguessable), counting the user's
+    own name and email as dictionary words."""
+    inputs = [value for value in user_inputs if value]
+    inputs += [value.split("@", 1)[0] for value in inputs if "@" in value]
+    return int(zxcvbn(password[:STRENGTH_MAX_CHARS], user_inputs=inputs)["score"])
+
+
+def check_password(password: str, username: str, email: str | None = None, *, min_strength: int = 3) -> None:
+    """Password policy (ASVS 2.1): length, not among the 3,000 most common, not the username,
+    and a zxcvbn strength score of at least ``min_strength`` (PasswordSettings.min_strength) with
+    the username and email as known words: ``aaaaaaaa``, eight spaces or ``mei_cd2025`` fail."""
     if len(password) < MIN_PASSWORD:
         raise AppError("password.too_short", _("The password must be at least 8 characters."), 422,
                        fields={"password": "too_short"})
     if is_common_password(password) or password.casefold() == username.casefold():
         raise AppError("password.common", _("This password is too common. Please choose another."), 422,
                        fields={"password": "common"})
+    if password_strength(password, [username, email or ""]) < min_strength:
+        raise AppError(
+            "password.weak",
+            _("This password is too easy to guess. Try a few unrelated words, or add length and variety."),
+            422, fields={"password": "weak"},
+        )
 
 
 def create_user(

@@ -9,6 +9,9 @@ Errors are ``AppError`` s (with ``fields`` where one form field is at fault).
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import unicodedata
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -21,6 +24,7 @@ from redbridge.core.deps import client_ip
 from redbridge.core.errors import AppError
 from redbridge.core.i18n import _
 from redbridge.services import Services
+from redbridge.settings import RateLimitSettings
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,8 @@ async def open_session(services: Services, request: Request, user: User) -> Open
 async def signup(services: Services, request: Request, body: SignupIn) -> Opened:
     """Create the account and log it in. The UI language defaults to the request's locale."""
     services.limiter.hit("signup-ip", client_ip(request), services.settings.rate_limits.signup_per_ip)
-    actions.check_password(body.password, body.username)
+    actions.check_password(body.password, body.username, body.email,
+                           min_strength=services.settings.passwords.min_strength)
 
     def check() -> None:
         with services.sessions() as session:
@@ -68,22 +73,71 @@ async def signup(services: Services, request: Request, body: SignupIn) -> Opened
     return await open_session(services, request, user)
 
 
+def source_key(ip: str) -> str:
+    """The source an attempt is counted against: the IPv4 address, or the IPv6 /64 (one
+    customer's allocation, which they can rotate through freely)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def account_key(user: User | None, login: str) -> str:
+    """What the per-account counters are keyed by: the account, however it was named (username
+    or email), or for no account the normalised identifier (so probing an unknown name costs the
+    same as a known one)."""
+    return f"u{user.id}" if user is not None else "n:" + unicodedata.normalize("NFKC", login).strip().casefold()
+
+
+def slowdown_delay(limits: RateLimitSettings, failures: int) -> float:
+    """Seconds an attempt waits after ``failures`` recent failed logins for its account (from
+    any source): none up to the threshold, then doubling from the step up to the cap."""
+    threshold = limits.login_account_slowdown[0]
+    if failures < threshold:
+        return 0.0
+    return float(min(limits.login_slowdown_max_s, limits.login_slowdown_step_s * 2 ** min(failures - threshold, 16)))
+
+
+def _failure_budget(limits: RateLimitSettings) -> tuple[int, int]:
+    # The failure counter never refuses; it saturates a little past the point where the delay
+    # has reached its cap.
+    count, window = limits.login_account_slowdown
+    return count + 32, window
+
+
 async def login(services: Services, request: Request, body: LoginIn) -> Opened:
     """Check the credentials (username or email) and open a session; 401 ``auth.invalid`` on any
-    mismatch, without saying which part was wrong."""
+    mismatch, without saying which part was wrong.
+
+    Limits (docs/accounts.md): per source IP overall (``login_per_ip``, 429); per account *and*
+    source (``login_per_account``, 429), keyed by the resolved account so username and email
+    share one budget, and one attacker's address spends only its own; per account from anywhere,
+    failed attempts slow further attempts down (``login_account_slowdown``) but never lock the
+    account: a stranger cannot keep its owner out."""
     limits = services.settings.rate_limits
-    services.limiter.hit("login-ip", client_ip(request), limits.login_per_ip)
-    services.limiter.hit("login-account", body.username.strip().lower(), limits.login_per_account)
+    source = source_key(client_ip(request))
+    services.limiter.hit("login-ip", source, limits.login_per_ip)
 
     def find() -> User | None:
         with services.sessions() as session:
             return queries.by_login(session, body.username)
 
     user = await run_in_threadpool(find)
+    account = account_key(user, body.username)
+    services.limiter.hit("login-account-ip", f"{account}|{source}", limits.login_per_account)
+    delay = slowdown_delay(limits, services.limiter.count("login-account-fail", account, _failure_budget(limits)))
+    if delay > 0:
+        await asyncio.sleep(delay)
     # Always verify (against a dummy hash when there is no user) so timing does not reveal
     # which usernames exist.
     ok = await services.passwords.verify(user.password_hash if user else None, body.password)
     if user is None or not ok or not user.is_active:
+        services.limiter.record("login-account-fail", account, _failure_budget(limits))
         raise AppError("auth.invalid", _("Wrong username or password."), 401)
     if services.passwords.needs_rehash(user.password_hash):
         new_hash = await services.passwords.hash(body.password)

@@ -70,7 +70,8 @@ def update_me(body: ProfileUpdate, viewer: ViewerDep, session: DbDep) -> Me:
 async def change_password(body: PasswordChange, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> Response:
     if not await services.passwords.verify(viewer.user.password_hash, body.current_password):
         raise AppError("auth.invalid", _("Wrong password."), 403, fields={"current_password": "invalid"})
-    actions.check_password(body.new_password, viewer.user.username)
+    actions.check_password(body.new_password, viewer.user.username, viewer.user.email,
+                           min_strength=services.settings.passwords.min_strength)
     new_hash = await services.passwords.hash(body.new_password)
 
     def store() -> None:
