@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from redbridge.text.clean import SingleLine
 from redbridge.text.topics import TOPICS
 
 Username = Annotated[str, StringConstraints(min_length=3, max_length=30, pattern=r"^[A-Za-z0-9_]+$")]
@@ -23,7 +24,7 @@ class SignupIn(Strict):
     username: Username
     password: str = Field(min_length=1, max_length=1024)
     email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
-    display_name: str | None = Field(default=None, max_length=40)
+    display_name: Annotated[str, SingleLine] | None = Field(default=None, max_length=40)
     ui_lang: UiLang | None = None
     read_langs: list[ReadLang] | None = Field(default=None, max_length=2)
 
@@ -38,11 +39,11 @@ NO_NUL = r"^[^\x00]*$"
 
 
 class ProfileUpdate(Strict):
-    display_name: str | None = Field(default=None, max_length=40, pattern=NO_NUL)
+    display_name: Annotated[str, SingleLine] | None = Field(default=None, max_length=40, pattern=NO_NUL)
     bio: str | None = Field(default=None, max_length=300, pattern=NO_NUL)
     read_langs: list[ReadLang] | None = Field(default=None, min_length=1, max_length=2)
     ui_lang: UiLang | None = None
-    region: str | None = Field(default=None, max_length=40, pattern=NO_NUL)
+    region: Annotated[str, SingleLine] | None = Field(default=None, max_length=40, pattern=NO_NUL)
     interests: list[Topic] | None = Field(default=None, max_length=10)
     onboarded: bool | None = None
 

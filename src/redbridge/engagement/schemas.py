@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from redbridge.accounts.schemas import NO_NUL, Strict, UserBrief
 from redbridge.core import ids
+from redbridge.text.clean import RequiredSingleLine
 
 COMMENT_MAX = 500
 
@@ -21,7 +22,9 @@ def _well_formed_id(value: str) -> str:
 
 # An id given in a request body: malformed is a 422 on that field (in a path it is a 404).
 OpaqueId = Annotated[str, StringConstraints(min_length=1, max_length=19), AfterValidator(_well_formed_id)]
-CollectionName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=NO_NUL)]
+CollectionName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=NO_NUL), RequiredSingleLine
+]
 CollectionDescription = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200, pattern=NO_NUL)]
 CommentBody = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=COMMENT_MAX, pattern=NO_NUL)

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from redbridge.accounts.schemas import Topic, UserBrief
+from redbridge.text.clean import RequiredSingleLine, SingleLine
 
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True)]
 
@@ -15,7 +16,7 @@ Tag = Annotated[str, StringConstraints(min_length=1, max_length=30, strip_whites
 class Place(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=80)
+    name: Annotated[str, RequiredSingleLine] = Field(min_length=1, max_length=80)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lng: float | None = Field(default=None, ge=-180, le=180)
 
@@ -67,7 +68,7 @@ BODY_MAX = 2000
 class NoteCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    title: Annotated[str, SingleLine] = Field(min_length=1, max_length=TITLE_MAX)
     body: str = Field(default="", max_length=BODY_MAX)
     tags: list[Tag] = Field(default_factory=list, max_length=10)
     topic: Topic | None = None
@@ -80,7 +81,7 @@ class NoteUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+    title: Annotated[str, SingleLine] | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
     body: str | None = Field(default=None, max_length=BODY_MAX)
     tags: list[Tag] | None = Field(default=None, max_length=10)
     topic: Topic | None = None
