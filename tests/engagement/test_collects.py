@@ -122,7 +122,7 @@ def test_blocked_cannot_collect(client, factory):
     author, fan = factory.user(), factory.user()
     note = factory.note_row(author)
     client.post(f"/api/v1/users/{fan.username}/block", headers=author.headers)
-    assert client.post(f"/api/v1/notes/{note}/collect", headers=fan.headers).status_code == 403
+    assert client.post(f"/api/v1/notes/{note}/collect", headers=fan.headers).status_code == 404
 
 
 def test_release_note_corrects_counters_kept_elsewhere(client, factory, services):

@@ -98,12 +98,12 @@ def test_blocked_either_way_with_note_author_cannot_comment(client, factory, ser
     note = factory.note_row(author)
     client.post(f"/api/v1/users/{troll.username}/block", headers=author.headers)
     r = client.post(f"/api/v1/notes/{note}/comments", headers=troll.headers, json={"body": "hi"})
-    assert r.status_code == 403
-    assert r.json()["error"]["code"] == "engagement.blocked"
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "note.not_found"
 
     note2 = factory.note_row(other)
     client.post(f"/api/v1/users/{other.username}/block", headers=troll.headers)
-    assert client.post(f"/api/v1/notes/{note2}/comments", headers=troll.headers, json={"body": "hi"}).status_code == 403
+    assert client.post(f"/api/v1/notes/{note2}/comments", headers=troll.headers, json={"body": "hi"}).status_code == 404
     assert rows(services, Comment, author_id=troll.int_id) == 0
 
 
