@@ -66,7 +66,7 @@ class ErrorEnvelope(BaseModel):
 # Documented on every operation (set app-wide in create_app): any endpoint can answer these with
 # the envelope — a body that is not JSON (400), no session (401), rate limits (429), ...
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorEnvelope} for status in (400, 401, 403, 404, 409, 413, 422, 429)
+    status: {"model": ErrorEnvelope} for status in (400, 401, 403, 404, 409, 413, 422, 429, 503)
 }
 
 
