@@ -172,14 +172,14 @@ def delete_files(storage: MediaStorage, keys: Iterable[str | None]) -> None:
 
 def _process(services: Services, raw: bytes) -> ProcessedImage:
     settings = services.settings.media
-    try:
-        with _processing_slot(services) as workers:
+    with _processing_slot(services) as workers:
+        try:
             return workers.process_image(raw, image_limits(settings))
-    except MediaError as exc:
-        raise upload_error(exc, settings, video=False) from None
-    except Exception:  # a decoder bug on a hostile file is the file's problem, not a 500
-        log.exception("image processing failed unexpectedly")
-        raise upload_error(MediaError("media.not_image"), settings, video=False) from None
+        except MediaError as exc:
+            raise upload_error(exc, settings, video=False) from None
+        except Exception:  # a decoder bug on a hostile file is the file's problem, not a 500
+            log.exception("image processing failed unexpectedly")
+            raise upload_error(MediaError("media.not_image"), settings, video=False) from None
 
 
 def _probe(path: Path, settings: MediaSettings) -> ProbedVideo:
