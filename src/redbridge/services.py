@@ -19,6 +19,7 @@ from redbridge.core.cache import Cache, MemoryCache, RedisCache
 from redbridge.core.clock import Clock, SystemClock
 from redbridge.core.ratelimit import RateLimiter
 from redbridge.core.security import PasswordHasher
+from redbridge.media import workers as media_workers
 from redbridge.media.storage import LocalStorage, MediaStorage
 from redbridge.settings import Settings
 
@@ -40,6 +41,7 @@ class Services:
     def close(self) -> None:
         """Stop workers and release connections; safe to call more than once."""
         self.queue.stop()
+        media_workers.close(self)
         self.passwords.close()
         self.engine.dispose()
 

@@ -41,7 +41,7 @@ class MediaSettings(BaseModel):
     max_image_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 40_000_000
     # Decoded size in memory (width × height × Pillow's bytes per pixel), checked before decoding.
-    max_decode_bytes: int = Field(default=128 * 1024 * 1024, ge=1)
+    max_decode_bytes: int = Field(default=160 * 1024 * 1024, ge=1)  # a 40 MP picture, as RGBA
     max_video_bytes: int = 200 * 1024 * 1024
     max_video_seconds: float = 15 * 60
     ffmpeg: str = "ffmpeg"
@@ -50,7 +50,7 @@ class MediaSettings(BaseModel):
     # ``processing_wait_s``; beyond that 503 with ``Retry-After: processing_retry_after_s``.
     processing_slots: int = Field(default=0, ge=0, le=256)
     processing_queue: int = Field(default=16, ge=0, le=10_000)
-    processing_wait_s: float = Field(default=30.0, ge=0, le=600)
+    processing_wait_s: float = Field(default=10.0, ge=0, le=600)
     processing_retry_after_s: int = Field(default=5, ge=1, le=3600)
     # Images are decoded in recycled worker processes ("process") or in the request thread ("inline").
     image_workers: Literal["process", "inline"] = "process"

@@ -84,7 +84,7 @@ class ImageLimits:
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 40_000_000  # decompression-bomb cap, checked from the header BEFORE decoding
     # Memory the decoded pixels take (after JPEG draft scaling), also checked before decoding.
-    max_decode_bytes: int = 128 * 1024 * 1024
+    max_decode_bytes: int = 160 * 1024 * 1024
     max_side: int = 2160  # the stored copy is downscaled so its long side <= this
     thumb_width: int = 540  # feed thumbnail width (two-column masonry), aspect ratio kept
     quality: int = 82

@@ -61,8 +61,10 @@ def _count_upload(services: Services, user_id: int) -> None:
              responses=ERRORS)
 def upload(file: UploadField, viewer: ViewerDep, session: DbDep, services: ServicesDep, alt: AltField = "") -> MediaOut:
     """Upload one image (stored ready) or one video (stored pending until its poster is made)."""
-    _count_upload(services, viewer.user.id)
-    media = actions.upload(session, services, viewer.user.id, file.file, filename=file.filename,
+    # The viewer's id, not its row: loading the row would hold a connection through the wait
+    # for a processing slot and the processing itself (docs/security.md, "Crowds").
+    _count_upload(services, viewer.id)
+    media = actions.upload(session, services, viewer.id, file.file, filename=file.filename,
                            content_type=file.content_type, alt=alt)
     return queries.media_out(media)
 
@@ -102,7 +104,7 @@ def serve(key: str, services: ServicesDep) -> FileResponse:
 @router.put("/api/v1/auth/me/avatar", response_model=Me, tags=["auth"], responses=ERRORS)
 def put_avatar(file: UploadField, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> Me:
     """Replace your avatar with a picture (center-cropped to a square)."""
-    _count_upload(services, viewer.user.id)
+    _count_upload(services, viewer.id)
     return account_queries.me(actions.set_avatar(session, services, viewer.user, file.file))
 
 
