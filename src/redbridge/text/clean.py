@@ -93,7 +93,9 @@ def clean_line(value: str) -> str:
                 out.append(ch)
             continue
         category = unicodedata.category(ch)
-        if category == "Cc" or ch in "\u2028\u2029":
+        # NUL stays, for the field's validator to refuse with a clear error: nobody types one,
+        # it is hostile input, and PostgreSQL text cannot hold it.
+        if (category == "Cc" and ch != "\x00") or ch in "\u2028\u2029":
             out.append(" " if ch.isspace() or ch in "\u2028\u2029" else "")
             continue
         out.append(ch)
