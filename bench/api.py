@@ -126,7 +126,9 @@ def pick_fixtures(db_path: Path, seed: int) -> tuple[list[str], list[int]]:
 # Server
 
 
-def _server_env(var_dir: Path) -> dict[str, str]:
+def _server_env(var_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The server's environment: this one without REDBRIDGE_ settings, then the benchmark's
+    (``extra`` last: other benchmarks reuse :func:`running_server` with their own knobs)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("REDBRIDGE_")}
     big = "[1000000,3600]"
     env.update({
@@ -136,6 +138,7 @@ def _server_env(var_dir: Path) -> dict[str, str]:
         "REDBRIDGE_RATE_LIMITS__SIGNUP_PER_IP": big,
         "REDBRIDGE_RATE_LIMITS__LOGIN_PER_IP": big,
         "REDBRIDGE_RATE_LIMITS__LOGIN_PER_ACCOUNT": big,
+        **(extra or {}),
     })
     return env
 
@@ -147,13 +150,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(var_dir: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+def running_server(var_dir: Path, port: int,
+                   extra_env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
     log = (var_dir / "server.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "redbridge.app:create_app", "--factory", "--host", HOST,
          "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
          "--log-level", "warning"],
-        env=_server_env(var_dir), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env=_server_env(var_dir, extra_env), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60

@@ -175,23 +175,14 @@ def main(argv: list[str] | None = None) -> int:
 
     capacity = {k: v for k, v in {"MAX_INFLIGHT": args.max_inflight, "MAX_QUEUED": args.max_queued,
                                   "QUEUE_TIMEOUT_S": args.queue_timeout}.items() if v is not None}
-    if capacity:
-        base_env = api._server_env
-
-        def with_capacity(var_dir: Path) -> dict[str, str]:
-            env = base_env(var_dir)
-            env.update({f"REDBRIDGE_CAPACITY__{k}": str(v) for k, v in capacity.items()})
-            return env
-
-        api._server_env = with_capacity  # running_server reads it at call time
-
     machine = api.machine_info()
     run_dir, data = api.prepare_data(args.notes, args.users, args.cache_dir, args.fresh)
     _users, popular = api.pick_fixtures(run_dir / "redbridge.db", args.seed)
     note_id = popular[0]
     port = api.free_port()
     print(f"server: uvicorn (uvloop, httptools, 1 process) on http://{api.HOST}:{port}, data in {run_dir}", flush=True)
-    with api.running_server(run_dir, port):
+    extra_env = {f"REDBRIDGE_CAPACITY__{k}": str(v) for k, v in capacity.items()}
+    with api.running_server(run_dir, port, extra_env):
         bursts = uvloop.run(run(port, note_id, sizes, args.timeout))
     machine["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     report: dict[str, Any] = {

@@ -30,7 +30,6 @@ import math
 import os
 import platform
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,7 +47,10 @@ from PIL import Image
 
 from redbridge.settings import MediaSettings
 
-HOST = "127.0.0.1"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import api  # bench/api.py: the server
+
+HOST = api.HOST
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1024 * 1024
 SAMPLE_S = 0.02
@@ -145,58 +147,18 @@ def large_jpeg(width: int = 7200, height: int = 5400) -> bytes:
 # Server
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def server_env(var_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REDBRIDGE_")}
-    big = "[1000000,3600]"
-    env.update({
-        "REDBRIDGE_VAR_DIR": str(var_dir),
-        "REDBRIDGE_JOBS_MODE": "embedded",
-        "REDBRIDGE_ENV": "prod",
-        "REDBRIDGE_RATE_LIMITS__SIGNUP_PER_IP": big,
-        "REDBRIDGE_RATE_LIMITS__UPLOAD_PER_ACCOUNT": big,
-    })
-    return env
+free_port = api.free_port
+UPLOAD_LIMITS = {"REDBRIDGE_RATE_LIMITS__UPLOAD_PER_ACCOUNT": "[1000000,3600]"}
 
 
 @contextlib.contextmanager
 def running_server(var_dir: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    env = server_env(var_dir)
+    """bench/api.py's server (uvicorn, uvloop, httptools, prod settings) on a fresh database."""
+    env = api._server_env(var_dir, UPLOAD_LIMITS)
     subprocess.run([sys.executable, "-m", "redbridge", "migrate"], env=env, cwd=ROOT, check=True,
                    capture_output=True)
-    log = (var_dir / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "redbridge.app:create_app", "--factory", "--host", HOST,
-         "--port", str(port), "--no-access-log", "--log-level", "warning"],
-        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited with {proc.returncode}; see {var_dir / 'server.log'}")
-            try:
-                if httpx.get(f"http://{HOST}:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server not healthy after 60 s")
-            time.sleep(0.2)
+    with api.running_server(var_dir, port, UPLOAD_LIMITS) as proc:
         yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
 
 
 # ---------------------------------------------------------------------------------------------
