@@ -694,10 +694,15 @@ def main(argv: list[str] | None = None) -> int:
     }
     report["targets"] = targets(report)
     print_table(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    print(f"\nwrote {args.out}")
+    write_report(args.out, report)
     return 0
+
+
+def write_report(path: Path, report: dict[str, Any]) -> None:
+    """The JSON every benchmark leaves in bench/results/ (docs/benchmarks.md cites them)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    print(f"\nwrote {path}")
 
 
 if __name__ == "__main__":

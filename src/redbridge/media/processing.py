@@ -661,6 +661,10 @@ def _muxer(info: dict[str, Any], content_type: str) -> str:
     return "webm" if codecs <= _WEBM_CODECS else "matroska"
 
 
+# Every ffmpeg run: no prompts, errors only, overwrite the (temporary) output.
+_FFMPEG_QUIET = ("-nostdin", "-hide_banner", "-v", "error", "-y")
+
+
 def _remux(ffmpeg_path: str, src: Path, dst: Path, muxer: str, rotate_tag: str | None) -> None:
     # Remuxing rebuilds the container from scratch: only the first video and audio streams and
     # their packets are copied, so udta/meta/XMP boxes, chapters, data and subtitle tracks the
@@ -671,11 +675,7 @@ def _remux(ffmpeg_path: str, src: Path, dst: Path, muxer: str, rotate_tag: str |
     proc = _run(
         [
             ffmpeg_path,
-            "-nostdin",
-            "-hide_banner",
-            "-v",
-            "error",
-            "-y",
+            *_FFMPEG_QUIET,
             *_input_args(src),
             "-map",
             "0:v:0",
@@ -771,11 +771,7 @@ def _grab_frame(
     proc = _run(
         [
             ffmpeg_path,
-            "-nostdin",
-            "-hide_banner",
-            "-v",
-            "error",
-            "-y",
+            *_FFMPEG_QUIET,
             "-ss",
             f"{at_s:.3f}",
             *_input_args(path),
