@@ -4,16 +4,19 @@ either way — is seen by the very next read."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import create_model
 from sqlalchemy import update
 
 from redbridge.accounts import callers
 from redbridge.accounts.models import User
 from redbridge.core.security import token_digest
 from redbridge.notes import page
+from redbridge.notes.schemas import NoteOut
 from redbridge.services import Services
 from tests.factories import Factory, UserHandle
 
@@ -178,3 +181,31 @@ def test_a_deactivated_author_is_seen_with_the_author(client: TestClient, factor
         session.commit()
     page._state(services).authors.clear()  # what AUTHOR_CACHE_S does in time
     assert client.get(url(note_id)).status_code == 404
+
+
+@pytest.mark.parametrize("order", ["reversed", "personal_last", "personal_between"])
+def test_the_cached_page_does_not_depend_on_noteouts_field_order(client: TestClient, factory: Factory,
+                                                                  order: str) -> None:
+    # The page is split into what every reader shares and the personal fields, then composed: a
+    # NoteOut whose fields come in any other order composes to the same object. (The old cache cut
+    # the JSON around the author, which had to come third, and the flags.)
+    author = factory.user()
+    note = factory.note(author, title='a "quoted" title', body='with "liked_by_me":true, in it')
+    out = NoteOut.model_validate(read(client, note["id"], author))
+    names = list(NoteOut.model_fields)
+    personal = ["author", "liked_by_me", "collected_by_me"]
+    rest = [n for n in names if n not in personal]
+    reordered_names = {
+        "reversed": names[::-1],
+        "personal_last": rest + personal,
+        "personal_between": [*rest[:3], "liked_by_me", *rest[3:6], "author", *rest[6:], "collected_by_me"],
+    }[order]
+    assert sorted(reordered_names) == sorted(names)
+    fields: dict[str, Any] = {n: (NoteOut.model_fields[n].annotation, ...) for n in reordered_names}
+    reordered = create_model("Reordered", **fields)
+    shuffled = reordered(**{n: getattr(out, n) for n in reordered_names})
+    assert list(json.loads(shuffled.model_dump_json())) == reordered_names  # really another order
+    for liked, collected in [(False, False), (True, False), (False, True), (True, True)]:
+        composed = page.compose(page.split(shuffled), out.author.model_dump_json().encode(), liked, collected)
+        expected = {**out.model_dump(mode="json"), "liked_by_me": liked, "collected_by_me": collected}
+        assert json.loads(composed) == expected

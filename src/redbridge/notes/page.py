@@ -4,7 +4,8 @@ on the event loop without a query.
 What the page shows splits in two:
 
 * **The note** — title, body, tags, media, counters — is the same for every reader. It is
-  memoised as serialised ``NoteOut`` JSON, cut around the author brief and the viewer's two flags,
+  memoised as ``NoteOut`` JSON serialised without the author brief and the viewer's two flags
+  (``split``; ``compose`` puts them in front), so nothing depends on ``NoteOut``'s field order,
   per (note, generation) for ``NOTE_CACHE_S``; the author brief per author for ``AUTHOR_CACHE_S``.
 * **The viewer's part** — ``liked_by_me`` and ``collected_by_me`` — is memoised per (viewer, note,
   generation); whether the author and the viewer blocked one another comes from the cached caller's
@@ -32,6 +33,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from redbridge.accounts.models import User
@@ -52,26 +54,37 @@ FLAGS_CACHE_S = 300.0
 GENERATION_TTL_S = 24 * 3600.0
 _HOOK = "notes.page_changed"
 _STATE_KEY = "notes.page"
-_AUTHOR = b',"author":'
+_PERSONAL = frozenset({"author", "liked_by_me", "collected_by_me"})
 _FLAGS = {
     (liked, collected): f',"liked_by_me":{str(liked).lower()},"collected_by_me":{str(collected).lower()},'.encode()
     for liked in (False, True) for collected in (False, True)
 }
 
 
+def split(out: BaseModel) -> bytes:
+    """``out`` (a ``NoteOut``) as JSON without the author and the viewer's flags, and without its
+    opening brace: what every reader shares. It always has other fields (the id), so the rest
+    of the object follows a comma."""
+    blob = out.model_dump_json(exclude=set(_PERSONAL)).encode()
+    return blob[1:]
+
+
+def compose(shared: bytes, author: bytes, liked: bool, collected: bool) -> bytes:
+    """The page JSON from :func:`split`'s part, the author's ``UserBrief`` JSON and the flags: the
+    personal fields first (JSON objects are unordered; clients read them by name)."""
+    return b"".join((b'{"author":', author, _FLAGS[liked, collected], shared))
+
+
 @dataclass(frozen=True, slots=True)
 class _Body:
-    """A note's page without its author and the viewer's flags: ``head`` + author + ``middle`` +
-    flags + ``tail`` is the ``NoteOut`` JSON."""
+    """A note's page without its author and the viewer's flags (see :func:`split`)."""
 
     expires: float
     author_id: int
-    head: bytes
-    middle: bytes
-    tail: bytes
+    shared: bytes
 
     def page(self, author: bytes, liked: bool, collected: bool) -> bytes:
-        return b"".join((self.head, author, self.middle, _FLAGS[liked, collected], self.tail))
+        return compose(self.shared, author, liked, collected)
 
 
 @dataclass(slots=True)
@@ -152,21 +165,15 @@ def render(services: Services, session: Session, viewer_id: int | None, note_id:
         return body.page(author, liked, collected)
     note, user = queries.get_visible(session, note_id, viewer_id)
     out = queries.note_out(session, note, viewer_id, services.settings.base_url, author=user)
-    blob = out.model_dump_json().encode()
     author = out.author.model_dump_json().encode()
-    # ``author`` comes third, after the id and kind (no user text); the flags come after every
-    # user-written field, and quotes inside strings are escaped, so the last occurrence of the
-    # flags fragment is the flags themselves.
-    head, _, rest = blob.partition(_AUTHOR + author)
-    middle, _, tail = rest.rpartition(_FLAGS[out.liked_by_me, out.collected_by_me])
+    body = _Body(now + NOTE_CACHE_S * (0.5 + (note_id % 997) / 1994), user.id, split(out))
     if all(m.status != "pending" for m in out.media):
-        # Spread expiries (by id: deterministic) so popular notes do not all expire at once.
-        expires = now + NOTE_CACHE_S * (0.5 + (note_id % 997) / 1994)
-        state.bodies.put((note_id, token), _Body(expires, user.id, head + _AUTHOR, middle, tail))
+        # The expiry is spread (by id: deterministic) so popular notes do not all expire at once.
+        state.bodies.put((note_id, token), body)
         state.authors.put(user.id, (now + AUTHOR_CACHE_S, author))
         if viewer_id is not None:
             state.flags.put((viewer_id, note_id, token), (now + FLAGS_CACHE_S, out.liked_by_me, out.collected_by_me))
-    return blob
+    return body.page(author, out.liked_by_me, out.collected_by_me)
 
 
 def _author(services: Services, session: Session, author_id: int, now: float) -> bytes:
