@@ -161,14 +161,19 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={"redbridge_write": True})
 
 
+def dialect_insert(session: Session, model: Any) -> Any:
+    """An INSERT of the session's dialect, for ``ON CONFLICT`` clauses (both engines have them)."""
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
+
+
 def insert_ignore(session: Session, model: Any, values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when a row was inserted.
 
     Both engines resolve the race between two concurrent inserts of the same key in the database,
     which is what keeps likes/follows counters exact under concurrency.
     """
-    dialect = session.get_bind().dialect.name
-    ins = postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
+    ins = dialect_insert(session, model)
     # RETURNING rather than rowcount: psycopg reports -1 for rowcount on this statement.
     key = next(iter(model.__table__.primary_key.columns))
     result = session.execute(ins.values(**values).on_conflict_do_nothing().returning(key))

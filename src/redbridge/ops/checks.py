@@ -13,11 +13,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import text
-from sqlalchemy.dialects import postgresql, sqlite
 
 from redbridge.core.admission import Admission
 from redbridge.core.cache import RedisCache
-from redbridge.core.db import begin_write
+from redbridge.core.db import begin_write, dialect_insert
 from redbridge.ops.models import Heartbeat
 from redbridge.services import Services
 
@@ -50,10 +49,8 @@ class Readiness:
         try:
             with services.sessions() as session:
                 begin_write(session)
-                dialect = session.get_bind().dialect.name
-                insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
                 now = services.clock.now()
-                stmt = insert(Heartbeat).values(process=PROCESS, at=now)
+                stmt = dialect_insert(session, Heartbeat).values(process=PROCESS, at=now)
                 session.execute(stmt.on_conflict_do_update(index_elements=["process"], set_={"at": now}))
                 session.commit()
             checks["database_write"] = "ok"
