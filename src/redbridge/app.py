@@ -27,9 +27,9 @@ from redbridge.core.middleware import (
     SecurityHeadersMiddleware,
     UploadRoute,
 )
+from redbridge.core.outbox import OutboxGauges
 from redbridge.engagement import routes as engagement_routes
 from redbridge.feeds import routes as feeds_routes
-from redbridge.feeds import tasks as feeds_tasks
 from redbridge.media import routes as media_routes
 from redbridge.media import tasks as media_tasks
 from redbridge.notes import routes as notes_routes
@@ -58,7 +58,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     engagement_routes.router,
     notifications_routes.router,
 )
-TASK_MODULES = (accounts_tasks, media_tasks, notes_tasks, notifications_tasks, feeds_tasks)
+TASK_MODULES = (accounts_tasks, media_tasks, notes_tasks, notifications_tasks)
 # The routes that take a media-sized body (method, path template); every other route gets 1 MiB.
 UPLOADS = (
     ("POST", "/api/v1/media"),
@@ -99,7 +99,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         # One thread per admitted request (each uses at most one at a time): see core.admission.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.capacity.max_inflight
         if settings.jobs_mode == "embedded":
-            services.queue.start_embedded_worker()
+            services.queue.start_embedded_worker()  # relays the outbox, then runs the jobs
+        elif settings.jobs_mode == "redis":
+            services.queue.start_relay()  # every app process relays (woken on commit, swept each second)
         if settings.env != "test":
             # What start-up built (modules, schemas, routes, text dictionaries) lives as long as
             # the process: take it out of the collector's sight, so a full collection scans only
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             yield
         finally:
             app.state.readiness.close()
+            app.state.outbox_gauges.close()
             services.close()
 
     app = FastAPI(
@@ -125,6 +128,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.state.services = services
     app.state.metrics = CollectorRegistry()
+    app.state.outbox_gauges = OutboxGauges(app.state.metrics, services.sessions)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from redbridge.accounts import callers
 from redbridge.app import create_app
+from redbridge.core import changes
 from redbridge.core.cache import MemoryCache, invalidate, read_through
 from redbridge.core.clock import SystemClock
 from redbridge.core.security import token_digest
+from redbridge.reads import callers
 from redbridge.services import Services
 from redbridge.settings import Settings
 from tests.conftest import prepare_schema
@@ -128,11 +129,11 @@ def test_a_rolled_back_write_leaves_the_cache_alone(client: TestClient, services
     user = factory.user()
     warm(client, services, user.token)
     with services.sessions() as session:
-        callers.forget(session, user.int_id)
+        changes.account_changed(session, user.int_id)
         session.rollback()
     assert cached(services, user.token) is not None
     with services.sessions() as session:
-        callers.forget(session, user.int_id)
+        changes.account_changed(session, user.int_id)
         session.commit()
     assert cached(services, user.token) is None
 

@@ -171,3 +171,24 @@ def test_ops_endpoints(client: TestClient) -> None:
     assert metrics.status_code == 200
     assert 'redbridge_http_requests_total{method="GET",route="/api/v1/ping",status="200"}' in metrics.text
     assert "openapi" in client.get("/api/v1/openapi.json").json()
+
+
+def test_a_generation_token_never_comes_back_after_eviction() -> None:
+    """A counter that expires starts again at a value it had before; a token must not, or
+    entries stored under the old token would be served again."""
+    from redbridge.core.cache import MemoryCache, generation, retire_generation
+
+    cache = MemoryCache(max_items=1)
+    first = generation(cache, "gen:a")
+    assert generation(cache, "gen:a") == first  # stable while it lives
+    cache.set("other", b"x", 60)  # evicts the token (one item fits)
+    assert cache.get("gen:a") is None
+    second = generation(cache, "gen:a")
+    assert second != first
+    retire_generation(cache, "gen:a")
+    seen = {first, second}
+    for _ in range(50):
+        token = generation(cache, "gen:a")
+        assert token not in seen
+        seen.add(token)
+        retire_generation(cache, "gen:a")

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from redbridge.accounts import callers
 from redbridge.core import ids
 from redbridge.core.security import token_digest
 from redbridge.feeds import explore
+from redbridge.reads import callers
 from redbridge.services import Services
 from tests.factories import Factory, UserHandle
 from tests.feeds.helpers import EXPLORE, get_page, page_ids, walk

@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from pydantic import create_model
 from sqlalchemy import update
 
-from redbridge.accounts import callers
 from redbridge.accounts.models import User
 from redbridge.core.security import token_digest
-from redbridge.notes import page
 from redbridge.notes.schemas import NoteOut
+from redbridge.reads import callers
+from redbridge.reads import note_page as page
 from redbridge.services import Services
 from tests.factories import Factory, UserHandle
 

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from redbridge.accounts.models import User
 from redbridge.core import ids
 from redbridge.engagement.models import Collect, Like
-from redbridge.notes import page
+from redbridge.reads import note_page as page
 from redbridge.services import Services
 from tests.factories import Factory
 

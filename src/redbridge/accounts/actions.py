@@ -10,11 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
-from redbridge.accounts import callers, queries
+from redbridge.accounts import queries
 from redbridge.accounts.models import AuthSession, Block, Follow, Mute, User
 from redbridge.accounts.passwords_list import is_common_password
 from redbridge.accounts.schemas import ProfileUpdate
-from redbridge.core import events, ids
+from redbridge.core import changes, events, ids
 from redbridge.core.db import begin_write, insert_ignore
 from redbridge.core.errors import AppError, not_found
 from redbridge.core.i18n import _
@@ -128,7 +128,7 @@ def revoke_session(session: Session, user: User, session_id: int, now: datetime)
         .where(AuthSession.id == session_id, AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    callers.forget(session, user.id)
+    changes.account_changed(session, user.id)
     session.commit()
     if not getattr(result, "rowcount", 0):
         raise not_found("session")
@@ -140,7 +140,7 @@ def revoke_all_sessions(session: Session, user_id: int, now: datetime, keep: int
     if keep is not None:
         query = query.where(AuthSession.id != keep)
     session.execute(query.values(revoked_at=now))
-    callers.forget(session, user_id)
+    changes.account_changed(session, user_id)
     session.commit()
 
 
@@ -153,16 +153,16 @@ def touch_session(session: Session, session_id: int, now: datetime) -> None:
 def set_password_hash(session: Session, user_id: int, password_hash: str) -> None:
     begin_write(session)
     session.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
-    callers.forget(session, user_id)
+    changes.account_changed(session, user_id)
     session.commit()
 
 
-def update_profile(session: Session, user: User, changes: ProfileUpdate) -> User:
+def update_profile(session: Session, user: User, update: ProfileUpdate) -> User:
     begin_write(session)
     fresh = session.get(User, user.id)
     if fresh is None:
         raise not_found("user")
-    data = changes.model_dump(exclude_unset=True)
+    data = update.model_dump(exclude_unset=True)
     for key in ("display_name", "bio", "region"):
         if data.get(key) is not None:
             setattr(fresh, key, str(data[key]).strip())
@@ -176,7 +176,7 @@ def update_profile(session: Session, user: User, changes: ProfileUpdate) -> User
         fresh.onboarded = bool(data["onboarded"])
     if not fresh.display_name:
         fresh.display_name = fresh.username
-    callers.forget(session, user.id)  # interests, languages and UI language are cached with the caller
+    changes.account_changed(session, user.id)  # interests, languages and UI language are cached with the caller
     session.commit()
     return fresh
 
@@ -204,6 +204,7 @@ def follow(session: Session, viewer: User, target: User, now: datetime) -> bool:
     if created:
         _adjust_follow_counts(session, viewer.id, target.id, 1)
         events.publish(session, "user.followed", {"actor_id": viewer.id, "user_id": target.id})
+        changes.follow_graph_changed(session, viewer.id, target.id, hidden=False)
     session.commit()
     return created
 
@@ -219,6 +220,8 @@ def _unfollow_in_tx(session: Session, follower: int, followee: int) -> bool:
 def unfollow(session: Session, viewer: User, target: User) -> bool:
     begin_write(session)
     removed = _unfollow_in_tx(session, viewer.id, target.id)
+    if removed:
+        changes.follow_graph_changed(session, viewer.id, target.id, hidden=False)
     session.commit()
     return removed
 
@@ -231,14 +234,14 @@ def block(session: Session, viewer: User, target: User, now: datetime) -> None:
     if insert_ignore(session, Block, {"blocker_id": viewer.id, "blocked_id": target.id, "created_at": now}):
         _unfollow_in_tx(session, viewer.id, target.id)
         _unfollow_in_tx(session, target.id, viewer.id)
-    callers.forget(session, viewer.id, target.id)  # each one's hidden authors change
+    changes.follow_graph_changed(session, viewer.id, target.id, hidden=True)  # each one's hidden authors
     session.commit()
 
 
 def unblock(session: Session, viewer: User, target: User) -> None:
     begin_write(session)
     session.execute(delete(Block).where(Block.blocker_id == viewer.id, Block.blocked_id == target.id))
-    callers.forget(session, viewer.id, target.id)
+    changes.follow_graph_changed(session, viewer.id, target.id, hidden=True)
     session.commit()
 
 
@@ -247,12 +250,12 @@ def mute(session: Session, viewer: User, target: User, now: datetime) -> None:
         raise AppError("mute.self", _("You cannot mute yourself."), 422)
     begin_write(session)
     insert_ignore(session, Mute, {"muter_id": viewer.id, "muted_id": target.id, "created_at": now})
-    callers.forget(session, viewer.id)
+    changes.follow_graph_changed(session, viewer.id, hidden=True)
     session.commit()
 
 
 def unmute(session: Session, viewer: User, target: User) -> None:
     begin_write(session)
     session.execute(delete(Mute).where(Mute.muter_id == viewer.id, Mute.muted_id == target.id))
-    callers.forget(session, viewer.id)
+    changes.follow_graph_changed(session, viewer.id, hidden=True)
     session.commit()

@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from redbridge.accounts import callers
 from redbridge.accounts.models import AuthSession, User
 from redbridge.accounts.queries import Caller
 from redbridge.core.deps import get_db, get_services
 from redbridge.core.errors import AppError, unauthenticated
 from redbridge.core.i18n import _
 from redbridge.core.security import csrf_valid, token_digest
+from redbridge.reads import callers
 from redbridge.services import Services
 
 COOKIE = "rb_session"

@@ -6,6 +6,7 @@ sees the same counters (rate limits) and shared snapshots (explore pools).
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -145,6 +146,34 @@ def read_through(cache: Cache, key: str, ttl: float, load: Callable[[], bytes | 
 def invalidate(cache: Cache, key: str, ttl: float) -> None:
     """Retire ``key`` (``ttl``: the longest its entries live) on every process sharing the cache."""
     cache.set(key, TOMBSTONE, ttl)
+
+
+# Generation tokens name the current version of something cached under many keys (a note's
+# page for every viewer, every explore page): entries are stored under the token, and retiring
+# the token retires them all without finding them. A token is random, never a counter: a counter
+# that expires or is evicted starts again at a value it had before and would bring old entries
+# back; a new random token never matches one issued earlier.
+GENERATION_TTL_S = 7 * 24 * 3600.0
+
+
+def generation(cache: Cache, key: str, ttl: float = GENERATION_TTL_S) -> bytes:
+    """The current token of ``key``, issuing one if there is none. Read it before the data it
+    names: an entry computed from a row older than a write is then stored under the token that
+    write retired."""
+    token = cache.get(key)
+    if token is not None:
+        return token
+    fresh = secrets.token_hex(8).encode()
+    if cache.add(key, fresh, ttl):
+        return fresh
+    # Another process issued one first; if it is already gone, ours is still unique (whatever is
+    # stored under it is simply never found again).
+    return cache.get(key) or fresh
+
+
+def retire_generation(cache: Cache, key: str) -> None:
+    """Retire everything stored under ``key``'s current token, on every process sharing the cache."""
+    cache.delete(key)
 
 
 class Lru(Generic[K, V]):

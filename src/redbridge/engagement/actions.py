@@ -26,13 +26,12 @@ from sqlalchemy.orm import Session
 
 from redbridge.accounts.models import User
 from redbridge.accounts.queries import is_blocked_either_way
-from redbridge.core import events, ids
+from redbridge.core import changes, events, ids
 from redbridge.core.db import begin_write, insert_ignore
 from redbridge.core.errors import AppError, forbidden, not_found
 from redbridge.core.i18n import _
 from redbridge.engagement.models import Collect, Collection, Comment, CommentLike, Like
 from redbridge.engagement.schemas import CollectionCreate, CollectionUpdate, CollectOut, LikeOut
-from redbridge.notes import page as note_page
 from redbridge.notes.models import Note
 from redbridge.notes.queries import get_visible
 from redbridge.text.lang import detect_language
@@ -85,7 +84,7 @@ def _bump_note(session: Session, note_id: int, **deltas: int) -> None:
     values = {name: getattr(Note, name) + delta for name, delta in deltas.items()}
     session.execute(update(Note).where(Note.id == note_id).values(values))
     events.publish(session, "note.engaged", {"note_id": note_id})
-    note_page.changed(session, note_id)  # the note page shows the counters: retire its cached copy
+    changes.note_changed(session, note_id, content=False)  # the note page shows the counters
 
 
 def _bump_received(session: Session, author_id: int, delta: int) -> None:
@@ -132,7 +131,7 @@ def set_note_like(session: Session, viewer_id: int, note_id: int, now: datetime,
             events.publish(session, "note.liked", {"actor_id": viewer_id, "note_id": note_id})
         # Synchronous, unlike the events above: caches of the liker's pages (``liked_by_me``)
         # must be retired before this request answers.
-        events.notify(session, "note.like_changed", {"user_id": viewer_id, "note_id": note_id})
+        changes.engagement_changed(session, viewer_id, note_id)
     count = _note_counter(session, note_id, Note.like_count)
     session.commit()
     return LikeOut(liked=on, like_count=count)
@@ -203,6 +202,7 @@ def collect(session: Session, viewer_id: int, note_id: int, collection_id: int |
         _bump_received(session, author_id, 1)
         _bump_collection(session, collection_id, 1)
         events.publish(session, "note.collected", {"actor_id": viewer_id, "note_id": note_id})
+        changes.engagement_changed(session, viewer_id, note_id)
     else:
         where = (Collect.user_id == viewer_id, Collect.note_id == note_id)
         current = session.scalar(select(Collect.collection_id).where(*where))
@@ -229,6 +229,7 @@ def uncollect(session: Session, viewer_id: int, note_id: int) -> CollectOut:
         _bump_note(session, note_id, collect_count=-1)
         _bump_received(session, author_id, -1)
         _bump_collection(session, removed[0], -1)
+        changes.engagement_changed(session, viewer_id, note_id)
     count = _note_counter(session, note_id, Note.collect_count)
     session.commit()
     return CollectOut(collected=False, collect_count=count, collection_id=None)

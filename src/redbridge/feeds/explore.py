@@ -4,8 +4,8 @@ Hot path, per request: pages inside the pool are cached whole, as JSON bytes, pe
 language or per viewer (``page_key`` names everything a page depends on, so nothing has to find and
 delete pages). Otherwise the pool and the viewer's ranked order come from in-process memos (a pool
 is immutable once built, so a memo can never be stale); the viewer's affinity is one cache read;
-their hidden authors come with the cached caller (``accounts.callers``); then one query for live
-like counts and the viewer's likes, with cards from the card memo (``feeds.cards``).
+their hidden authors come with the cached caller (``reads.callers``); then one query for live
+like counts and the viewer's likes, with cards from the card memo (``reads.cards``).
 
 * **Pool.** The top ``POOL_SIZE`` notes by the indexed ``Note.hot`` column (per topic through the
   (topic, hot) index), built at most once per ``POOL_WINDOW_S`` per topic and stored in
@@ -43,15 +43,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from redbridge.accounts.queries import Caller, following_ids
-from redbridge.core import events
-from redbridge.core.cache import Lru
+from redbridge.core import changes
+from redbridge.core.cache import Lru, generation, retire_generation
 from redbridge.core.pagination import decode_cursor, encode_cursor, invalid_cursor
 from redbridge.engagement.models import Collect, Like
-from redbridge.feeds.cards import GENERATION_TTL_S, cards, content_generation
 from redbridge.feeds.queries import MAX_ID, cursor_id
 from redbridge.feeds.schemas import FeedPage
 from redbridge.notes.models import Note
 from redbridge.notes.ranking import COLLECT_WEIGHT, decayed_engagement
+from redbridge.reads.cards import cards, content_generation
 from redbridge.services import Services
 from redbridge.text.topics import TOPICS
 
@@ -590,10 +590,10 @@ def _viewer_generation_key(user_id: int) -> str:
     return f"feeds:viewer-gen:{user_id}"
 
 
-@events.on_commit("note.like_changed")
-def _viewer_liked(services: Services, payload: dict[str, Any]) -> None:
+@changes.ENGAGEMENT_CHANGED.subscribe
+def _viewer_engaged(services: Services, payload: dict[str, Any]) -> None:
     """The liker's cached pages carry ``liked_by_me``: retire them before the like answers."""
-    services.cache.incr(_viewer_generation_key(int(payload["user_id"])), GENERATION_TTL_S)
+    retire_generation(services.cache, _viewer_generation_key(int(payload["user_id"])))
 
 
 def page_key(services: Services, viewer: Caller | None, locale: str, topic: str | None, cursor: str | None,
@@ -606,17 +606,17 @@ def page_key(services: Services, viewer: Caller | None, locale: str, topic: str 
     offset = 0 if position is None else position.offset
     if version is None or offset is None:
         return None
-    generation = content_generation(services)
+    content = content_generation(services)
     if viewer is None:
         affinity = anonymous_affinity(locale, None if position is None else position.digest)
-        return (pool_key(topic, version), affinity.digest, offset, limit, generation)
+        return (pool_key(topic, version), affinity.digest, offset, limit, content)
     # A viewer's page also depends on their affinity (named by the cursor, or for a first page
     # the current one: interests and languages, which retire the caller and so its stamp, or the
     # request's language when the account reads none), their hidden authors (also the stamp) and
     # their likes (the viewer generation).
     return (pool_key(topic, version), position.digest if position is not None else locale_langs(locale), offset,
-            limit, generation, viewer.user_id, viewer.stamp,
-            services.cache.get(_viewer_generation_key(viewer.user_id)) or b"0")
+            limit, content, viewer.user_id, viewer.stamp,
+            generation(services.cache, _viewer_generation_key(viewer.user_id)))
 
 
 def peek(services: Services, viewer: Caller | None, locale: str, topic: str | None, cursor: str | None,

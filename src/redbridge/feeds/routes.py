@@ -11,7 +11,7 @@ from redbridge.accounts.deps import OptionalViewerDep, ViewerDep, peek_caller, r
 from redbridge.core import ids
 from redbridge.core.deps import DbDep, answer_json, services_of
 from redbridge.core.errors import ErrorEnvelope, not_found, unauthenticated
-from redbridge.feeds import explore, queries, tasks  # noqa: F401 - tasks: register the feeds jobs
+from redbridge.feeds import explore, queries
 from redbridge.feeds.schemas import Cursor, FeedPage, PageLimit, TopicFilter
 from redbridge.services import Services
 

@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session
 
 from redbridge.accounts.models import User
 from redbridge.core import events, ids
+from redbridge.core.changes import note_changed, note_visibility_changed
 from redbridge.core.db import begin_write
 from redbridge.core.errors import AppError, forbidden, not_found
 from redbridge.core.i18n import _
 from redbridge.engagement.actions import release_note_in_tx
 from redbridge.media import actions as media_actions
 from redbridge.media.models import Media
-from redbridge.notes import page
 from redbridge.notes.models import Note, NoteTag
 from redbridge.notes.ranking import hot_score
 from redbridge.notes.schemas import NoteCreate, NoteUpdate, Place
@@ -189,6 +189,7 @@ def create_note(session: Session, now: datetime, author_id: int, data: NoteCreat
         session.add_all(NoteTag(note_id=note_id, tag=tag) for tag in tags)
         _bump_note_count(session, author_id, 1)
         events.publish(session, "note.created", {"note_id": note_id, "author_id": author_id})
+        note_visibility_changed(session, note_id, author_id, visible=True)
     return note
 
 
@@ -252,7 +253,7 @@ def update_note(session: Session, now: datetime, user: User, note_id: int, chang
                 events.publish(session, "media.detached", {"media_ids": detached})
         note.updated_at = now
         events.publish(session, "note.updated", {"note_id": note.id})
-        page.changed(session, note.id)
+        note_changed(session, note.id, content=True)
     return note
 
 
@@ -271,4 +272,4 @@ def delete_note(session: Session, user: User, note_id: int) -> None:
         session.execute(delete(Note).where(Note.id == note_id))
         _bump_note_count(session, author_id, -1)
         events.publish(session, "note.deleted", {"note_id": note_id, "author_id": author_id, "media_keys": media_keys})
-        page.changed(session, note_id)
+        note_visibility_changed(session, note_id, author_id, visible=False)

@@ -10,8 +10,9 @@ from redbridge.accounts.deps import OptionalViewerDep, ViewerDep, peek_caller, r
 from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep, answer_json, client_ip, services_of
 from redbridge.core.errors import ErrorEnvelope, not_found
-from redbridge.notes import actions, page, queries
+from redbridge.notes import actions, queries
 from redbridge.notes.schemas import NoteCreate, NoteOut, NoteUpdate, ShareOut
+from redbridge.reads import note_page as page
 from redbridge.services import Services
 
 ERRORS: dict[int | str, dict[str, object]] = {

@@ -9,17 +9,16 @@ What the page shows splits in two:
   per (note, generation) for ``NOTE_CACHE_S``; the author brief per author for ``AUTHOR_CACHE_S``.
 * **The viewer's part** — ``liked_by_me`` and ``collected_by_me`` — is memoised per (viewer, note,
   generation); whether the author and the viewer blocked one another comes from the cached caller's
-  hidden authors (``accounts.callers``, retired synchronously by block and unblock on both sides).
+  hidden authors (``reads.callers``, retired synchronously by block and unblock on both sides).
   A note by a hidden author (blocked or merely muted) always takes the database path, which tells
   the two apart.
 
-**Generation.** A random token per note in ``services.cache`` (Redis in cluster mode: shared by
-every process), deleted by a commit hook on every write that changes what the page shows — edit,
-delete, and every counter change, own like or collect included (``changed``, called by the notes
-and engagement actions) — before the write answers. A missing token is replaced by a new random
-one, never a counter, so an expired or evicted token cannot bring an old entry back. The request
-reads the token *before* its first query: a page computed from a row older than a write is then
-stored under the token that write retired.
+**Generation.** A random token per note in ``services.cache`` (``core.cache.generation``; Redis
+in cluster mode: shared by every process), retired on every write that changes what the page
+shows — the ``note_changed`` and ``note_visibility_changed`` announcements (``core.changes``):
+edit, delete, and every counter change, own like or collect included — before the write answers.
+The request reads the token *before* its first query: a page computed from a row older than a
+write is then stored under the token that write retired.
 
 Not cached: errors (404), and notes with a video still being processed (its status changes in a
 job, not through a write of the note). The author's name and avatar may show up to
@@ -28,7 +27,6 @@ job, not through a write of the note). The author's name and avatar may show up 
 
 from __future__ import annotations
 
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -38,21 +36,20 @@ from sqlalchemy.orm import Session
 
 from redbridge.accounts.models import User
 from redbridge.accounts.queries import Caller, brief
-from redbridge.core import events
-from redbridge.core.cache import Lru
+from redbridge.core import changes
+from redbridge.core.cache import Lru, retire_generation
+from redbridge.core.cache import generation as cache_generation
 from redbridge.core.errors import not_found
 from redbridge.notes import queries
 from redbridge.services import Services
 
 NOTE_CACHE_S = 60.0
 # The author's name and avatar are not covered by the note's generation: they may lag this long,
-# as on feed cards (``feeds.cards.CARD_TTL_S``); so may an account deactivated meanwhile.
+# as on feed cards (``reads.cards.CARD_TTL_S``); so may an account deactivated meanwhile.
 AUTHOR_CACHE_S = 10.0
 # The viewer's flags change only through their own likes and collects, which retire the
 # generation: the TTL only bounds how long an idle entry occupies the memo.
 FLAGS_CACHE_S = 300.0
-GENERATION_TTL_S = 24 * 3600.0
-_HOOK = "notes.page_changed"
 _STATE_KEY = "notes.page"
 _PERSONAL = frozenset({"author", "liked_by_me", "collected_by_me"})
 _FLAGS = {
@@ -108,22 +105,13 @@ def _key(note_id: int) -> str:
 
 def generation(services: Services, note_id: int) -> bytes:
     """The note's current generation token (see the module docstring); read it before any query."""
-    key = _key(note_id)
-    token = services.cache.get(key)
-    if token is None:
-        services.cache.add(key, secrets.token_hex(8).encode(), GENERATION_TTL_S)
-        token = services.cache.get(key) or b""
-    return token
+    return cache_generation(services.cache, _key(note_id))
 
 
-def changed(session: Session, note_id: int) -> None:
-    """Retire the note's cached page once ``session`` commits (anything it shows has changed)."""
-    events.notify(session, _HOOK, {"note_id": note_id})
-
-
-@events.on_commit(_HOOK)
+@changes.NOTE_CHANGED.subscribe
+@changes.NOTE_VISIBILITY_CHANGED.subscribe
 def _retire(services: Services, payload: dict[str, Any]) -> None:
-    services.cache.delete(_key(int(payload["note_id"])))
+    retire_generation(services.cache, _key(int(payload["note_id"])))
 
 
 def peek(services: Services, caller: Caller | None, note_id: int) -> bytes | None:

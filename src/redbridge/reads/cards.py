@@ -2,7 +2,7 @@
 
 A card's title, author brief and cover change only when the note is edited or deleted (or the
 author renames themselves: up to ``CARD_TTL_S`` late), so they are memoised per note, keyed by
-the content generation that every edit and delete bumps. What changes all the time — the like
+the content generation that every edit and delete retires. What changes all the time — the like
 count, the viewer's ``liked_by_me``, whether the note still exists — is read live, in one query
 for the whole page. That turns a page's four ORM queries into one Core query for a logged-in
 reader, and none for cached anonymous explore pages.
@@ -11,11 +11,13 @@ reader, and none for cached anonymous explore pages.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from redbridge.core.cache import Lru
+from redbridge.core import changes
+from redbridge.core.cache import Lru, generation, retire_generation
 from redbridge.engagement.models import Like
 from redbridge.notes.cards import cards_by_ids
 from redbridge.notes.models import Note
@@ -23,7 +25,6 @@ from redbridge.notes.schemas import NoteCard
 from redbridge.services import Services
 
 CARD_TTL_S = 10.0
-GENERATION_TTL_S = 7 * 24 * 3600
 _GENERATION_KEY = "feeds:content-gen"
 _STATE_KEY = "feeds.cards"
 
@@ -91,9 +92,22 @@ def cards(services: Services, session: Session, note_ids: list[int], viewer_id: 
 
 
 def content_generation(services: Services) -> bytes:
-    return services.cache.get(_GENERATION_KEY) or b"0"
+    """The token naming the current content of every note (``core.cache.generation``)."""
+    return generation(services.cache, _GENERATION_KEY)
 
 
-def bump_generation(services: Services) -> None:
-    """Retire every cached card and explore page (a note was edited or deleted)."""
-    services.cache.incr(_GENERATION_KEY, GENERATION_TTL_S)
+@changes.NOTE_CHANGED.subscribe
+def _content_changed(services: Services, payload: dict[str, Any]) -> None:
+    """An edited note must not linger on cached cards and explore pages: retire them all (edits
+    are rare next to reads, so one global token is cheaper than tracking pages per note). Counter
+    changes (content false) are read live or within ``CARD_TTL_S``."""
+    if payload["content"]:
+        retire_generation(services.cache, _GENERATION_KEY)
+
+
+@changes.NOTE_VISIBILITY_CHANGED.subscribe
+def _visibility_changed(services: Services, payload: dict[str, Any]) -> None:
+    """A note that disappeared (deleted; held or removed) leaves every cached page at once. A new
+    note needs nothing: pages never show notes newer than their pool."""
+    if not payload["visible"]:
+        retire_generation(services.cache, _GENERATION_KEY)

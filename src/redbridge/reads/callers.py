@@ -3,8 +3,9 @@
 Keyed by the token's digest, it holds an ``accounts.queries.Caller`` (session and account ids,
 expiry, UI language, interests, read languages, the authors hidden from the account) for at most
 ``CALLER_TTL_S``. Every write that changes one of those — logout, revoking sessions, a password
-change, a profile edit, block / unblock (both sides), mute / unmute — calls :func:`forget` inside
-its transaction; right after the commit the hook retires the cache entries of every session of the
+change, a profile edit (``account_changed``), block / unblock (both sides), mute / unmute
+(``follow_graph_changed`` with ``hidden``) — announces it inside its transaction (``core.changes``);
+right after the commit the subscriber below retires the cache entries of every session of the
 accounts concerned, before the request answers. In cluster mode the cache is Redis, so that holds
 for every process at once: a revoked token is refused by the very next request anywhere.
 
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from redbridge.accounts import queries
 from redbridge.accounts.queries import Caller
-from redbridge.core import events
+from redbridge.core import changes
 from redbridge.core.cache import TOMBSTONE, invalidate, read_through
 from redbridge.services import Services
 
@@ -30,7 +31,6 @@ CALLER_TTL_S = 60.0
 # How long an invalidated entry refuses to be cached again: longer than any request that read the
 # old row before the write committed can take to store it (such a store is then refused).
 FORGET_S = 15.0
-_HOOK = "accounts.callers_changed"
 
 
 def _key(digest: str) -> str:
@@ -76,13 +76,13 @@ def load(services: Services, session: Session, digest: str) -> Caller | None:
     return _live(read_through(services.cache, _key(digest), CALLER_TTL_S, from_db), now.timestamp())
 
 
-def forget(session: Session, *user_ids: int) -> None:
-    """Retire the cached callers of every session of ``user_ids`` once ``session`` commits."""
-    events.notify(session, _HOOK, {"user_ids": sorted(set(user_ids))})
-
-
-@events.on_commit(_HOOK)
-def _forget_now(services: Services, payload: dict[str, Any]) -> None:
+@changes.ACCOUNT_CHANGED.subscribe
+@changes.FOLLOW_GRAPH_CHANGED.subscribe
+def _forget(services: Services, payload: dict[str, Any]) -> None:
+    """Retire the cached callers of every session of the accounts concerned. A follow changes
+    nothing cached here (``hidden`` false): only blocks and mutes are hidden authors."""
+    if not payload.get("hidden", True):
+        return
     with services.sessions() as session:
         digests = queries.session_digests(session, payload["user_ids"], services.clock.now())
     for digest in digests:
