@@ -45,15 +45,12 @@ def keyset_before(cursor: str | None) -> int | None:
     return None if state is None else cursor_id(state, "b")
 
 
-def note_page(session: Session, keys: Sequence[int], note_ids: Sequence[int], limit: int,
-              viewer_id: int | None, services: Services | None = None,
-              live: dict[int, tuple[int, bool]] | None = None) -> FeedPage:
-    """Cards for the first ``limit`` ids; ``keys`` are the keyset values of the same rows (one more
-    than ``limit`` when there is a next page). With ``services``, through the card memo
-    (``feeds.cards``), which only the hottest feeds need (``live``: see ``feeds.cards.cards``)."""
-    shown = list(note_ids[:limit])
-    cards = (memo_cards(services, session, shown, viewer_id, live) if services
-             else cards_by_ids(session, shown, viewer_id))
+def note_page(services: Services, session: Session, keys: Sequence[int], note_ids: Sequence[int], limit: int,
+              viewer_id: int | None, live: dict[int, tuple[int, bool]] | None = None) -> FeedPage:
+    """Cards for the first ``limit`` ids, through the card memo (``reads.cards``; ``live``: see
+    ``reads.cards.cards``); ``keys`` are the keyset values of the same rows (one more than
+    ``limit`` when there is a next page). Every feed, API and page alike, builds its page here."""
+    cards = memo_cards(services, session, list(note_ids[:limit]), viewer_id, live)
     more = len(keys) > limit
     return FeedPage(items=cards, next_cursor=encode_cursor({"b": keys[limit - 1]}) if more else None)
 
@@ -78,8 +75,8 @@ _FOLLOWING = (
 )
 
 
-def following(session: Session, viewer_id: int, cursor: str | None, limit: int,
-              services: Services | None = None, hidden: Collection[int] | None = None) -> FeedPage:
+def following(services: Services, session: Session, viewer_id: int, cursor: str | None, limit: int,
+              hidden: Collection[int] | None = None) -> FeedPage:
     """Notes by the accounts the viewer follows, newest first (one index range per followed author,
     ``ix_notes_author``, merged by SQLite's sorter: fast whatever the site's size). ``hidden``: the
     viewer's hidden authors when already known (the cached caller carries them)."""
@@ -92,10 +89,10 @@ def following(session: Session, viewer_id: int, cursor: str | None, limit: int,
     }).all()
     ids = [row[0] for row in rows]
     live = {row[0]: (row[1], bool(row[2])) for row in rows}
-    return note_page(session, ids, ids, limit, viewer_id, services, live)
+    return note_page(services, session, ids, ids, limit, viewer_id, live)
 
 
-def user_notes(session: Session, author: User, viewer_id: int | None, cursor: str | None, limit: int) -> FeedPage:
+def user_notes(services: Services, session: Session, author: User, viewer_id: int | None, cursor: str | None, limit: int) -> FeedPage:
     """One author's notes, newest first. If either of the two blocked the other the page is empty
     (not a 404): the profile itself stays reachable and says so, only the notes are withheld. Mute
     does not apply here — opening a muted person's profile is a deliberate act."""
@@ -106,10 +103,10 @@ def user_notes(session: Session, author: User, viewer_id: int | None, cursor: st
     if before is not None:
         query = query.where(Note.id < before)
     ids = list(session.scalars(query.order_by(Note.id.desc()).limit(limit + 1)))
-    return note_page(session, ids, ids, limit, viewer_id)
+    return note_page(services, session, ids, ids, limit, viewer_id)
 
 
-def tag_notes(session: Session, tag: str, viewer_id: int | None, cursor: str | None, limit: int) -> FeedPage:
+def tag_notes(services: Services, session: Session, tag: str, viewer_id: int | None, cursor: str | None, limit: int) -> FeedPage:
     """Notes carrying ``tag`` (already normalised, see ``text.markup.normalize_tag``), newest first;
     hidden authors filtered. Served by the (tag, note_id) index: a range scan in id order."""
     before = keyset_before(cursor)
@@ -118,9 +115,9 @@ def tag_notes(session: Session, tag: str, viewer_id: int | None, cursor: str | N
         query = query.where(NoteTag.note_id < before)
     query = query.where(visible_authors(session, viewer_id))
     ids = list(session.scalars(query.order_by(NoteTag.note_id.desc()).limit(limit + 1)))
-    return note_page(session, ids, ids, limit, viewer_id)
+    return note_page(services, session, ids, ids, limit, viewer_id)
 
-def _collect_page(session: Session, where: ColumnElement[bool], viewer_id: int | None, cursor: str | None,
+def _collect_page(services: Services, session: Session, where: ColumnElement[bool], viewer_id: int | None, cursor: str | None,
                   limit: int) -> FeedPage:
     """Collected notes, most recently collected first (keyset on the collect's id)."""
     before = keyset_before(cursor)
@@ -129,13 +126,13 @@ def _collect_page(session: Session, where: ColumnElement[bool], viewer_id: int |
         query = query.where(Collect.id < before)
     query = query.where(visible_authors(session, viewer_id))
     rows = session.execute(query.order_by(Collect.id.desc()).limit(limit + 1)).all()
-    return note_page(session, [r[0] for r in rows], [r[1] for r in rows], limit, viewer_id)
+    return note_page(services, session, [r[0] for r in rows], [r[1] for r in rows], limit, viewer_id)
 
 
-def collection_notes(session: Session, collection_id: int, viewer_id: int | None, cursor: str | None,
+def collection_notes(services: Services, session: Session, collection_id: int, viewer_id: int | None, cursor: str | None,
                      limit: int) -> FeedPage:
     collection = visible_collection(session, collection_id, viewer_id)
-    return _collect_page(session, Collect.collection_id == collection.id, viewer_id, cursor, limit)
+    return _collect_page(services, session, Collect.collection_id == collection.id, viewer_id, cursor, limit)
 
 
 def collection_covers(session: Session, collection_ids: Sequence[int], viewer_id: int | None) -> dict[int, NoteCard]:
@@ -154,6 +151,6 @@ def collection_covers(session: Session, collection_ids: Sequence[int], viewer_id
     return {r.collection_id: cards[encode_id(r.note_id)] for r in rows if encode_id(r.note_id) in cards}
 
 
-def my_collects(session: Session, viewer_id: int, cursor: str | None, limit: int) -> FeedPage:
+def my_collects(services: Services, session: Session, viewer_id: int, cursor: str | None, limit: int) -> FeedPage:
     """Everything the viewer collected, filed in a collection or not."""
-    return _collect_page(session, Collect.user_id == viewer_id, viewer_id, cursor, limit)
+    return _collect_page(services, session, Collect.user_id == viewer_id, viewer_id, cursor, limit)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from redbridge.accounts import queries as accounts_queries
 from redbridge.accounts.deps import OptionalViewerDep, ViewerDep, peek_caller, resolve_viewer
 from redbridge.core import ids
-from redbridge.core.deps import DbDep, answer_json, services_of
+from redbridge.core.deps import DbDep, ServicesDep, answer_json, services_of
 from redbridge.core.errors import ErrorEnvelope, not_found, unauthenticated
 from redbridge.feeds import explore, queries
 from redbridge.feeds.schemas import Cursor, FeedPage, PageLimit, TopicFilter
@@ -60,29 +60,30 @@ def _following(request: Request, services: Services, cursor: str | None, limit: 
         viewer = resolve_viewer(request, services, session)
         if viewer is None:
             raise unauthenticated()
-        page = queries.following(session, viewer.id, cursor, limit, services, hidden=viewer.caller.hidden)
+        page = queries.following(services, session, viewer.id, cursor, limit, hidden=viewer.caller.hidden)
         return page.model_dump_json().encode()
 
 
 @router.get("/api/v1/users/{username}/notes", response_model=FeedPage)
-def user_notes(username: str, viewer: OptionalViewerDep, session: DbDep, cursor: Cursor = None,
+def user_notes(username: str, viewer: OptionalViewerDep, services: ServicesDep, session: DbDep, cursor: Cursor = None,
                limit: PageLimit = 20) -> FeedPage:
     """A user's notes, newest first; empty when the author and the viewer blocked one another."""
     author = accounts_queries.get_active(session, username)
-    return queries.user_notes(session, author, viewer.user.id if viewer else None, cursor, limit)
+    return queries.user_notes(services, session, author, viewer.user.id if viewer else None, cursor, limit)
 
 
 @router.get("/api/v1/collections/{collection_id}/notes", response_model=FeedPage)
-def collection_notes(collection_id: str, viewer: OptionalViewerDep, session: DbDep, cursor: Cursor = None,
+def collection_notes(collection_id: str, viewer: OptionalViewerDep, services: ServicesDep, session: DbDep,
+                     cursor: Cursor = None,
                      limit: PageLimit = 20) -> FeedPage:
     """A collection's notes, most recently collected first; private collections are the owner's only."""
     parsed = ids.decode(collection_id)
     if parsed is None:
         raise not_found("collection")
-    return queries.collection_notes(session, parsed, viewer.user.id if viewer else None, cursor, limit)
+    return queries.collection_notes(services, session, parsed, viewer.user.id if viewer else None, cursor, limit)
 
 
 @router.get("/api/v1/me/collects", response_model=FeedPage)
-def my_collects(viewer: ViewerDep, session: DbDep, cursor: Cursor = None, limit: PageLimit = 20) -> FeedPage:
+def my_collects(viewer: ViewerDep, services: ServicesDep, session: DbDep, cursor: Cursor = None, limit: PageLimit = 20) -> FeedPage:
     """Every note the viewer collected, most recent first."""
-    return queries.my_collects(session, viewer.user.id, cursor, limit)
+    return queries.my_collects(services, session, viewer.user.id, cursor, limit)

@@ -35,7 +35,7 @@ def explore_page(page: PageDep, topic: str | None = None, cursor: str | None = N
 @router.get("/following", name="following")
 def following_page(page: PageDep, cursor: str | None = None, partial: str | None = None) -> Response:
     viewer = page.require_login()
-    feed = queries.following(page.session, viewer.id, cursor, PAGE_SIZE)
+    feed = queries.following(page.services, page.session, viewer.id, cursor, PAGE_SIZE, hidden=viewer.caller.hidden)
     return feed_page(page, "pages/following.html", feed, "/following", partial=partial is not None,
                      tab="following")
 
@@ -49,6 +49,6 @@ def tag_page(tag: str, page: PageDep, cursor: str | None = None, partial: str | 
         raise not_found("tag")
     if canonical != tag:
         return RedirectResponse("/t/" + quote(canonical, safe=""), status_code=301)
-    feed = queries.tag_notes(page.session, canonical, page.viewer_id, cursor, PAGE_SIZE)
+    feed = queries.tag_notes(page.services, page.session, canonical, page.viewer_id, cursor, PAGE_SIZE)
     return feed_page(page, "pages/tag.html", feed, "/t/" + quote(canonical, safe=""), partial=partial is not None,
                      tag=canonical)

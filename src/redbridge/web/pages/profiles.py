@@ -44,7 +44,7 @@ def profile_context(page: PageContext, username: str, section: str) -> dict[str,
 @router.get("/u/{username}", name="profile")
 def profile_page(username: str, page: PageDep, cursor: str | None = None, partial: str | None = None) -> Response:
     context = profile_context(page, username, "notes")
-    feed = feeds_queries.user_notes(page.session, context["user"], page.viewer_id, cursor, PAGE_SIZE)
+    feed = feeds_queries.user_notes(page.services, page.session, context["user"], page.viewer_id, cursor, PAGE_SIZE)
     return feed_page(page, "pages/profile.html", feed, f"/u/{context['profile'].username}",
                      partial=partial is not None, **context)
 
@@ -75,7 +75,7 @@ def collection_page(username: str, collection_id: str, page: PageDep, cursor: st
     collection = feeds_queries.visible_collection(page.session, path_id(collection_id, "collection"), page.viewer_id)
     if collection.owner_id != user.id:
         raise not_found("collection")
-    feed = feeds_queries.collection_notes(page.session, collection.id, page.viewer_id, cursor, PAGE_SIZE)
+    feed = feeds_queries.collection_notes(page.services, page.session, collection.id, page.viewer_id, cursor, PAGE_SIZE)
     return feed_page(page, "pages/collection.html", feed, f"/u/{user.username}/collections/{ids.encode(collection.id)}",
                      partial=partial is not None, collection=collection, **context)
 
