@@ -24,7 +24,7 @@ TOUCH_EVERY = timedelta(minutes=10)
 
 
 class Viewer:
-    """The caller of a request. ``caller`` comes from the token cache (``accounts.callers``); the
+    """The caller of a request. ``caller`` comes from the token cache (``reads.callers``); the
     account and session rows are loaded on first use only, in the request's session, so a route
     that needs no more than the viewer's id runs no query for it. ``digest`` is the session token's
     digest (what CSRF tokens are bound to), known from the token itself."""

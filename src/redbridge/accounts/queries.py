@@ -60,7 +60,7 @@ def session_for_token(session: Session, digest: str, now: datetime) -> tuple[Aut
 @dataclass(frozen=True, slots=True)
 class Caller:
     """What a request needs to know about the account behind a session token, and nothing that
-    changes with ordinary activity (counters), so it can be cached: see ``accounts.callers``."""
+    changes with ordinary activity (counters), so it can be cached: see ``reads.callers``."""
 
     session_id: int
     user_id: int
@@ -70,7 +70,7 @@ class Caller:
     interests: tuple[str, ...]
     read_langs: tuple[str, ...]
     hidden: frozenset[int]  # ``hidden_author_ids``
-    stamp: str = ""  # names this load of the entry (see ``accounts.callers``)
+    stamp: str = ""  # names this load of the entry (see ``reads.callers``)
 
 
 # Core statements on the tables, built once: this runs for every request with a token the cache

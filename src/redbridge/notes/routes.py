@@ -38,7 +38,7 @@ def create_note(body: NoteCreate, request: Request, viewer: ViewerDep, session: 
 
 @router.get("/{note_id}", response_model=NoteOut)
 async def get_note(note_id: str, request: Request) -> Response:
-    # A hot read: answered from the note page cache (``notes.page``) on the event loop when it
+    # A hot read: answered from the note page cache (``reads.note_page``) on the event loop when it
     # can be, else in one thread-pool hop, like explore.
     services = services_of(request)
     return await answer_json(services, partial(_cached_note, request, services, note_id),
@@ -53,7 +53,7 @@ def _cached_note(request: Request, services: Services, raw_id: str) -> bytes | N
 
 def _note(request: Request, services: Services, raw_id: str) -> bytes:
     parsed = ids.decode(raw_id)
-    token = page.generation(services, parsed) if parsed is not None else b""  # before any query: notes.page
+    token = page.generation(services, parsed) if parsed is not None else b""  # before any query: reads.note_page
     with services.sessions() as session:
         # The viewer first, even for a malformed id: errors are in the account's language.
         viewer = resolve_viewer(request, services, session)
