@@ -572,16 +572,18 @@ def find_redis_server() -> str:
     return path
 
 
-def start_redis(base_dir: Path) -> RedisServer:
-    """Start ``redis-server`` on a free loopback port, without persistence; wait for PING."""
+def start_redis(base_dir: Path, port: int | None = None) -> RedisServer:
+    """Start ``redis-server`` on a free loopback port (or on ``port``: a restart, as after an
+    outage, where clients keep their URL), without persistence; wait for PING."""
     import redis
 
     binary = find_redis_server()
     base_dir = Path(base_dir)
     work_dir = base_dir / "redis"
     work_dir.mkdir(parents=True, exist_ok=True)
+    requested = port
     for attempt in range(_PORT_ATTEMPTS):
-        port = free_port()
+        port = free_port() if requested is None else requested
         log_path = base_dir / f"redis-{port}.log"
         cmd = [
             binary,

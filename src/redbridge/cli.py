@@ -95,8 +95,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     app = create_app(settings)
-    consumer = app.state.services.queue.huey.create_consumer(workers=args.workers, worker_type="thread")
-    consumer.run()
+    services = app.state.services
+    # Workers relay the outbox too: rows left by a crashed app process reach the queue even when
+    # no app process is running.
+    services.queue.start_relay()
+    consumer = services.queue.huey.create_consumer(workers=args.workers, worker_type="thread")
+    try:
+        consumer.run()
+    finally:
+        services.close()
     return 0
 
 

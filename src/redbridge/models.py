@@ -2,6 +2,7 @@
 
 from redbridge.accounts.models import AuthSession, Block, Follow, Mute, User
 from redbridge.core.db import Base
+from redbridge.core.outbox import OutboxRow
 from redbridge.engagement.models import Collect, Collection, Comment, CommentLike, Like
 from redbridge.media.models import Media
 from redbridge.notes.models import Note, NoteTag
@@ -10,5 +11,5 @@ from redbridge.ops.models import Heartbeat
 
 __all__ = [
     "AuthSession", "Base", "Block", "Collect", "Collection", "Comment", "CommentLike", "Follow", "Heartbeat", "Like",
-    "Media", "Mute", "Note", "NoteTag", "Notification", "User",
+    "Media", "Mute", "Note", "NoteTag", "Notification", "OutboxRow", "User",
 ]

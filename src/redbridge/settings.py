@@ -92,6 +92,22 @@ class CapacitySettings(BaseModel):
     retry_after_s: int = Field(default=2, ge=1, le=3600)
 
 
+class OutboxSettings(BaseModel):
+    """The transactional outbox's relay (``core.outbox``, docs/jobs-and-events.md)."""
+
+    # False: nothing relays in this process (its rows wait for another relay). For tools and
+    # fault tests that must leave committed rows behind; a serving app keeps it on.
+    relay: bool = True
+    batch_size: int = Field(default=100, ge=1, le=10_000)
+    # The periodic pass that picks up rows a crashed process left, besides the wake-up on commit.
+    sweep_interval_s: float = Field(default=1.0, gt=0, le=3600)
+    # A claimed row not marked sent after this is claimed again (its relay died mid-batch).
+    claim_timeout_s: float = Field(default=30.0, gt=0, le=3600)
+    # After a failed enqueue a row waits retry_base_s, doubling per attempt, up to retry_max_s.
+    retry_base_s: float = Field(default=0.5, gt=0, le=3600)
+    retry_max_s: float = Field(default=30.0, gt=0, le=86_400)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REDBRIDGE_", env_nested_delimiter="__", extra="ignore")
 
@@ -115,6 +131,7 @@ class Settings(BaseSettings):
     media: MediaSettings = Field(default_factory=MediaSettings)
     passwords: PasswordSettings = Field(default_factory=PasswordSettings)
     capacity: CapacitySettings = Field(default_factory=CapacitySettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
 
     @property
     def resolved_database_url(self) -> str:

@@ -10,6 +10,7 @@ import pytest
 
 from redbridge.core import events
 from redbridge.core.jobs import job
+from redbridge.models import Base
 from redbridge.services import Services, build
 from redbridge.settings import Settings
 from tests.conftest import fast_passwords
@@ -42,7 +43,9 @@ def _reset() -> None:
 def make(tmp_path: Path, mode: str, redis_url: str = "") -> Services:
     settings = Settings(var_dir=tmp_path, jobs_mode=mode, redis_url=redis_url, secret_key="x",  # type: ignore[arg-type]
                         passwords=fast_passwords())
-    return build(settings)
+    services = build(settings)
+    Base.metadata.create_all(services.engine)  # the outbox lives in the database
+    return services
 
 
 def test_events_run_only_after_commit(tmp_path: Path) -> None:
@@ -101,6 +104,9 @@ def test_redis_queue_hands_jobs_to_another_process_worker(tmp_path: Path, redis:
         with producer.sessions() as session:
             events.publish(session, "test.happened", {"n": 7})
             session.commit()
+        assert CALLS == []  # in the producer's outbox, not run by the producer
+        assert producer.queue.relay is not None
+        producer.queue.relay.drain()  # what the producer's relay thread does when woken
         assert CALLS == []  # queued in Redis, not run by the producer
         assert consumer.queue.run_pending() == 1
         assert CALLS == [("record", 7)]

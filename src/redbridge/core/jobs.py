@@ -10,6 +10,10 @@ Modes:
   survive a restart and are retried, with nothing else to run.
 * ``redis`` — RedisHuey; ``redbridge worker`` processes consume, on any number of machines.
 * ``immediate`` — run synchronously after commit (tests, scripts).
+
+Events reach the queue through the transactional outbox (``core.outbox``): ``relay`` is set by
+``core.events.wire``. The embedded worker relays and then runs what is due; in redis mode every
+app process and ``redbridge worker`` runs a relay thread (:meth:`JobQueue.start_relay`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from huey import MemoryHuey, RedisHuey, SqliteHuey
 
 if TYPE_CHECKING:
+    from redbridge.core.outbox import OutboxRelay
     from redbridge.services import Services
 
 log = logging.getLogger("redbridge.jobs")
@@ -70,6 +75,7 @@ class JobQueue:
         self._services = services
         self._worker: threading.Thread | None = None
         self._stop = threading.Event()
+        self.relay: OutboxRelay | None = None
 
         @huey.task(retries=3, retry_delay=2, context=True, name="redbridge.run_job")  # type: ignore[untyped-decorator]
         def run_job(name: str, payload: dict[str, Any], task: Any = None) -> None:
@@ -109,12 +115,22 @@ class JobQueue:
             ran += 1
         return ran
 
+    def _idle(self, seconds: float) -> None:
+        # The relay's wake-up (a commit wrote outbox rows) ends the wait early: jobs start at once.
+        if self.relay is not None and self.relay.enabled:
+            self.relay.wait(seconds)
+        else:
+            self._stop.wait(seconds)
+
     def start_embedded_worker(self, poll_seconds: float = 0.05) -> None:
+        relay = self.relay if self.relay is not None and self.relay.enabled else None
+
         def loop() -> None:
             while not self._stop.is_set():
                 try:
-                    if self.run_pending(limit=100) == 0:
-                        self._stop.wait(poll_seconds)
+                    busy = relay.tick() if relay is not None else 0
+                    if self.run_pending(limit=100) + busy == 0:
+                        self._idle(poll_seconds)
                 except Exception:
                     # A broken job must not kill the worker: huey has recorded the failure and
                     # scheduled the retry; keep consuming.
@@ -124,8 +140,15 @@ class JobQueue:
         self._worker = threading.Thread(target=loop, name="redbridge-jobs", daemon=True)
         self._worker.start()
 
+    def start_relay(self) -> None:
+        """A relay thread of its own (redis mode; the embedded worker relays in its loop)."""
+        if self.relay is not None:
+            self.relay.start()
+
     def stop(self) -> None:
         self._stop.set()
+        if self.relay is not None:
+            self.relay.stop()  # also wakes the embedded worker's wait
         if self._worker is not None:
             self._worker.join(timeout=10)
 

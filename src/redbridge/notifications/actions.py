@@ -24,7 +24,9 @@ from redbridge.text.markup import extract_mentions
 # One-shot kinds point at an object created once (a comment, a note's mention): any earlier
 # notification for it is a duplicate, read or not — which makes retried jobs harmless. Toggles
 # (like, collect, follow, comment_like) can honestly happen again later, so only an *unread*
-# twin suppresses them: like → unlike → like again does not stack a second unread like.
+# twin suppresses them: like → unlike → like again does not stack a second unread like. And
+# whatever the kind, an event delivered again (the outbox delivers at least once) is recognised by
+# its ``event_id``, read or not.
 ONE_SHOT = frozenset({"comment", "reply", "mention"})
 
 
@@ -56,8 +58,13 @@ def _excluded(session: Session, actor_id: int, recipients: set[int]) -> set[int]
 
 
 def _duplicates(
-    session: Session, actor_id: int, wanted: Mapping[int, str], note_id: int | None, comment_id: int | None
+    session: Session, actor_id: int, wanted: Mapping[int, str], note_id: int | None, comment_id: int | None,
+    event_id: int | None,
 ) -> set[int]:
+    seen: set[int] = set()
+    if event_id is not None:
+        seen = set(session.scalars(select(Notification.recipient_id).where(
+            Notification.event_id == event_id, Notification.recipient_id.in_(wanted))))
     existing = session.execute(
         select(Notification.recipient_id, Notification.kind).where(
             Notification.recipient_id.in_(wanted),
@@ -68,30 +75,31 @@ def _duplicates(
             or_(Notification.read_at.is_(None), Notification.kind.in_(ONE_SHOT)),
         )
     ).all()
-    return {recipient for recipient, kind in existing if wanted.get(recipient) == kind}
+    return seen | {recipient for recipient, kind in existing if wanted.get(recipient) == kind}
 
 
 def notify(
     session: Session, now: datetime, actor_id: int, deliveries: Mapping[int, str], *,
-    note_id: int | None = None, comment_id: int | None = None,
+    note_id: int | None = None, comment_id: int | None = None, event_id: int | None = None,
 ) -> int:
     """Notify each recipient of ``deliveries`` (recipient id → kind) that ``actor_id`` acted on the
     note / comment; returns how many notifications were created.
 
     Never notifies the actor themself, a recipient who blocked or muted the actor (or whom the
-    actor blocked), or an inactive account; never creates a duplicate (see ``ONE_SHOT``).
+    actor blocked), or an inactive account; never creates a duplicate (see ``ONE_SHOT``), nor a
+    second notification for one recipient from the same ``event_id``.
     """
     wanted = {recipient: kind for recipient, kind in deliveries.items() if recipient != actor_id}
     if not wanted:
         return 0
     begin_write(session)
     _serialize(session, [(r, actor_id, k, note_id, comment_id) for r, k in wanted.items()])
-    skip = _excluded(session, actor_id, set(wanted)) | _duplicates(session, actor_id, wanted, note_id, comment_id)
+    skip = _excluded(session, actor_id, set(wanted)) | _duplicates(session, actor_id, wanted, note_id, comment_id, event_id)
     fresh = sorted(set(wanted) - skip)
     for recipient in fresh:
         session.add(Notification(
             id=ids.new_id(now), recipient_id=recipient, actor_id=actor_id, kind=wanted[recipient],
-            note_id=note_id, comment_id=comment_id, created_at=now, read_at=None,
+            note_id=note_id, comment_id=comment_id, created_at=now, read_at=None, event_id=event_id,
         ))
     session.commit()
     return len(fresh)
@@ -104,15 +112,16 @@ def _mentioned(session: Session, text: str) -> list[int]:
 # ------------------------------------------------------------------------------ event handlers
 
 
-def on_note_engaged(session: Session, now: datetime, actor_id: int, note_id: int, kind: str) -> int:
+def on_note_engaged(session: Session, now: datetime, actor_id: int, note_id: int, kind: str, *,
+                    event_id: int | None = None) -> int:
     """A like or collect of a note: its author hears of it."""
     author_id = queries.note_author(session, note_id)
     if author_id is None:
         return 0
-    return notify(session, now, actor_id, {author_id: kind}, note_id=note_id)
+    return notify(session, now, actor_id, {author_id: kind}, note_id=note_id, event_id=event_id)
 
 
-def on_comment_created(session: Session, now: datetime, comment_id: int) -> int:
+def on_comment_created(session: Session, now: datetime, comment_id: int, *, event_id: int | None = None) -> int:
     """A top-level comment notifies the note's author ("comment"); a reply notifies the author of
     the thread's top comment and the person answered ("reply"). Anyone else @mentioned in the body
     gets a "mention" — one notification per person and comment, whatever the reasons."""
@@ -131,28 +140,30 @@ def on_comment_created(session: Session, now: datetime, comment_id: int) -> int:
                 deliveries[recipient] = "reply"
     for recipient in _mentioned(session, comment.body):
         deliveries.setdefault(recipient, "mention")
-    return notify(session, now, comment.author_id, deliveries, note_id=comment.note_id, comment_id=comment.id)
+    return notify(session, now, comment.author_id, deliveries, note_id=comment.note_id, comment_id=comment.id,
+                  event_id=event_id)
 
 
-def on_comment_liked(session: Session, now: datetime, actor_id: int, comment_id: int) -> int:
+def on_comment_liked(session: Session, now: datetime, actor_id: int, comment_id: int, *,
+                     event_id: int | None = None) -> int:
     comment = queries.comment(session, comment_id)
     if comment is None:
         return 0
     return notify(session, now, actor_id, {comment.author_id: "comment_like"},
-                  note_id=comment.note_id, comment_id=comment.id)
+                  note_id=comment.note_id, comment_id=comment.id, event_id=event_id)
 
 
-def on_followed(session: Session, now: datetime, actor_id: int, user_id: int) -> int:
-    return notify(session, now, actor_id, {user_id: "follow"})
+def on_followed(session: Session, now: datetime, actor_id: int, user_id: int, *, event_id: int | None = None) -> int:
+    return notify(session, now, actor_id, {user_id: "follow"}, event_id=event_id)
 
 
-def on_note_created(session: Session, now: datetime, note_id: int) -> int:
+def on_note_created(session: Session, now: datetime, note_id: int, *, event_id: int | None = None) -> int:
     """@mentions in a new note's title and body."""
     note = queries.note_text(session, note_id)
     if note is None:
         return 0
     return notify(session, now, note.author_id, dict.fromkeys(_mentioned(session, note.text), "mention"),
-                  note_id=note_id)
+                  note_id=note_id, event_id=event_id)
 
 
 # ----------------------------------------------------------------------------------- read state

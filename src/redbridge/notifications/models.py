@@ -15,6 +15,8 @@ class Notification(Base):
     __table_args__ = (
         Index("ix_notifications_recipient", "recipient_id", "id"),
         Index("ix_notifications_unread", "recipient_id", "read_at"),
+        # A redelivered event (the outbox delivers at least once) cannot notify anyone twice.
+        Index("ix_notifications_event", "event_id", "recipient_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
@@ -25,3 +27,5 @@ class Notification(Base):
     comment_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("comments.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The outbox row that caused it (``core.outbox.EVENT_ID``); None for notifications made otherwise.
+    event_id: Mapped[int | None] = mapped_column(IdType)

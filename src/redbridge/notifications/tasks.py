@@ -1,7 +1,9 @@
 """Event handlers that turn engagement and follows into notifications.
 
-Each runs after the publishing transaction commits, in its own transaction, and is idempotent
-(``actions.notify`` de-duplicates), so a retried job never notifies twice.
+Each runs after the publishing transaction commits, in its own transaction, and is idempotent:
+the outbox may deliver an event twice (at least once), and a job may be retried, but
+``actions.notify`` de-duplicates on the outbox's event id (and on unread twins), so nobody is
+notified twice.
 """
 
 from __future__ import annotations
@@ -9,43 +11,53 @@ from __future__ import annotations
 from typing import Any
 
 from redbridge.core.jobs import job
+from redbridge.core.outbox import EVENT_ID
 from redbridge.notifications import actions
 from redbridge.services import Services
+
+
+def _event(payload: dict[str, Any]) -> int | None:
+    value = payload.get(EVENT_ID)
+    return None if value is None else int(value)
 
 
 @job("notifications.note_liked", on=("note.liked",))
 def note_liked(services: Services, payload: dict[str, Any]) -> None:
     with services.sessions() as session:
-        actions.on_note_engaged(session, services.clock.now(), int(payload["actor_id"]), int(payload["note_id"]), "like")
+        actions.on_note_engaged(session, services.clock.now(), int(payload["actor_id"]), int(payload["note_id"]), "like",
+                                event_id=_event(payload))
 
 
 @job("notifications.note_collected", on=("note.collected",))
 def note_collected(services: Services, payload: dict[str, Any]) -> None:
     with services.sessions() as session:
         actions.on_note_engaged(
-            session, services.clock.now(), int(payload["actor_id"]), int(payload["note_id"]), "collect"
+            session, services.clock.now(), int(payload["actor_id"]), int(payload["note_id"]), "collect",
+            event_id=_event(payload),
         )
 
 
 @job("notifications.comment_created", on=("comment.created",))
 def comment_created(services: Services, payload: dict[str, Any]) -> None:
     with services.sessions() as session:
-        actions.on_comment_created(session, services.clock.now(), int(payload["comment_id"]))
+        actions.on_comment_created(session, services.clock.now(), int(payload["comment_id"]), event_id=_event(payload))
 
 
 @job("notifications.comment_liked", on=("comment.liked",))
 def comment_liked(services: Services, payload: dict[str, Any]) -> None:
     with services.sessions() as session:
-        actions.on_comment_liked(session, services.clock.now(), int(payload["actor_id"]), int(payload["comment_id"]))
+        actions.on_comment_liked(session, services.clock.now(), int(payload["actor_id"]), int(payload["comment_id"]),
+                                 event_id=_event(payload))
 
 
 @job("notifications.user_followed", on=("user.followed",))
 def user_followed(services: Services, payload: dict[str, Any]) -> None:
     with services.sessions() as session:
-        actions.on_followed(session, services.clock.now(), int(payload["actor_id"]), int(payload["user_id"]))
+        actions.on_followed(session, services.clock.now(), int(payload["actor_id"]), int(payload["user_id"]),
+                            event_id=_event(payload))
 
 
 @job("notifications.note_created", on=("note.created",))
 def note_created(services: Services, payload: dict[str, Any]) -> None:
     with services.sessions() as session:
-        actions.on_note_created(session, services.clock.now(), int(payload["note_id"]))
+        actions.on_note_created(session, services.clock.now(), int(payload["note_id"]), event_id=_event(payload))

@@ -38,6 +38,7 @@ async def readyz(request: Request, response: Response) -> Health:
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     registry: CollectorRegistry = request.app.state.metrics
+    await request.app.state.outbox_gauges.refresh()  # measured on a thread of its own, bounded in time
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
