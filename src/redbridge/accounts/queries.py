@@ -14,10 +14,7 @@ from redbridge.accounts.schemas import Me, Profile, SessionOut, UserBrief
 from redbridge.core import ids
 from redbridge.core.errors import not_found
 from redbridge.core.pagination import Page, cursor_int, decode_cursor, encode_cursor
-
-
-def media_url(key: str | None) -> str | None:
-    return f"/media/{key}" if key else None
+from redbridge.media.schemas import media_url
 
 
 def by_username(session: Session, username: str) -> User | None:

@@ -21,10 +21,9 @@ from redbridge.core.pagination import cursor_int, decode_cursor, encode_cursor, 
 from redbridge.engagement.models import Collect
 from redbridge.engagement.queries import visible_collection as visible_collection  # re-exported for the pages
 from redbridge.feeds.schemas import FeedPage
-from redbridge.notes.cards import cards_by_ids
 from redbridge.notes.models import Note, NoteTag
 from redbridge.notes.schemas import NoteCard
-from redbridge.reads.cards import LIKED_BY_VIEWER
+from redbridge.reads.cards import LIKED_BY_VIEWER, cards_by_ids
 from redbridge.reads.cards import cards as memo_cards
 from redbridge.services import Services
 

@@ -7,11 +7,10 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from redbridge.accounts.queries import media_url
 from redbridge.core import ids
 from redbridge.core.errors import not_found
 from redbridge.media.models import Media
-from redbridge.notes.schemas import MediaOut
+from redbridge.media.schemas import MediaOut, media_url
 
 # Content types by the extensions this feature writes. Serving anything else is refused: every
 # stored key ends in one of these, so another name is either garbage or a storage temp file.

@@ -18,8 +18,8 @@ from redbridge.core.deps import DbDep, ServicesDep
 from redbridge.core.errors import ErrorEnvelope, not_found
 from redbridge.media import actions, background, queries
 from redbridge.media import workers as media_workers
+from redbridge.media.schemas import MediaOut
 from redbridge.media.storage import valid_key
-from redbridge.notes.schemas import MediaOut
 from redbridge.services import Services
 
 ERRORS: dict[int | str, dict[str, object]] = {

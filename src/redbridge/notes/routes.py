@@ -13,6 +13,7 @@ from redbridge.core.errors import ErrorEnvelope, not_found
 from redbridge.notes import actions, queries
 from redbridge.notes.schemas import NoteCreate, NoteOut, NoteUpdate, ShareOut
 from redbridge.reads import note_page as page
+from redbridge.reads import notes as read_notes
 from redbridge.services import Services
 
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -33,7 +34,7 @@ def create_note(body: NoteCreate, request: Request, viewer: ViewerDep, session: 
     """Post a note: text only, 1–18 uploaded images (in carousel order), or one uploaded video."""
     actions.count_new_note(services, viewer.user.id, client_ip(request))
     note = actions.create_note(session, services.clock.now(), viewer.user.id, body)
-    return queries.note_out(session, note, viewer.user.id, services.settings.base_url)
+    return read_notes.note_out(session, note, viewer.user.id, services.settings.base_url)
 
 
 @router.get("/{note_id}", response_model=NoteOut)
@@ -66,7 +67,7 @@ def _note(request: Request, services: Services, raw_id: str) -> bytes:
 def update_note(note_id: str, body: NoteUpdate, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> NoteOut:
     """Edit your note; ``media_ids`` replaces the carousel (reorder, add, remove)."""
     note = actions.update_note(session, services.clock.now(), viewer.user, _note_id(note_id), body)
-    return queries.note_out(session, note, viewer.user.id, services.settings.base_url)
+    return read_notes.note_out(session, note, viewer.user.id, services.settings.base_url)
 
 
 @router.delete("/{note_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from redbridge.accounts.schemas import Topic, UserBrief
+from redbridge.media.schemas import MediaOut
 from redbridge.text.clean import RequiredSingleLine, SingleLine
 
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True)]
@@ -19,22 +20,6 @@ class Place(BaseModel):
     name: Annotated[str, RequiredSingleLine] = Field(min_length=1, max_length=80)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lng: float | None = Field(default=None, ge=-180, le=180)
-
-
-class MediaOut(BaseModel):
-    id: str
-    kind: str
-    status: str
-    content_type: str
-    url: str
-    thumb_url: str | None
-    poster_url: str | None
-    width: int
-    height: int
-    thumb_width: int
-    thumb_height: int
-    duration_s: float | None
-    alt: str
 
 
 class Cover(BaseModel):

@@ -15,10 +15,10 @@ from redbridge.core import ids
 from redbridge.core.pagination import Page, id_page
 from redbridge.engagement.models import Comment
 from redbridge.media.models import Media
-from redbridge.notes.cards import cover_of
 from redbridge.notes.models import Note
 from redbridge.notifications.models import Notification
 from redbridge.notifications.schemas import CommentRef, NoteRef, NotificationOut
+from redbridge.reads.cards import cover_of
 
 EXCERPT = 80
 

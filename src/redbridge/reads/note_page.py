@@ -41,6 +41,7 @@ from redbridge.core.cache import Lru, retire_generation
 from redbridge.core.cache import generation as cache_generation
 from redbridge.core.errors import not_found
 from redbridge.notes import queries
+from redbridge.reads import notes as read_notes
 from redbridge.services import Services
 
 NOTE_CACHE_S = 60.0
@@ -146,13 +147,13 @@ def render(services: Services, session: Session, viewer_id: int | None, note_id:
         author = _author(services, session, body.author_id, now)
         if viewer_id is None:
             return body.page(author, False, False)
-        liked, collected, blocked = queries.viewer_state(session, note_id, viewer_id, body.author_id)
+        liked, collected, blocked = read_notes.viewer_state(session, note_id, viewer_id, body.author_id)
         if blocked and viewer_id != body.author_id:
             raise not_found("note")
         state.flags.put((viewer_id, note_id, token), (now + FLAGS_CACHE_S, liked, collected))
         return body.page(author, liked, collected)
     note, user = queries.get_visible(session, note_id, viewer_id)
-    out = queries.note_out(session, note, viewer_id, services.settings.base_url, author=user)
+    out = read_notes.note_out(session, note, viewer_id, services.settings.base_url, author=user)
     author = out.author.model_dump_json().encode()
     body = _Body(now + NOTE_CACHE_S * (0.5 + (note_id % 997) / 1994), user.id, split(out))
     if all(m.status != "pending" for m in out.media):

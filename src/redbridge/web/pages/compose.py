@@ -28,9 +28,11 @@ from redbridge.core.errors import AppError, forbidden
 from redbridge.core.i18n import _, gettext
 from redbridge.media import actions as media_actions
 from redbridge.media import queries as media_queries
+from redbridge.media.schemas import MediaOut
 from redbridge.notes import actions, queries
 from redbridge.notes.actions import MAX_IMAGES
-from redbridge.notes.schemas import BODY_MAX, TITLE_MAX, MediaOut, NoteCreate, NoteOut, NoteUpdate
+from redbridge.notes.schemas import BODY_MAX, TITLE_MAX, NoteCreate, NoteOut, NoteUpdate
+from redbridge.reads import notes as read_notes
 from redbridge.text.markup import extract_tags, normalize_tag
 from redbridge.text.topics import TOPICS
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_list, form_text
@@ -291,7 +293,7 @@ def _own_note(page: PageContext, note_id: str) -> NoteOut:
     note, author = queries.get_visible(page.session, path_id(note_id, "note"), viewer.id)
     if author.id != viewer.id:
         raise forbidden()
-    return queries.note_out(page.session, note, viewer.id, page.services.settings.base_url, author=author)
+    return read_notes.note_out(page.session, note, viewer.id, page.services.settings.base_url, author=author)
 
 
 @router.get("/n/{note_id}/edit", name="note_edit")

@@ -22,6 +22,7 @@ from redbridge.engagement import actions as engagement
 from redbridge.engagement import queries as engagement_queries
 from redbridge.engagement.schemas import CollectionCreate, CommentCreate
 from redbridge.notes import queries
+from redbridge.reads import notes as read_notes
 from redbridge.text.markup import extract_tags
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_text, is_htmx
 from redbridge.web.forms import FormErrors, catch, validate
@@ -38,7 +39,7 @@ def note_context(page: PageContext, note_id: int, comments_cursor: str | None = 
     of comments with reply previews, the viewer's collections and relation to the author."""
     viewer_id = page.viewer_id
     note, author = queries.get_visible(page.session, note_id, viewer_id)
-    out = queries.note_out(page.session, note, viewer_id, page.services.settings.base_url, author=author)
+    out = read_notes.note_out(page.session, note, viewer_id, page.services.settings.base_url, author=author)
     comments = engagement_queries.note_comments(page.session, note_id, viewer_id, comments_cursor, COMMENTS_PAGE)
     collections = []
     following = False
