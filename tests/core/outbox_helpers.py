@@ -9,12 +9,13 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from redbridge.core import events
 from redbridge.core.jobs import job
-from redbridge.core.outbox import OutboxRow
+from redbridge.core.outbox import EVENT_ID, OutboxRow
 from redbridge.services import Services
+from redbridge.settings import OutboxSettings, Settings
 
 EVENT = "test.outbox.happened"
 _lock = threading.Lock()
@@ -72,3 +73,25 @@ def wait_until(condition: Callable[[], bool], *, timeout: float = 60.0, step: fl
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(step)
+
+
+def paused(settings: Settings) -> Settings:
+    """The settings with the relay off: committed events wait in the outbox for :func:`redeliver`."""
+    return settings.model_copy(update={"outbox": OutboxSettings(relay=False)})
+
+
+def redeliver(services: Services, *, between: Callable[[], object] | None = None) -> list[str]:
+    """Deliver every waiting outbox row twice, as a relay that enqueued a batch and died before
+    marking it sent, then its successor, would (``between`` runs after the first delivery); returns
+    the jobs delivered. The rows are then gone."""
+    with services.sessions() as session:
+        rows = [(r.id, r.job, dict(r.payload)) for r in session.scalars(select(OutboxRow).order_by(OutboxRow.id))]
+        session.execute(delete(OutboxRow))
+        session.commit()
+    for row_id, name, payload in rows:
+        services.queue.enqueue(name, {**payload, EVENT_ID: row_id})
+    if between is not None:
+        between()
+    for row_id, name, payload in rows:
+        services.queue.enqueue(name, {**payload, EVENT_ID: row_id})
+    return [name for _, name, _ in rows]

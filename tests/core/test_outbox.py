@@ -66,7 +66,8 @@ def test_rows_commit_with_the_transaction_and_carry_an_event_id(settings: Settin
         assert (row.job, row.event, row.payload, row.attempts) == ("test.outbox.record", h.EVENT, {"n": 1}, 0)
     assert h.delivered() == {}  # relay paused: nothing delivered, the row waits
     assert relay_of(services).drain() == 1
-    assert h.DELIVERED == [1] and [row.id] == h.EVENT_IDS
+    assert h.DELIVERED == [1]
+    assert [row.id] == h.EVENT_IDS
     assert h.pending(services) == 0  # marked sent (deleted) once enqueued
 
 
@@ -93,10 +94,13 @@ def test_a_rolled_back_transaction_writes_no_row_and_delivers_nothing(settings: 
             session.commit()
         session.rollback()
         session.commit()
-    with services.sessions() as session, pytest.raises(RuntimeError):  # an exception inside a write
-        with session.begin():
+    def failing_action() -> None:
+        with services.sessions() as session, session.begin():
             events.publish(session, h.EVENT, {"n": 3})
             raise RuntimeError("the action failed")
+
+    with pytest.raises(RuntimeError):  # an exception inside a write
+        failing_action()
     assert relay_of(services).drain() == 0
     assert h.pending(services) == 0
     assert h.delivered() == {}
@@ -118,7 +122,8 @@ def test_a_failed_enqueue_keeps_the_rows_and_backs_off(settings: Settings, built
     relay.wake()
     relay.tick()
     assert calls == ["test.outbox.record"]  # the first failure stops the batch: no hammering
-    assert h.pending(services) == 5 and h.attempted(services) == 5  # nothing marked sent
+    assert h.pending(services) == 5
+    assert h.attempted(services) == 5
     relay.wake()  # commits keep waking the relay while the queue is down
     relay.tick()
     assert len(calls) == 1  # ... which holds off instead of spinning
@@ -220,4 +225,5 @@ def test_metrics_report_pending_rows_and_lag(settings: Settings) -> None:
         assert float(lag.split()[1]) > 0.0
         relay_of(services).drain()
         body = client.get("/metrics").text
-        assert "redbridge_outbox_pending 0.0" in body and "redbridge_outbox_lag_seconds 0.0" in body
+        assert "redbridge_outbox_pending 0.0" in body
+        assert "redbridge_outbox_lag_seconds 0.0" in body
