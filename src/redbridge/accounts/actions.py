@@ -1,4 +1,7 @@
-"""Writes for accounts, sessions and the social graph. Each function owns its transaction."""
+"""Writes for accounts, sessions and the social graph. Each function owns its transaction
+(``with write(session):``, ``core.db``). Password policy, username rules and "not yourself" are
+checked before it; password hashing happens before any of these are called (``accounts.flows``),
+never inside the write lock."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from redbridge.accounts.models import AuthSession, Block, Follow, Mute, User
 from redbridge.accounts.passwords_list import is_common_password
 from redbridge.accounts.schemas import ProfileUpdate
 from redbridge.core import changes, events, ids
-from redbridge.core.db import begin_write, insert_ignore
+from redbridge.core.db import insert_ignore, write
 from redbridge.core.errors import AppError, not_found
 from redbridge.core.i18n import _
 from redbridge.core.security import new_session_token, token_digest
@@ -77,7 +80,6 @@ def create_user(
     read_langs: list[str] | None = None,
     is_admin: bool = False,
 ) -> User:
-    begin_write(session)
     user = User(
         id=ids.new_id(now),
         username=username,
@@ -91,12 +93,11 @@ def create_user(
         is_admin=is_admin,
         created_at=now,
     )
-    session.add(user)
     try:
-        session.commit()
+        with write(session):
+            session.add(user)
     except IntegrityError:
-        # Lost a race with a concurrent signup for the same name or email.
-        session.rollback()
+        # Lost a race with a concurrent signup for the same name or email (rolled back by now).
         raise AppError("username.taken", _("This username or email is already taken."), 409,
                        fields={"username": "taken"}) from None
     return user
@@ -105,7 +106,6 @@ def create_user(
 def open_session(session: Session, user: User, now: datetime, days: int, user_agent: str, ip: str) -> tuple[str, AuthSession]:
     """A new login session; returns the token (shown once) and the stored row (holds its digest)."""
     token = new_session_token()
-    begin_write(session)
     auth = AuthSession(
         id=ids.new_id(now),
         user_id=user.id,
@@ -116,96 +116,94 @@ def open_session(session: Session, user: User, now: datetime, days: int, user_ag
         user_agent=user_agent[:300],
         ip=ip[:64],
     )
-    session.add(auth)
-    session.commit()
+    with write(session):
+        session.add(auth)
     return token, auth
 
 
 def revoke_session(session: Session, user: User, session_id: int, now: datetime) -> None:
-    begin_write(session)
-    result = session.execute(
-        update(AuthSession)
-        .where(AuthSession.id == session_id, AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    changes.account_changed(session, user.id)
-    session.commit()
-    if not getattr(result, "rowcount", 0):
-        raise not_found("session")
+    with write(session):
+        result = session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == session_id, AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        if not getattr(result, "rowcount", 0):
+            raise not_found("session")  # nothing was revoked: nothing to commit or announce
+        changes.account_changed(session, user.id)
 
 
 def revoke_all_sessions(session: Session, user_id: int, now: datetime, keep: int | None = None) -> None:
-    begin_write(session)
     query = update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
     if keep is not None:
         query = query.where(AuthSession.id != keep)
-    session.execute(query.values(revoked_at=now))
-    changes.account_changed(session, user_id)
-    session.commit()
+    with write(session):
+        session.execute(query.values(revoked_at=now))
+        changes.account_changed(session, user_id)
 
 
 def touch_session(session: Session, session_id: int, now: datetime) -> None:
-    begin_write(session)
-    session.execute(update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now))
-    session.commit()
+    """Record when a session was last used. Runs as the ``accounts.touch_session`` job, off the
+    request path: a read must not wait on the write lock to bump a timestamp."""
+    with write(session):
+        session.execute(update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now))
 
 
 def set_password_hash(session: Session, user_id: int, password_hash: str) -> None:
-    begin_write(session)
-    session.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
-    changes.account_changed(session, user_id)
-    session.commit()
+    with write(session):
+        session.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
+        changes.account_changed(session, user_id)
 
 
 def update_profile(session: Session, user: User, update: ProfileUpdate) -> User:
-    begin_write(session)
-    fresh = session.get(User, user.id)
-    if fresh is None:
-        raise not_found("user")
     data = update.model_dump(exclude_unset=True)
-    for key in ("display_name", "bio", "region"):
-        if data.get(key) is not None:
-            setattr(fresh, key, str(data[key]).strip())
-    if data.get("read_langs") is not None:
-        fresh.read_langs = sorted(set(data["read_langs"]))
-    if data.get("interests") is not None:
-        fresh.interests = list(dict.fromkeys(data["interests"]))
-    if data.get("ui_lang") is not None:
-        fresh.ui_lang = data["ui_lang"]
-    if data.get("onboarded") is not None:
-        fresh.onboarded = bool(data["onboarded"])
-    if not fresh.display_name:
-        fresh.display_name = fresh.username
-    changes.account_changed(session, user.id)  # interests, languages and UI language are cached with the caller
-    session.commit()
+    with write(session):
+        fresh = session.get(User, user.id)
+        if fresh is None:
+            raise not_found("user")
+        for key in ("display_name", "bio", "region"):
+            if data.get(key) is not None:
+                setattr(fresh, key, str(data[key]).strip())
+        if data.get("read_langs") is not None:
+            fresh.read_langs = sorted(set(data["read_langs"]))
+        if data.get("interests") is not None:
+            fresh.interests = list(dict.fromkeys(data["interests"]))
+        if data.get("ui_lang") is not None:
+            fresh.ui_lang = data["ui_lang"]
+        if data.get("onboarded") is not None:
+            fresh.onboarded = bool(data["onboarded"])
+        if not fresh.display_name:
+            fresh.display_name = fresh.username
+        changes.account_changed(session, user.id)  # interests, languages and UI language are cached with the caller
     return fresh
 
 
 def set_avatar(session: Session, user_id: int, key: str | None) -> None:
-    begin_write(session)
-    session.execute(update(User).where(User.id == user_id).values(avatar_key=key))
-    session.commit()
+    with write(session):
+        session.execute(update(User).where(User.id == user_id).values(avatar_key=key))
 
 
 def _adjust_follow_counts(session: Session, follower: int, followee: int, delta: int) -> None:
-    session.execute(update(User).where(User.id == follower).values(following_count=User.following_count + delta))
-    session.execute(update(User).where(User.id == followee).values(follower_count=User.follower_count + delta))
+    # Two users in id order (``core.db.write``): A following B while B follows A must not lock
+    # A-then-B against B-then-A.
+    following = update(User).where(User.id == follower).values(following_count=User.following_count + delta)
+    followers = update(User).where(User.id == followee).values(follower_count=User.follower_count + delta)
+    for statement in (following, followers) if follower < followee else (followers, following):
+        session.execute(statement)
 
 
 def follow(session: Session, viewer: User, target: User, now: datetime) -> bool:
     """Follow ``target``; idempotent. Publishes ``user.followed`` (notification) when new."""
     if viewer.id == target.id:
         raise AppError("follow.self", _("You cannot follow yourself."), 422)
-    begin_write(session)
-    if queries.is_blocked_either_way(session, viewer.id, target.id):
-        session.rollback()
-        raise AppError("follow.blocked", _("You cannot follow this account."), 403)
-    created = insert_ignore(session, Follow, {"follower_id": viewer.id, "followee_id": target.id, "created_at": now})
-    if created:
-        _adjust_follow_counts(session, viewer.id, target.id, 1)
-        events.publish(session, "user.followed", {"actor_id": viewer.id, "user_id": target.id})
-        changes.follow_graph_changed(session, viewer.id, target.id, hidden=False)
-    session.commit()
+    with write(session):
+        if queries.is_blocked_either_way(session, viewer.id, target.id):
+            raise AppError("follow.blocked", _("You cannot follow this account."), 403)
+        created = insert_ignore(session, Follow, {"follower_id": viewer.id, "followee_id": target.id, "created_at": now})
+        if created:
+            _adjust_follow_counts(session, viewer.id, target.id, 1)
+            events.publish(session, "user.followed", {"actor_id": viewer.id, "user_id": target.id})
+            changes.follow_graph_changed(session, viewer.id, target.id, hidden=False)
     return created
 
 
@@ -218,11 +216,10 @@ def _unfollow_in_tx(session: Session, follower: int, followee: int) -> bool:
 
 
 def unfollow(session: Session, viewer: User, target: User) -> bool:
-    begin_write(session)
-    removed = _unfollow_in_tx(session, viewer.id, target.id)
-    if removed:
-        changes.follow_graph_changed(session, viewer.id, target.id, hidden=False)
-    session.commit()
+    with write(session):
+        removed = _unfollow_in_tx(session, viewer.id, target.id)
+        if removed:
+            changes.follow_graph_changed(session, viewer.id, target.id, hidden=False)
     return removed
 
 
@@ -230,32 +227,28 @@ def block(session: Session, viewer: User, target: User, now: datetime) -> None:
     """Block: also ends follows in both directions, so neither side keeps seeing the other."""
     if viewer.id == target.id:
         raise AppError("block.self", _("You cannot block yourself."), 422)
-    begin_write(session)
-    if insert_ignore(session, Block, {"blocker_id": viewer.id, "blocked_id": target.id, "created_at": now}):
-        _unfollow_in_tx(session, viewer.id, target.id)
-        _unfollow_in_tx(session, target.id, viewer.id)
-    changes.follow_graph_changed(session, viewer.id, target.id, hidden=True)  # each one's hidden authors
-    session.commit()
+    with write(session):
+        if insert_ignore(session, Block, {"blocker_id": viewer.id, "blocked_id": target.id, "created_at": now}):
+            _unfollow_in_tx(session, viewer.id, target.id)
+            _unfollow_in_tx(session, target.id, viewer.id)
+        changes.follow_graph_changed(session, viewer.id, target.id, hidden=True)  # each one's hidden authors
 
 
 def unblock(session: Session, viewer: User, target: User) -> None:
-    begin_write(session)
-    session.execute(delete(Block).where(Block.blocker_id == viewer.id, Block.blocked_id == target.id))
-    changes.follow_graph_changed(session, viewer.id, target.id, hidden=True)
-    session.commit()
+    with write(session):
+        session.execute(delete(Block).where(Block.blocker_id == viewer.id, Block.blocked_id == target.id))
+        changes.follow_graph_changed(session, viewer.id, target.id, hidden=True)
 
 
 def mute(session: Session, viewer: User, target: User, now: datetime) -> None:
     if viewer.id == target.id:
         raise AppError("mute.self", _("You cannot mute yourself."), 422)
-    begin_write(session)
-    insert_ignore(session, Mute, {"muter_id": viewer.id, "muted_id": target.id, "created_at": now})
-    changes.follow_graph_changed(session, viewer.id, hidden=True)
-    session.commit()
+    with write(session):
+        insert_ignore(session, Mute, {"muter_id": viewer.id, "muted_id": target.id, "created_at": now})
+        changes.follow_graph_changed(session, viewer.id, hidden=True)
 
 
 def unmute(session: Session, viewer: User, target: User) -> None:
-    begin_write(session)
-    session.execute(delete(Mute).where(Mute.muter_id == viewer.id, Mute.muted_id == target.id))
-    changes.follow_graph_changed(session, viewer.id, hidden=True)
-    session.commit()
+    with write(session):
+        session.execute(delete(Mute).where(Mute.muter_id == viewer.id, Mute.muted_id == target.id))
+        changes.follow_graph_changed(session, viewer.id, hidden=True)

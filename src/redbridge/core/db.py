@@ -1,15 +1,17 @@
 """Database engine, sessions and the column types every feature shares.
 
-Transactions: an action owns its transaction. It starts it with :func:`begin_write` (on SQLite
-this is ``BEGIN IMMEDIATE``: WAL lets readers run alongside one writer, and taking the write lock
-up front avoids the ``SQLITE_BUSY_SNAPSHOT`` failure a deferred transaction hits when it upgrades
-from read to write), does its work, and commits. Reads use ordinary deferred transactions.
+Transactions: an action owns its transaction, and writes it one way: ``with write(session):``
+(see :func:`write` for the rules every action follows). On SQLite the write transaction is
+``BEGIN IMMEDIATE`` (:func:`begin_write`): WAL lets readers run alongside one writer, and taking
+the write lock up front avoids the ``SQLITE_BUSY_SNAPSHOT`` failure a deferred transaction hits
+when it upgrades from read to write. Reads use ordinary deferred transactions.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -159,6 +161,73 @@ def begin_write(session: Session) -> None:
     if session.in_transaction():
         session.commit()
     session.connection(execution_options={"redbridge_write": True})
+
+
+_WRITING = "redbridge_write_open"  # session.info: a ``write`` block is open on this session
+
+
+class NestedWriteError(RuntimeError):
+    """``write`` was entered on a session already inside a ``write`` block: beginning again would
+    commit the outer block's half-done work (see :func:`begin_write`), so it is refused."""
+
+
+@contextmanager
+def write(session: Session) -> Iterator[None]:
+    """The action's one write transaction: begun on entry (:func:`begin_write`), committed when
+    the block ends normally, rolled back when anything in it raises — an ``AppError`` (not found,
+    forbidden, blocked, a conflict) as much as a bug — and the exception re-raised. The rollback
+    ends the transaction, so SQLite's write lock (and PostgreSQL's row locks) are released at once,
+    before the error is rendered. A failing COMMIT (say a unique key lost to a concurrent request)
+    rolls back too; catch ``IntegrityError`` *around* the block to turn it into a 409.
+
+    The rules every action follows (``*/actions.py``, and the jobs that write):
+
+    1. **One write transaction per action**, all of it inside one ``with write(session):``. A
+       helper that writes "in the caller's transaction" (``release_note_in_tx``,
+       ``media.actions.attach``) opens none. Entering ``write`` inside an open ``write`` block on
+       the same session raises :class:`NestedWriteError` (which, raised inside the outer block,
+       rolls it back). Committing or rolling back by hand inside the block is reported the same
+       way when the block ends (too late to undo, but the bug shows in the tests).
+    2. **Check, then do.** Validate and clean the input (lengths, tags, password policy, "you
+       cannot follow yourself") *before* the block: a bad request never takes the write lock.
+       What only the database can tell — not found, forbidden, blocked, a taken name — is
+       found and raised inside the block, and the rollback happens by construction.
+    3. **Never call out while holding the write lock**: no network, no file storage, no password
+       hashing, no image or video processing inside the block (on SQLite the lock stops every
+       other writer of the process and the machine). Heavy work goes before the block (an upload
+       is processed and its files stored first, so the row always points at files that exist);
+       side effects go after it, through events (below).
+    4. **Lock rows in one fixed order**, so concurrent actions on PostgreSQL never wait on each
+       other in a cycle: the note row first (``FOR UPDATE`` to edit or delete it,
+       ``with_for_update(key_share=True)`` — ``FOR NO KEY UPDATE`` — for engagement, which also
+       keeps it from being deleted under the write), then its media, then collections and
+       comments, then users (counters such as ``engagement_received``, ``note_count``, follower
+       counts) last, two users in id order. Rows a new row only refers to are locked with
+       ``with_for_update(key_share=True)``. Advisory locks (notifications) are taken in sorted
+       order. On SQLite the write lock serialises writers anyway; the order is for PostgreSQL.
+    5. **Events and announcements follow the transaction.** ``events.publish`` /
+       ``enqueue_after_commit`` rows are written to the outbox in the same transaction, and
+       ``changes.*`` announcements (commit hooks, ``events.notify``) run after it ends: a
+       rollback drops both — no job runs and no cache is retired for a write that did not
+       happen (``core.events``). So publish inside the block, never after it.
+
+    Objects loaded in the block stay usable after it (sessions do not expire on commit).
+    """
+    if session.info.get(_WRITING):
+        raise NestedWriteError("a write transaction is already open on this session")
+    begin_write(session)
+    transaction = session.get_transaction()
+    session.info[_WRITING] = True
+    try:
+        yield
+        if session.get_transaction() is not transaction:
+            raise NestedWriteError("the write transaction was ended inside its own block")
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(_WRITING, None)
 
 
 def dialect_insert(session: Session, model: Any) -> Any:

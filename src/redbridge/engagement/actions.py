@@ -1,12 +1,15 @@
-"""Writes for likes, collects, collections and comments. Each public function owns its transaction.
+"""Writes for likes, collects, collections and comments. Each public function owns its transaction
+(``with write(session):``, ``core.db``); what is found missing, hidden or forbidden inside it is
+raised there, and the block rolls back.
 
 Counters (note like/collect/comment counts, the author's ``engagement_received``, a collection's
 ``note_count``, a comment's like/reply counts) change in the same transaction as the rows they
 count, in SQL (``x = x + 1``), and only when a row was really inserted or deleted — which is what
 keeps them exact under concurrent and repeated requests.
 
-Lock order, to stay free of deadlocks on PostgreSQL: the note row first (``FOR NO KEY UPDATE``,
-which also keeps the note from being deleted under us), then collections / comments, then users.
+Lock order (``core.db.write``), to stay free of deadlocks on PostgreSQL: the note row first
+(``FOR NO KEY UPDATE``, which also keeps the note from being deleted under us), then collections /
+comments, then users.
 
 Visibility: every write scoped to a note — like, unlike, collect, uncollect, comment, reply, comment
 like and unlike — first locks the note through ``notes.queries.get_visible``, the one rule the reads
@@ -17,6 +20,8 @@ one exception is deleting a comment: its author (and an admin) may always remove
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +32,7 @@ from sqlalchemy.orm import Session
 from redbridge.accounts.models import User
 from redbridge.accounts.queries import is_blocked_either_way
 from redbridge.core import changes, events, ids
-from redbridge.core.db import begin_write, insert_ignore
+from redbridge.core.db import insert_ignore, write
 from redbridge.core.errors import AppError, forbidden, not_found
 from redbridge.core.i18n import _
 from redbridge.engagement.models import Collect, Collection, Comment, CommentLike, Like
@@ -35,12 +40,6 @@ from redbridge.engagement.schemas import CollectionCreate, CollectionUpdate, Col
 from redbridge.notes.models import Note
 from redbridge.notes.queries import get_visible
 from redbridge.text.lang import detect_language
-
-
-def _abort(session: Session, error: AppError) -> AppError:
-    """Roll back (releasing the write lock at once) and hand back the error to raise."""
-    session.rollback()
-    return error
 
 
 def _rowcount(result: Result[Any]) -> int:
@@ -60,7 +59,7 @@ def _lock_note(session: Session, note_id: int) -> int:
     """Lock the note for this write transaction; returns its author's id (404 if there is none)."""
     author_id = session.scalar(select(Note.author_id).where(Note.id == note_id).with_for_update(key_share=True))
     if author_id is None:
-        raise _abort(session, not_found("note"))
+        raise not_found("note")
     return author_id
 
 
@@ -70,13 +69,13 @@ def _lock_visible_note(session: Session, note_id: int, viewer_id: int, what: str
     try:
         _note, author = get_visible(session, note_id, viewer_id, lock=True)
     except AppError:
-        raise _abort(session, not_found(what)) from None
+        raise not_found(what) from None
     return author.id
 
 
 def _check_not_blocked(session: Session, viewer_id: int, other_id: int) -> None:
     if viewer_id != other_id and is_blocked_either_way(session, viewer_id, other_id):
-        raise _abort(session, _blocked())
+        raise _blocked()
 
 
 def _bump_note(session: Session, note_id: int, **deltas: int) -> None:
@@ -115,25 +114,24 @@ def set_note_like(session: Session, viewer_id: int, note_id: int, now: datetime,
     new like (the author's notification). A note the viewer may not see (``get_visible``: blocked
     either way with its author included) → 404, liking and unliking alike.
     """
-    begin_write(session)
-    author_id = _lock_visible_note(session, note_id, viewer_id)
-    if on:
-        changed = insert_ignore(session, Like, {"user_id": viewer_id, "note_id": note_id, "created_at": now})
-    else:
-        changed = bool(_rowcount(session.execute(
-            delete(Like).where(Like.user_id == viewer_id, Like.note_id == note_id)
-        )))
-    if changed:
-        delta = 1 if on else -1
-        _bump_note(session, note_id, like_count=delta)
-        _bump_received(session, author_id, delta)
+    with write(session):
+        author_id = _lock_visible_note(session, note_id, viewer_id)
         if on:
-            events.publish(session, "note.liked", {"actor_id": viewer_id, "note_id": note_id})
-        # Synchronous, unlike the events above: caches of the liker's pages (``liked_by_me``)
-        # must be retired before this request answers.
-        changes.engagement_changed(session, viewer_id, note_id)
-    count = _note_counter(session, note_id, Note.like_count)
-    session.commit()
+            changed = insert_ignore(session, Like, {"user_id": viewer_id, "note_id": note_id, "created_at": now})
+        else:
+            changed = bool(_rowcount(session.execute(
+                delete(Like).where(Like.user_id == viewer_id, Like.note_id == note_id)
+            )))
+        if changed:
+            delta = 1 if on else -1
+            _bump_note(session, note_id, like_count=delta)
+            _bump_received(session, author_id, delta)
+            if on:
+                events.publish(session, "note.liked", {"actor_id": viewer_id, "note_id": note_id})
+            # Synchronous, unlike the events above: caches of the liker's pages (``liked_by_me``)
+            # must be retired before this request answers.
+            changes.engagement_changed(session, viewer_id, note_id)
+        count = _note_counter(session, note_id, Note.like_count)
     return LikeOut(liked=on, like_count=count)
 
 
@@ -143,34 +141,33 @@ def set_comment_like(session: Session, viewer_id: int, comment_id: int, now: dat
     404 when the comment's note is hidden from the viewer (``get_visible``); liking across a block
     with the comment's author (the note itself visible) → 403.
     """
-    begin_write(session)
-    note_id = session.scalar(select(Comment.note_id).where(Comment.id == comment_id))
-    if note_id is None:
-        raise _abort(session, not_found("comment"))
-    _lock_visible_note(session, note_id, viewer_id, "comment")
-    author_id = session.scalar(
-        select(Comment.author_id).where(Comment.id == comment_id).with_for_update(key_share=True)
-    )
-    if author_id is None:
-        raise _abort(session, not_found("comment"))
-    if on:
-        _check_not_blocked(session, viewer_id, author_id)
-        changed = insert_ignore(
-            session, CommentLike, {"user_id": viewer_id, "comment_id": comment_id, "created_at": now}
+    with write(session):
+        note_id = session.scalar(select(Comment.note_id).where(Comment.id == comment_id))
+        if note_id is None:
+            raise not_found("comment")
+        _lock_visible_note(session, note_id, viewer_id, "comment")
+        author_id = session.scalar(
+            select(Comment.author_id).where(Comment.id == comment_id).with_for_update(key_share=True)
         )
-    else:
-        changed = bool(_rowcount(session.execute(
-            delete(CommentLike).where(CommentLike.user_id == viewer_id, CommentLike.comment_id == comment_id)
-        )))
-    if changed:
-        session.execute(
-            update(Comment).where(Comment.id == comment_id)
-            .values(like_count=Comment.like_count + (1 if on else -1))
-        )
+        if author_id is None:
+            raise not_found("comment")
         if on:
-            events.publish(session, "comment.liked", {"actor_id": viewer_id, "comment_id": comment_id})
-    count = int(session.scalar(select(Comment.like_count).where(Comment.id == comment_id)) or 0)
-    session.commit()
+            _check_not_blocked(session, viewer_id, author_id)
+            changed = insert_ignore(
+                session, CommentLike, {"user_id": viewer_id, "comment_id": comment_id, "created_at": now}
+            )
+        else:
+            changed = bool(_rowcount(session.execute(
+                delete(CommentLike).where(CommentLike.user_id == viewer_id, CommentLike.comment_id == comment_id)
+            )))
+        if changed:
+            session.execute(
+                update(Comment).where(Comment.id == comment_id)
+                .values(like_count=Comment.like_count + (1 if on else -1))
+            )
+            if on:
+                events.publish(session, "comment.liked", {"actor_id": viewer_id, "comment_id": comment_id})
+        count = int(session.scalar(select(Comment.like_count).where(Comment.id == comment_id)) or 0)
     return LikeOut(liked=on, like_count=count)
 
 
@@ -184,34 +181,33 @@ def collect(session: Session, viewer_id: int, note_id: int, collection_id: int |
     the note's count does not change. Publishes ``note.engaged`` and, for a new collect,
     ``note.collected`` {actor_id, note_id}. A note the viewer may not see → 404.
     """
-    begin_write(session)
-    author_id = _lock_visible_note(session, note_id, viewer_id)
-    if collection_id is not None:
-        owned = session.scalar(
-            select(Collection.id).where(Collection.id == collection_id, Collection.owner_id == viewer_id)
-            .with_for_update(key_share=True)
-        )
-        if owned is None:
-            raise _abort(session, not_found("collection"))
-    created = insert_ignore(session, Collect, {
-        "id": ids.new_id(now), "user_id": viewer_id, "note_id": note_id, "collection_id": collection_id,
-        "created_at": now,
-    })
-    if created:
-        _bump_note(session, note_id, collect_count=1)
-        _bump_received(session, author_id, 1)
-        _bump_collection(session, collection_id, 1)
-        events.publish(session, "note.collected", {"actor_id": viewer_id, "note_id": note_id})
-        changes.engagement_changed(session, viewer_id, note_id)
-    else:
-        where = (Collect.user_id == viewer_id, Collect.note_id == note_id)
-        current = session.scalar(select(Collect.collection_id).where(*where))
-        if current != collection_id:
-            session.execute(update(Collect).where(*where).values(collection_id=collection_id))
-            _bump_collection(session, current, -1)
+    with write(session):
+        author_id = _lock_visible_note(session, note_id, viewer_id)
+        if collection_id is not None:
+            owned = session.scalar(
+                select(Collection.id).where(Collection.id == collection_id, Collection.owner_id == viewer_id)
+                .with_for_update(key_share=True)
+            )
+            if owned is None:
+                raise not_found("collection")
+        created = insert_ignore(session, Collect, {
+            "id": ids.new_id(now), "user_id": viewer_id, "note_id": note_id, "collection_id": collection_id,
+            "created_at": now,
+        })
+        if created:
+            _bump_note(session, note_id, collect_count=1)
             _bump_collection(session, collection_id, 1)
-    count = _note_counter(session, note_id, Note.collect_count)
-    session.commit()
+            _bump_received(session, author_id, 1)
+            events.publish(session, "note.collected", {"actor_id": viewer_id, "note_id": note_id})
+            changes.engagement_changed(session, viewer_id, note_id)
+        else:
+            where = (Collect.user_id == viewer_id, Collect.note_id == note_id)
+            current = session.scalar(select(Collect.collection_id).where(*where))
+            if current != collection_id:
+                session.execute(update(Collect).where(*where).values(collection_id=collection_id))
+                _bump_collection(session, current, -1)
+                _bump_collection(session, collection_id, 1)
+        count = _note_counter(session, note_id, Note.collect_count)
     return CollectOut(collected=True, collect_count=count,
                       collection_id=ids.encode(collection_id) if collection_id is not None else None)
 
@@ -219,19 +215,18 @@ def collect(session: Session, viewer_id: int, note_id: int, collection_id: int |
 def uncollect(session: Session, viewer_id: int, note_id: int) -> CollectOut:
     """Remove the viewer's collect of a note (and from its collection); idempotent. A note the
     viewer may not see → 404, as for collecting."""
-    begin_write(session)
-    author_id = _lock_visible_note(session, note_id, viewer_id)
-    removed = session.execute(
-        delete(Collect).where(Collect.user_id == viewer_id, Collect.note_id == note_id)
-        .returning(Collect.collection_id)
-    ).first()
-    if removed is not None:
-        _bump_note(session, note_id, collect_count=-1)
-        _bump_received(session, author_id, -1)
-        _bump_collection(session, removed[0], -1)
-        changes.engagement_changed(session, viewer_id, note_id)
-    count = _note_counter(session, note_id, Note.collect_count)
-    session.commit()
+    with write(session):
+        author_id = _lock_visible_note(session, note_id, viewer_id)
+        removed = session.execute(
+            delete(Collect).where(Collect.user_id == viewer_id, Collect.note_id == note_id)
+            .returning(Collect.collection_id)
+        ).first()
+        if removed is not None:
+            _bump_note(session, note_id, collect_count=-1)
+            _bump_collection(session, removed[0], -1)
+            _bump_received(session, author_id, -1)
+            changes.engagement_changed(session, viewer_id, note_id)
+        count = _note_counter(session, note_id, Note.collect_count)
     return CollectOut(collected=False, collect_count=count, collection_id=None)
 
 
@@ -243,55 +238,54 @@ def _owned_collection(session: Session, viewer_id: int, collection_id: int) -> C
     (private), 403 when public."""
     found = session.get(Collection, collection_id)
     if found is None or (found.owner_id != viewer_id and not found.is_public):
-        raise _abort(session, not_found("collection"))
+        raise not_found("collection")
     if found.owner_id != viewer_id:
-        raise _abort(session, forbidden())
+        raise forbidden()
     return found
 
 
-def _commit_collection(session: Session) -> None:
+@contextmanager
+def _collection_write(session: Session) -> Iterator[None]:
+    """``write`` for a collection's name: the only unique key a collection write can break is
+    (owner, name), so an ``IntegrityError`` — raised at the flush or the commit, a concurrent
+    request taking the same name included — is the 409, after the block has rolled back."""
     try:
-        session.commit()
+        with write(session):
+            yield
     except IntegrityError:
-        # The only unique key a collection write can break is (owner, name); a concurrent request
-        # taking the same name lands here too.
-        session.rollback()
         raise _name_taken() from None
 
 
 def create_collection(session: Session, viewer_id: int, data: CollectionCreate, now: datetime) -> Collection:
-    begin_write(session)
     collection = Collection(
         id=ids.new_id(now), owner_id=viewer_id, name=data.name, description=data.description,
         is_public=data.is_public, note_count=0, created_at=now,
     )
-    session.add(collection)
-    _commit_collection(session)
+    with _collection_write(session):
+        session.add(collection)
     return collection
 
 
 def update_collection(session: Session, viewer_id: int, collection_id: int, changes: CollectionUpdate) -> Collection:
-    begin_write(session)
-    collection = _owned_collection(session, viewer_id, collection_id)
-    if changes.name is not None:
-        collection.name = changes.name
-    if changes.description is not None:
-        collection.description = changes.description
-    if changes.is_public is not None:
-        collection.is_public = changes.is_public
-    _commit_collection(session)
+    with _collection_write(session):
+        collection = _owned_collection(session, viewer_id, collection_id)
+        if changes.name is not None:
+            collection.name = changes.name
+        if changes.description is not None:
+            collection.description = changes.description
+        if changes.is_public is not None:
+            collection.is_public = changes.is_public
     return collection
 
 
 def delete_collection(session: Session, viewer_id: int, collection_id: int) -> None:
     """Delete a collection; its collects stay (the notes remain collected), just unfiled."""
-    begin_write(session)
-    collection = _owned_collection(session, viewer_id, collection_id)
-    # Explicit rather than left to ON DELETE SET NULL: the collects must survive even on a
-    # connection where foreign-key actions are off.
-    session.execute(update(Collect).where(Collect.collection_id == collection.id).values(collection_id=None))
-    session.delete(collection)
-    session.commit()
+    with write(session):
+        collection = _owned_collection(session, viewer_id, collection_id)
+        # Explicit rather than left to ON DELETE SET NULL: the collects must survive even on a
+        # connection where foreign-key actions are off.
+        session.execute(update(Collect).where(Collect.collection_id == collection.id).values(collection_id=None))
+        session.delete(collection)
 
 
 # -------------------------------------------------------------------------------------- comments
@@ -308,35 +302,35 @@ def create_comment(
     with the person answered → 403. Publishes ``comment.created``
     {comment_id, note_id, author_id, parent_id} and ``note.engaged``.
     """
-    begin_write(session)
-    _lock_visible_note(session, note_id, viewer_id)
-    top_id: int | None = None
-    reply_to: int | None = None
-    if parent_id is not None:
-        parent = session.execute(
-            select(Comment.id, Comment.parent_id, Comment.author_id)
-            .where(Comment.id == parent_id, Comment.note_id == note_id)
-        ).first()
-        if parent is None:
-            raise _abort(session, not_found("comment"))
-        if parent.parent_id is None:
-            top_id = parent.id
-        else:
-            top_id, reply_to = parent.parent_id, parent.author_id
-        _check_not_blocked(session, viewer_id, parent.author_id)
-    comment = Comment(
-        id=ids.new_id(now), note_id=note_id, author_id=viewer_id, parent_id=top_id, reply_to_user_id=reply_to,
-        body=body, lang=detect_language(body), like_count=0, reply_count=0, created_at=now,
-    )
-    session.add(comment)
-    session.flush()
-    _bump_note(session, note_id, comment_count=1)
-    if top_id is not None:
-        session.execute(update(Comment).where(Comment.id == top_id).values(reply_count=Comment.reply_count + 1))
-    events.publish(session, "comment.created", {
-        "comment_id": comment.id, "note_id": note_id, "author_id": viewer_id, "parent_id": top_id,
-    })
-    session.commit()
+    lang = detect_language(body)
+    with write(session):
+        _lock_visible_note(session, note_id, viewer_id)
+        top_id: int | None = None
+        reply_to: int | None = None
+        if parent_id is not None:
+            parent = session.execute(
+                select(Comment.id, Comment.parent_id, Comment.author_id)
+                .where(Comment.id == parent_id, Comment.note_id == note_id)
+            ).first()
+            if parent is None:
+                raise not_found("comment")
+            if parent.parent_id is None:
+                top_id = parent.id
+            else:
+                top_id, reply_to = parent.parent_id, parent.author_id
+            _check_not_blocked(session, viewer_id, parent.author_id)
+        comment = Comment(
+            id=ids.new_id(now), note_id=note_id, author_id=viewer_id, parent_id=top_id, reply_to_user_id=reply_to,
+            body=body, lang=lang, like_count=0, reply_count=0, created_at=now,
+        )
+        session.add(comment)
+        session.flush()
+        _bump_note(session, note_id, comment_count=1)
+        if top_id is not None:
+            session.execute(update(Comment).where(Comment.id == top_id).values(reply_count=Comment.reply_count + 1))
+        events.publish(session, "comment.created", {
+            "comment_id": comment.id, "note_id": note_id, "author_id": viewer_id, "parent_id": top_id,
+        })
     return comment
 
 
@@ -351,32 +345,31 @@ def delete_comment(session: Session, viewer: User, comment_id: int) -> None:
     Deleting a top-level comment deletes its replies; the note's comment count drops by all of
     them. Publishes ``comment.deleted`` {comment_id, note_id} and ``note.engaged``.
     """
-    begin_write(session)
-    found = session.execute(select(Comment.note_id, Comment.author_id).where(Comment.id == comment_id)).first()
-    if found is None:
-        raise _abort(session, not_found("comment"))
-    note_id = found.note_id
-    if viewer.id == found.author_id or viewer.is_admin:
-        note_author = _lock_note(session, note_id)
-    else:
-        note_author = _lock_visible_note(session, note_id, viewer.id, "comment")
-    # Re-read under the note's lock: every comment write on this note takes it first.
-    comment = session.get(Comment, comment_id, populate_existing=True)
-    if comment is None:
-        raise _abort(session, not_found("comment"))
-    if viewer.id not in (comment.author_id, note_author) and not viewer.is_admin:
-        raise _abort(session, forbidden())
-    removed = 1
-    if comment.parent_id is None:
-        removed += _rowcount(session.execute(delete(Comment).where(Comment.parent_id == comment.id)))
-    else:
-        session.execute(
-            update(Comment).where(Comment.id == comment.parent_id).values(reply_count=Comment.reply_count - 1)
-        )
-    session.execute(delete(Comment).where(Comment.id == comment.id))
-    _bump_note(session, note_id, comment_count=-removed)
-    events.publish(session, "comment.deleted", {"comment_id": comment.id, "note_id": note_id})
-    session.commit()
+    with write(session):
+        found = session.execute(select(Comment.note_id, Comment.author_id).where(Comment.id == comment_id)).first()
+        if found is None:
+            raise not_found("comment")
+        note_id = found.note_id
+        if viewer.id == found.author_id or viewer.is_admin:
+            note_author = _lock_note(session, note_id)
+        else:
+            note_author = _lock_visible_note(session, note_id, viewer.id, "comment")
+        # Re-read under the note's lock: every comment write on this note takes it first.
+        comment = session.get(Comment, comment_id, populate_existing=True)
+        if comment is None:
+            raise not_found("comment")
+        if viewer.id not in (comment.author_id, note_author) and not viewer.is_admin:
+            raise forbidden()
+        removed = 1
+        if comment.parent_id is None:
+            removed += _rowcount(session.execute(delete(Comment).where(Comment.parent_id == comment.id)))
+        else:
+            session.execute(
+                update(Comment).where(Comment.id == comment.parent_id).values(reply_count=Comment.reply_count - 1)
+            )
+        session.execute(delete(Comment).where(Comment.id == comment.id))
+        _bump_note(session, note_id, comment_count=-removed)
+        events.publish(session, "comment.deleted", {"comment_id": comment.id, "note_id": note_id})
 
 
 # ------------------------------------------------------------------------------------ note removal
@@ -393,10 +386,12 @@ def release_note_in_tx(session: Session, note_id: int) -> None:
     if row is None:
         return
     author_id, likes, collects = row
-    _bump_received(session, author_id, -(likes + collects))
+    # Collections before the user: the lock order of ``core.db.write`` (a collect holds its
+    # collection while it waits for the note author's row).
     # A collection belongs to one user, who collects a note at most once: each loses exactly one.
     session.execute(
         update(Collection)
         .where(Collection.id.in_(select(Collect.collection_id).where(Collect.note_id == note_id)))
         .values(note_count=Collection.note_count - 1)
     )
+    _bump_received(session, author_id, -(likes + collects))

@@ -1,8 +1,10 @@
 """Writes for media: uploads, video posters, avatars, and the carousel bookkeeping notes use.
 
-Files and rows: an upload's files are stored first and its row inserted after, so a row always
-points at files that exist; if the row cannot be written the files are removed again. Files of
-deleted media are removed by jobs after the deleting transaction commits.
+Files and rows: an upload is processed (Pillow, ffprobe/ffmpeg) and its files stored first, with
+no transaction open, and its row inserted after in a short ``with write(session):`` — so a row
+always points at files that exist, and no image or video work ever holds the write lock
+(``core.db.write``). If the row cannot be written the files are removed again. Files of deleted
+media are removed by jobs after the deleting transaction commits.
 
 Every upload is hostile until :mod:`redbridge.media.processing` says otherwise; any failure
 in there becomes a 4xx ``AppError`` with a stable ``media.*`` code, never a 500.
@@ -27,9 +29,10 @@ from sqlalchemy.orm import Session
 from redbridge.accounts import actions as account_actions
 from redbridge.accounts.models import User
 from redbridge.core import events, ids
-from redbridge.core.db import begin_write
+from redbridge.core.db import write
 from redbridge.core.errors import AppError
 from redbridge.core.i18n import _
+from redbridge.core.storage import MediaStorage
 from redbridge.media import workers as media_workers
 from redbridge.media.models import Media
 from redbridge.media.processing import (
@@ -43,7 +46,6 @@ from redbridge.media.processing import (
     probe_video,
     strip_video_metadata,
 )
-from redbridge.media.storage import MediaStorage
 from redbridge.services import Services
 from redbridge.settings import MediaSettings
 
@@ -205,11 +207,11 @@ def _strip(path: Path, settings: MediaSettings) -> bytes:
 
 
 def _insert(session: Session, media: Media) -> None:
-    begin_write(session)
-    session.add(media)
-    if media.status == "pending":
-        events.publish(session, "media.video_uploaded", {"media_id": media.id})
-    session.commit()
+    """The upload's one write, once its files are processed and stored."""
+    with write(session):
+        session.add(media)
+        if media.status == "pending":
+            events.publish(session, "media.video_uploaded", {"media_id": media.id})
 
 
 def upload_image(session: Session, services: Services, owner_id: int, raw: bytes, alt: str) -> Media:
@@ -276,12 +278,11 @@ def upload(session: Session, services: Services, owner_id: int, fh: BinaryIO, *,
 
 def _finish_video(session: Session, media_id: int, **values: object) -> bool:
     """Set the outcome of a pending video; False when the row is gone or no longer pending."""
-    begin_write(session)
-    result = session.execute(
-        update(Media).where(Media.id == media_id, Media.status == "pending").values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
+    with write(session):
+        result = session.execute(
+            update(Media).where(Media.id == media_id, Media.status == "pending").values(**values)
+            .execution_options(synchronize_session=False)
+        )
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -414,17 +415,17 @@ def purge_unattached(services: Services, media_ids: Sequence[int]) -> None:
     """Delete the rows and files of these media if they are (still) attached to no note."""
     if not media_ids:
         return
-    with services.sessions() as session:
-        begin_write(session)
+    with services.sessions() as session, write(session):
+        # One statement, "still unattached" in its own WHERE: on PostgreSQL a note edit attaching
+        # one of these (it locks the row first) makes this wait and then skip the row.
         rows = session.execute(
-            select(Media.id, Media.key, Media.thumb_key, Media.poster_key)
-            .where(Media.id.in_(list(media_ids)), Media.note_id.is_(None))
+            delete(Media).where(Media.id.in_(list(media_ids)), Media.note_id.is_(None))
+            .returning(Media.key, Media.thumb_key, Media.poster_key)
+            .execution_options(synchronize_session=False)
         ).all()
-        if rows:
-            session.execute(delete(Media).where(Media.id.in_([r[0] for r in rows]))
-                            .execution_options(synchronize_session=False))
-        session.commit()
-    delete_files(services.storage, (k for r in rows for k in r[1:]))
+    # After the commit, not in it: storage is a call-out (and the rows are gone, so nothing
+    # points at these files any more).
+    delete_files(services.storage, (k for r in rows for k in r))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
-"""Writes for notes: create, edit, delete. Each function owns its transaction.
-
-Lock order (shared with engagement, to stay free of deadlocks on PostgreSQL): the note row
-first, then its media, then collections, then users.
+"""Writes for notes: create, edit, delete. Each function owns its transaction
+(``with write(session):``, whose docstring has the lock order shared with engagement: the note
+row first, then its media, then collections, then users). Titles, bodies and tags are cleaned
+and checked before the transaction; the carousel and the author's rights are checked in it.
 
 Events (published inside the transaction, delivered after commit):
 * ``note.created`` {note_id, author_id} — mentions, feeds, search.
@@ -14,8 +14,7 @@ Events (published inside the transaction, delivered after commit):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Session
 from redbridge.accounts.models import User
 from redbridge.core import events, ids
 from redbridge.core.changes import note_changed, note_visibility_changed
-from redbridge.core.db import begin_write
+from redbridge.core.db import write
 from redbridge.core.errors import AppError, forbidden, not_found
 from redbridge.core.i18n import _
 from redbridge.engagement.actions import release_note_in_tx
@@ -59,19 +58,6 @@ _CAROUSEL_MESSAGES: dict[str, str] = {
 
 def _carousel_error(reason: str) -> AppError:
     return AppError("note.media_invalid", _CAROUSEL_MESSAGES[reason], 422, fields={"media_ids": reason})
-
-
-@contextmanager
-def _write(session: Session) -> Iterator[None]:
-    """The action's write transaction: begun first, committed at the end, rolled back (releasing
-    the write lock at once) when anything in the block raises."""
-    begin_write(session)
-    try:
-        yield
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def _clean_body(body: str) -> str:
@@ -174,7 +160,7 @@ def create_note(session: Session, now: datetime, author_id: int, data: NoteCreat
     lang = _lang(title, body)
     topic = data.topic or infer_topic(title, body, tags)
     note_id = ids.new_id(now)
-    with _write(session):
+    with write(session):
         kind, media = _carousel(session, author_id, note_id, data.media_ids)
         note = Note(
             id=note_id, author_id=author_id, kind=kind, title=title, body=body, lang=lang, topic=topic,
@@ -224,7 +210,7 @@ def update_note(session: Session, now: datetime, user: User, note_id: int, chang
     title = _clean_title(changes.title) if changes.title is not None else None
     body = _clean_body(changes.body) if changes.body is not None else None
     explicit = _explicit_tags(changes.tags) if changes.tags is not None else None
-    with _write(session):
+    with write(session):
         note = _lock_note(session, note_id, user, admin_ok=False)
         old_body = note.body
         if title is not None:
@@ -264,7 +250,7 @@ def delete_note(session: Session, user: User, note_id: int) -> None:
     ``foreign_keys=ON``); counters kept elsewhere are corrected first. Publishes ``note.deleted``
     with the media files' keys, which a job removes from storage after commit.
     """
-    with _write(session):
+    with write(session):
         note = _lock_note(session, note_id, user, admin_ok=True)
         author_id = note.author_id
         media_keys = media_actions.delete_for_note(session, note_id)

@@ -1,4 +1,5 @@
-"""Writes for notifications. Each public function owns its transaction.
+"""Writes for notifications. Each public function owns its transaction (``with write(session):``,
+``core.db``); the handlers read what they need first, then write in one short transaction.
 
 The event handlers (``tasks.py``) call the ``on_*`` functions. All of them are idempotent, because
 a job may run again after a failure: see :func:`notify` for the rules that make them so.
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from redbridge.accounts.models import Block, Mute, User
 from redbridge.core import ids
-from redbridge.core.db import begin_write
+from redbridge.core.db import write
 from redbridge.notifications import queries
 from redbridge.notifications.models import Notification
 from redbridge.text.markup import extract_mentions
@@ -92,16 +93,15 @@ def notify(
     wanted = {recipient: kind for recipient, kind in deliveries.items() if recipient != actor_id}
     if not wanted:
         return 0
-    begin_write(session)
-    _serialize(session, [(r, actor_id, k, note_id, comment_id) for r, k in wanted.items()])
-    skip = _excluded(session, actor_id, set(wanted)) | _duplicates(session, actor_id, wanted, note_id, comment_id, event_id)
-    fresh = sorted(set(wanted) - skip)
-    for recipient in fresh:
-        session.add(Notification(
-            id=ids.new_id(now), recipient_id=recipient, actor_id=actor_id, kind=wanted[recipient],
-            note_id=note_id, comment_id=comment_id, created_at=now, read_at=None, event_id=event_id,
-        ))
-    session.commit()
+    with write(session):
+        _serialize(session, [(r, actor_id, k, note_id, comment_id) for r, k in wanted.items()])
+        skip = _excluded(session, actor_id, set(wanted)) | _duplicates(session, actor_id, wanted, note_id, comment_id, event_id)
+        fresh = sorted(set(wanted) - skip)
+        for recipient in fresh:
+            session.add(Notification(
+                id=ids.new_id(now), recipient_id=recipient, actor_id=actor_id, kind=wanted[recipient],
+                note_id=note_id, comment_id=comment_id, created_at=now, read_at=None, event_id=event_id,
+            ))
     return len(fresh)
 
 
@@ -172,9 +172,8 @@ def on_note_created(session: Session, now: datetime, note_id: int, *, event_id: 
 def mark_read(session: Session, viewer_id: int, up_to_id: int | None, now: datetime) -> None:
     """Mark the viewer's unread notifications read: all, or those up to and including ``up_to_id``
     (ids grow with time, so "up to" means "this one and everything older")."""
-    begin_write(session)
     query = update(Notification).where(Notification.recipient_id == viewer_id, Notification.read_at.is_(None))
     if up_to_id is not None:
         query = query.where(Notification.id <= up_to_id)
-    session.execute(query.values(read_at=now))
-    session.commit()
+    with write(session):
+        session.execute(query.values(read_at=now))

@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from redbridge.core.admission import Admission
 from redbridge.core.cache import RedisCache
-from redbridge.core.db import begin_write, dialect_insert
+from redbridge.core.db import dialect_insert, write
 from redbridge.ops.models import Heartbeat
 from redbridge.services import Services
 
@@ -47,12 +47,11 @@ class Readiness:
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", reported by type
             checks["database"] = _error(exc)
         try:
-            with services.sessions() as session:
-                begin_write(session)
+            # The same write transaction as every action's: the check proves that one can be had.
+            with services.sessions() as session, write(session):
                 now = services.clock.now()
                 stmt = dialect_insert(session, Heartbeat).values(process=PROCESS, at=now)
                 session.execute(stmt.on_conflict_do_update(index_elements=["process"], set_={"at": now}))
-                session.commit()
             checks["database_write"] = "ok"
         except Exception as exc:  # noqa: BLE001
             checks["database_write"] = _error(exc)
