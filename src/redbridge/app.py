@@ -8,18 +8,18 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from starlette.routing import BaseRoute, Route, compile_path
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from redbridge import __version__
 from redbridge import services as services_mod
-from redbridge.accounts import routes as accounts_routes
-from redbridge.accounts import tasks as accounts_tasks
+from redbridge.accounts import feature as accounts
 from redbridge.core import errors
 from redbridge.core.admission import Admission, AdmissionMiddleware
 from redbridge.core.clock import Clock
+from redbridge.core.features import Install
 from redbridge.core.middleware import (
     BodyLimitMiddleware,
     LocaleMiddleware,
@@ -28,44 +28,33 @@ from redbridge.core.middleware import (
     UploadRoute,
 )
 from redbridge.core.outbox import OutboxGauges
-from redbridge.engagement import routes as engagement_routes
-from redbridge.feeds import routes as feeds_routes
-from redbridge.media import routes as media_routes
-from redbridge.media import tasks as media_tasks
-from redbridge.notes import routes as notes_routes
-from redbridge.notes import tasks as notes_tasks
-from redbridge.notifications import routes as notifications_routes
-from redbridge.notifications import tasks as notifications_tasks
-from redbridge.ops import routes as ops_routes
+from redbridge.engagement import feature as engagement
+from redbridge.feeds import feature as feeds
+from redbridge.media import feature as media
+from redbridge.notes import feature as notes
+from redbridge.notifications import feature as notifications
+from redbridge.ops import feature as ops
 from redbridge.ops.checks import Readiness
+from redbridge.reads import feature as reads
 from redbridge.settings import Settings
-from redbridge.web import install as install_web
+from redbridge.web import feature as web
 
 log = logging.getLogger("redbridge")
 
-# Each feature's routers; importing them also imports (and so registers) the jobs and event
-# subscriptions of the feature's tasks module.
-# Order is the order routes are matched in, one by one, for every request: the hottest reads
-# (feeds, then note pages) come first after ops; no two routers' paths overlap, so it changes
-# nothing else.
-ROUTERS: tuple[APIRouter, ...] = (
-    ops_routes.router,
-    feeds_routes.router,
-    notes_routes.router,
-    accounts_routes.auth_router,
-    accounts_routes.users_router,
-    media_routes.router,
-    engagement_routes.router,
-    notifications_routes.router,
-)
-TASK_MODULES = (accounts_tasks, media_tasks, notes_tasks, notifications_tasks)
-# The routes that take a media-sized body (method, path template); every other route gets 1 MiB.
-UPLOADS = (
-    ("POST", "/api/v1/media"),
-    ("PUT", "/api/v1/auth/me/avatar"),
-    ("POST", "/settings/profile"),
-    ("POST", "/compose"),
-    ("POST", "/n/{note_id}/edit"),
+# Every feature, each installing itself (``core.features``). Order is the order routes are matched
+# in, one by one, for every request: the hottest reads (feeds, then note pages) come first after
+# ops; no two features' paths overlap, so it changes nothing else; the pages come last, after
+# the API.
+FEATURES: tuple[Install, ...] = (
+    ops.install,
+    feeds.install,
+    notes.install,
+    accounts.install,
+    media.install,
+    engagement.install,
+    notifications.install,
+    reads.install,
+    web.install,
 )
 
 
@@ -79,11 +68,12 @@ def _all_routes(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
 
 
 def upload_routes(app: FastAPI) -> tuple[UploadRoute, ...]:
-    """The :data:`UPLOADS` routes as the app really has them; a route renamed without updating
-    the list fails here, at start-up, rather than silently getting the small limit."""
+    """The routes the features allowed large bodies (``core.features.allow_large_bodies``) as the
+    app really has them; a route renamed without updating its feature fails here, at start-up,
+    rather than silently getting the small limit."""
     have = {(method, r.path) for r in _all_routes(app.routes) if isinstance(r, Route) for method in r.methods or ()}
     found: list[UploadRoute] = []
-    for method, path in UPLOADS:
+    for method, path in app.state.large_bodies:
         if (method, path) not in have:
             raise RuntimeError(f"upload route {method} {path} does not exist")
         found.append(UploadRoute(frozenset({method}), compile_path(path)[0]))
@@ -129,11 +119,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.services = services
     app.state.metrics = CollectorRegistry()
     app.state.outbox_gauges = OutboxGauges(app.state.metrics, services.sessions)
+    app.state.large_bodies = []
     errors.install(app)
-    for router in ROUTERS:
-        app.include_router(router)
-    # The pages (and /static): after the API, so the API's routes are matched first.
-    install_web(app)
+    for install in FEATURES:
+        install(app, services)
 
     # Outermost last: metrics see everything, the body cap runs before any parsing.
     app.add_middleware(

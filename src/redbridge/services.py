@@ -7,9 +7,11 @@ module-level singletons, so two apps with different settings can live in one pro
 from __future__ import annotations
 
 import secrets
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,9 +21,10 @@ from redbridge.core.cache import Cache, MemoryCache, RedisCache
 from redbridge.core.clock import Clock, SystemClock
 from redbridge.core.ratelimit import RateLimiter
 from redbridge.core.security import PasswordHasher
-from redbridge.media import workers as media_workers
-from redbridge.media.storage import LocalStorage, MediaStorage
+from redbridge.core.storage import LocalStorage, MediaStorage
 from redbridge.settings import Settings
+
+S = TypeVar("S")
 
 
 @dataclass
@@ -36,12 +39,32 @@ class Services:
     passwords: PasswordHasher
     secret: bytes
     queue: jobs.JobQueue = field(init=False)
-    extras: dict[str, Any] = field(default_factory=dict)
+    _states: dict[type[Any], Any] = field(default_factory=dict, init=False, repr=False)
+    _states_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def state(self, kind: type[S], make: Callable[[], S] | None = None) -> S:
+        """The one ``kind`` of these services, made with ``make()`` (default ``kind()``) on first
+        use: a feature's own
+        state (memos, worker pools), typed by its class rather than kept under a string key, and
+        closed with the services when it has a ``close()``. Two apps in one process (tests) each
+        have their own."""
+        found = self._states.get(kind)
+        if found is None:
+            with self._states_lock:
+                found = self._states.get(kind)
+                if found is None:
+                    found = self._states[kind] = (make or kind)()
+        return cast(S, found)
 
     def close(self) -> None:
         """Stop workers and release connections; safe to call more than once."""
         self.queue.stop()
-        media_workers.close(self)
+        with self._states_lock:
+            states, self._states = list(self._states.values()), {}
+        for state in states:
+            close = getattr(state, "close", None)
+            if callable(close):
+                close()
         self.passwords.close()
         self.engine.dispose()
 

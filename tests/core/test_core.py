@@ -192,3 +192,39 @@ def test_a_generation_token_never_comes_back_after_eviction() -> None:
         assert token not in seen
         seen.add(token)
         retire_generation(cache, "gen:a")
+
+
+class _Pool:
+    made = 0
+
+    def __init__(self) -> None:
+        _Pool.made += 1
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_feature_state_is_one_typed_object_per_services_closed_with_them(settings: object) -> None:
+    """``services.state(Kind)``: made once per services (two apps in one process keep their own),
+    typed by its class, and closed with the services."""
+    from redbridge import services as services_mod
+    from redbridge.settings import Settings
+
+    assert isinstance(settings, Settings)
+    first, second = services_mod.build(settings), services_mod.build(settings)
+    try:
+        before = _Pool.made
+        pool = first.state(_Pool)
+        assert first.state(_Pool) is pool
+        assert second.state(_Pool) is not pool
+        assert _Pool.made == before + 2
+        made = first.state(dict, lambda: {"made": True})
+        assert made == {"made": True}
+        assert first.state(dict) is made  # the maker runs once
+        first.close()
+        assert pool.closed
+        assert not second.state(_Pool).closed
+    finally:
+        first.close()
+        second.close()

@@ -83,7 +83,8 @@ def request_token(request: Request) -> tuple[str | None, bool]:
     return (token if token is not None and len(token) <= 200 else None), via_cookie
 
 
-_TOUCHED = "accounts.touched"
+class _Touched(dict[int, float]):
+    """Sessions whose last-seen time this process has just queued for an update, and when."""
 
 
 def accept(request: Request, services: Services, caller: Caller, digest: str, via_cookie: bool) -> None:
@@ -97,7 +98,7 @@ def accept(request: Request, services: Services, caller: Caller, digest: str, vi
             raise AppError("csrf.invalid", _("Your session form expired. Please reload the page and try again."), 403)
     # Sessions whose last-seen time this process has just queued for an update, and when: the
     # cached caller keeps the old time for up to its TTL, and one touch per interval is enough.
-    touched: dict[int, float] = services.extras.setdefault(_TOUCHED, {})
+    touched = services.state(_Touched)
     now = services.clock.now().timestamp()
     seen = max(caller.last_seen_at, touched.get(caller.session_id, 0.0))
     if now - seen > TOUCH_EVERY.total_seconds():

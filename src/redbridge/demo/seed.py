@@ -41,6 +41,7 @@ from redbridge.accounts.models import Follow, User
 from redbridge.core import db, ids, migrate
 from redbridge.core.clock import Clock, SystemClock
 from redbridge.core.security import PasswordHasher
+from redbridge.core.storage import LocalStorage, MediaStorage
 from redbridge.demo.content import (
     NOTE_WINDOW_S,
     DemoNote,
@@ -54,7 +55,6 @@ from redbridge.demo.content import (
 from redbridge.engagement.models import Collect, Collection, Comment, Like
 from redbridge.media.models import Media
 from redbridge.media.processing import ProcessedImage, process_image
-from redbridge.media.storage import LocalStorage, MediaStorage
 from redbridge.notes.models import Note, NoteTag
 from redbridge.notes.ranking import hot_score
 from redbridge.settings import Settings

@@ -86,7 +86,6 @@ LANGS = ("en", "zh", "mixed", "other")
 _LANG_CODE = {lang: i for i, lang in enumerate(LANGS)}
 _TOPIC_CODE = {topic: i + 1 for i, topic in enumerate(TOPICS)}  # 0: no topic
 _DIGEST_RE = re.compile(r"[0-9a-f]{16}")
-_STATE_KEY = "feeds.explore"
 
 @dataclass(frozen=True, slots=True)
 class Pool:
@@ -164,10 +163,7 @@ class ExploreState:
 
 
 def state_of(services: Services) -> ExploreState:
-    found = services.extras.get(_STATE_KEY)
-    if found is None:
-        found = services.extras.setdefault(_STATE_KEY, ExploreState())
-    return cast(ExploreState, found)
+    return services.state(ExploreState)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,10 +16,9 @@ from redbridge.accounts.schemas import Me
 from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep
 from redbridge.core.errors import ErrorEnvelope, not_found
+from redbridge.core.storage import valid_key
 from redbridge.media import actions, background, queries
-from redbridge.media import workers as media_workers
 from redbridge.media.schemas import MediaOut
-from redbridge.media.storage import valid_key
 from redbridge.services import Services
 
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -41,7 +40,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if sweeper is not None:
             sweeper.stop()
-        media_workers.close(services)
+        # The worker processes are closed with the services (``Services.state``).
 
 
 router = APIRouter(lifespan=lifespan)

@@ -1,6 +1,6 @@
 """How much media work one process does at once, and where images are decoded.
 
-Two parts, one per :class:`~redbridge.services.Services` (kept in ``services.extras``):
+Two parts, one per :class:`~redbridge.services.Services` (``services.state(MediaWorkers)``):
 
 * a gate: at most ``processing_slots`` uploads (images and videos) are processed at once — by
   default one per CPU, since decoding and remuxing are CPU work and more at once only adds
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("redbridge.media")
 
-_EXTRAS_KEY = "media.workers"
-_EXTRAS_LOCK = threading.Lock()
 
 
 class Busy(Exception):  # noqa: N818 - a state, not an error in the code
@@ -137,17 +135,5 @@ class MediaWorkers:
 
 
 def for_services(services: Services) -> MediaWorkers:
-    with _EXTRAS_LOCK:
-        workers = services.extras.get(_EXTRAS_KEY)
-        if not isinstance(workers, MediaWorkers):
-            workers = MediaWorkers(services.settings.media)
-            services.extras[_EXTRAS_KEY] = workers
-        return workers
-
-
-def close(services: Services) -> None:
-    """Shut the worker processes down (idempotent); a later upload would make a new pool."""
-    with _EXTRAS_LOCK:
-        workers = services.extras.pop(_EXTRAS_KEY, None)
-    if isinstance(workers, MediaWorkers):
-        workers.close()
+    """The media workers of ``services`` (closed with them: ``Services.close``)."""
+    return services.state(MediaWorkers, lambda: MediaWorkers(services.settings.media))

@@ -29,15 +29,17 @@ from redbridge.services import Services
 
 CARD_TTL_S = 10.0
 _GENERATION_KEY = "feeds:content-gen"
-_STATE_KEY = "feeds.cards"
 
 
-def _memo(services: Services) -> Lru[tuple[bytes, int], tuple[float, NoteCard]]:
-    found = services.extras.get(_STATE_KEY)
-    if found is None:
-        found = services.extras.setdefault(_STATE_KEY, Lru[tuple[bytes, int], tuple[float, NoteCard]](8192))
-    memo: Lru[tuple[bytes, int], tuple[float, NoteCard]] = found
-    return memo
+class _Memo(Lru[tuple[bytes, int], tuple[float, NoteCard]]):
+    """The card memo of one app (``services.state``): (content generation, note) → (expires, card)."""
+
+    def __init__(self) -> None:
+        super().__init__(8192)
+
+
+def _memo(services: Services) -> _Memo:
+    return services.state(_Memo)
 
 
 # ------------------------------------------------------------------------------ building cards

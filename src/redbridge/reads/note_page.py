@@ -51,7 +51,6 @@ AUTHOR_CACHE_S = 10.0
 # The viewer's flags change only through their own likes and collects, which retire the
 # generation: the TTL only bounds how long an idle entry occupies the memo.
 FLAGS_CACHE_S = 300.0
-_STATE_KEY = "notes.page"
 _PERSONAL = frozenset({"author", "liked_by_me", "collected_by_me"})
 _FLAGS = {
     (liked, collected): f',"liked_by_me":{str(liked).lower()},"collected_by_me":{str(collected).lower()},'.encode()
@@ -85,19 +84,17 @@ class _Body:
         return compose(self.shared, author, liked, collected)
 
 
-@dataclass(slots=True)
 class _State:
-    bodies: Lru[tuple[int, bytes], _Body]
-    authors: Lru[int, tuple[float, bytes]]  # author id → (expires, UserBrief JSON)
-    flags: Lru[tuple[int, int, bytes], tuple[float, bool, bool]]
+    """The note page memos of one app (``services.state``)."""
+
+    def __init__(self) -> None:
+        self.bodies: Lru[tuple[int, bytes], _Body] = Lru(4096)
+        self.authors: Lru[int, tuple[float, bytes]] = Lru(4096)  # author id → (expires, UserBrief JSON)
+        self.flags: Lru[tuple[int, int, bytes], tuple[float, bool, bool]] = Lru(65536)
 
 
 def _state(services: Services) -> _State:
-    found = services.extras.get(_STATE_KEY)
-    if found is None:
-        found = services.extras.setdefault(_STATE_KEY, _State(Lru(4096), Lru(4096), Lru(65536)))
-    state: _State = found
-    return state
+    return services.state(_State)
 
 
 def _key(note_id: int) -> str:

@@ -1,4 +1,5 @@
-"""Where media bytes live. Local directory by default; the protocol is small enough for an
+"""Where media bytes live (infrastructure, like the cache: the services build it, media uses it).
+Local directory by default; the protocol is small enough for an
 S3-compatible store to slot in later without touching callers."""
 
 from __future__ import annotations

@@ -1,0 +1,16 @@
+"""Engagement: likes, collects, collections and comments (docs/engagement.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from redbridge.engagement import routes
+
+if TYPE_CHECKING:
+    from redbridge.services import Services
+
+
+def install(app: FastAPI, services: Services) -> None:
+    app.include_router(routes.router)

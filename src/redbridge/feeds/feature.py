@@ -1,0 +1,16 @@
+"""The feeds: explore and the chronological feeds (docs/feeds.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from redbridge.feeds import routes
+
+if TYPE_CHECKING:
+    from redbridge.services import Services
+
+
+def install(app: FastAPI, services: Services) -> None:
+    app.include_router(routes.router)

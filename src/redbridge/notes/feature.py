@@ -1,0 +1,18 @@
+"""Notes: writing, editing and deleting them, and their jobs (docs/notes.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from redbridge.notes import routes, tasks
+
+if TYPE_CHECKING:
+    from redbridge.services import Services
+
+JOBS = tasks  # imported for its @job registrations
+
+
+def install(app: FastAPI, services: Services) -> None:
+    app.include_router(routes.router)

@@ -1,0 +1,18 @@
+"""Notifications and their jobs (docs/notifications.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from redbridge.notifications import routes, tasks
+
+if TYPE_CHECKING:
+    from redbridge.services import Services
+
+JOBS = tasks  # imported for its @job registrations
+
+
+def install(app: FastAPI, services: Services) -> None:
+    app.include_router(routes.router)

@@ -1,0 +1,16 @@
+"""The ops feature: /healthz, /readyz, /metrics (see docs/security.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from redbridge.ops import routes
+
+if TYPE_CHECKING:
+    from redbridge.services import Services
+
+
+def install(app: FastAPI, services: Services) -> None:
+    app.include_router(routes.router)
