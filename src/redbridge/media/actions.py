@@ -32,6 +32,7 @@ from redbridge.core import events, ids
 from redbridge.core.db import write
 from redbridge.core.errors import AppError
 from redbridge.core.i18n import _
+from redbridge.core.storage import MediaStorage
 from redbridge.media import workers as media_workers
 from redbridge.media.models import Media
 from redbridge.media.processing import (
@@ -45,7 +46,6 @@ from redbridge.media.processing import (
     probe_video,
     strip_video_metadata,
 )
-from redbridge.media.storage import MediaStorage
 from redbridge.services import Services
 from redbridge.settings import MediaSettings
 
