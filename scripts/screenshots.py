@@ -34,11 +34,11 @@ from sqlalchemy import case, func, select  # noqa: E402
 
 from redbridge.accounts.models import User  # noqa: E402
 from redbridge.app import create_app  # noqa: E402
+from redbridge.core.services import Services  # noqa: E402
 from redbridge.demo.content import demo_image  # noqa: E402
 from redbridge.demo.seed import DEMO_PASSWORD, seed  # noqa: E402
 from redbridge.media.models import Media  # noqa: E402
 from redbridge.notes.models import Note  # noqa: E402
-from redbridge.services import Services  # noqa: E402
 from redbridge.settings import Settings  # noqa: E402
 from tests.e2e.browser import DESKTOP, PHONE, Problems, free_socket, launch_chromium, serve, url_of  # noqa: E402
 

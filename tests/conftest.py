@@ -20,8 +20,8 @@ from sqlalchemy import create_engine
 from redbridge.app import create_app
 from redbridge.core import migrate
 from redbridge.core.clock import SystemClock
+from redbridge.core.services import Services
 from redbridge.models import Base
-from redbridge.services import Services
 from redbridge.settings import CapacitySettings, PasswordSettings, RateLimitSettings, Settings
 from tests.factories import Factory
 

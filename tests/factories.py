@@ -13,7 +13,7 @@ import httpx
 from PIL import Image
 
 from redbridge.core import ids
-from redbridge.services import Services
+from redbridge.core.services import Services
 
 _seq = itertools.count(1)
 PASSWORD = "bridge-over-river-42"

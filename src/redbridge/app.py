@@ -14,9 +14,9 @@ from starlette.routing import BaseRoute, Route, compile_path
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from redbridge import __version__
-from redbridge import services as services_mod
 from redbridge.accounts import feature as accounts
 from redbridge.core import errors
+from redbridge.core import services as services_mod
 from redbridge.core.admission import Admission, AdmissionMiddleware
 from redbridge.core.clock import Clock
 from redbridge.core.features import Install

@@ -14,8 +14,8 @@ from redbridge.core import changes
 from redbridge.core.cache import MemoryCache, invalidate, read_through
 from redbridge.core.clock import SystemClock
 from redbridge.core.security import token_digest
+from redbridge.core.services import Services
 from redbridge.reads import callers
-from redbridge.services import Services
 from redbridge.settings import Settings
 from tests.conftest import prepare_schema
 from tests.factories import PASSWORD, Factory, UserHandle

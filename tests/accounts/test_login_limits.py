@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from redbridge.accounts.flows import account_key, slowdown_delay, source_key
 from redbridge.app import create_app
 from redbridge.core.clock import SystemClock
-from redbridge.services import Services
+from redbridge.core.services import Services
 from redbridge.settings import PasswordSettings, RateLimitSettings, Settings
 from tests.conftest import generous_limits, prepare_schema
 from tests.factories import PASSWORD

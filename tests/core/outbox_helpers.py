@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 from redbridge.core import events
 from redbridge.core.jobs import job
 from redbridge.core.outbox import EVENT_ID, OutboxRow
-from redbridge.services import Services
+from redbridge.core.services import Services
 from redbridge.settings import OutboxSettings, Settings
 
 EVENT = "test.outbox.happened"

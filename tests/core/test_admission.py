@@ -25,7 +25,7 @@ from redbridge.core.admission import Admission, AdmissionMiddleware, RequestSlot
 from redbridge.core.clock import SystemClock
 from redbridge.core.db import SecondConnectionError
 from redbridge.core.middleware import LocaleMiddleware
-from redbridge.services import Services
+from redbridge.core.services import Services
 from redbridge.settings import CapacitySettings, Settings
 from tests.conftest import prepare_schema
 from tests.factories import Factory, png_bytes

@@ -208,7 +208,7 @@ class _Pool:
 def test_feature_state_is_one_typed_object_per_services_closed_with_them(settings: object) -> None:
     """``services.state(Kind)``: made once per services (two apps in one process keep their own),
     typed by its class, and closed with the services."""
-    from redbridge import services as services_mod
+    from redbridge.core import services as services_mod
     from redbridge.settings import Settings
 
     assert isinstance(settings, Settings)

@@ -10,8 +10,8 @@ import pytest
 
 from redbridge.core import events
 from redbridge.core.jobs import job
+from redbridge.core.services import Services, build
 from redbridge.models import Base
-from redbridge.services import Services, build
 from redbridge.settings import Settings
 from tests.conftest import fast_passwords
 from tests.servers import RedisServer, start_redis

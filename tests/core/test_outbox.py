@@ -18,8 +18,8 @@ from redbridge.app import create_app
 from redbridge.core import events
 from redbridge.core.clock import SystemClock
 from redbridge.core.outbox import OutboxRow
+from redbridge.core.services import Services, build
 from redbridge.ops.models import Heartbeat
-from redbridge.services import Services, build
 from redbridge.settings import OutboxSettings, Settings
 from tests.conftest import prepare_schema
 from tests.core import outbox_helpers as h

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from redbridge.app import create_app
 from redbridge.core.clock import SystemClock
-from redbridge.services import build
+from redbridge.core.services import build
 from redbridge.settings import OutboxSettings, Settings
 from tests.conftest import BACKEND, prepare_schema
 from tests.core import outbox_helpers as h
@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from redbridge.core import events
 from redbridge.core.db import begin_write
 from redbridge.ops.models import Heartbeat
-from redbridge.services import build
+from redbridge.core.services import build
 from redbridge.settings import Settings
 from tests.core import outbox_helpers as h
 

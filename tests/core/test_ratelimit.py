@@ -15,7 +15,7 @@ from redbridge.core.cache import Cache, MemoryCache, RedisCache
 from redbridge.core.clock import SystemClock
 from redbridge.core.errors import AppError
 from redbridge.core.ratelimit import RateLimiter
-from redbridge.services import Services
+from redbridge.core.services import Services
 from tests.servers import RedisServer, start_redis
 
 WINDOW = 2

@@ -22,11 +22,11 @@ from redbridge.core import events
 from redbridge.core.db import NestedWriteError, write
 from redbridge.core.errors import AppError, not_found
 from redbridge.core.jobs import job
+from redbridge.core.services import Services
 from redbridge.engagement import actions as engagement
 from redbridge.engagement.models import Collection
 from redbridge.engagement.schemas import CollectionCreate
 from redbridge.ops.models import Heartbeat
-from redbridge.services import Services
 from tests.factories import Factory
 
 # Well under SQLite's 30 s busy timeout: a second writer that got through only because the

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from redbridge.accounts.models import User
+from redbridge.core.services import Services
 from redbridge.engagement.models import Collection, Comment
 from redbridge.notes.models import Note
-from redbridge.services import Services
 from tests.factories import UserHandle
 
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from redbridge.accounts.models import User
-from redbridge.services import Services
+from redbridge.core.services import Services
 from tests.engagement.helpers import comment_counts, note_counts
 from tests.factories import Factory, UserHandle
 

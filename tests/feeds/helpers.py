@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, update
 
 from redbridge.core import ids
+from redbridge.core.services import Services
 from redbridge.engagement.models import Collect, Collection, Like
 from redbridge.feeds import explore
 from redbridge.notes.models import Note
-from redbridge.services import Services
 from tests.factories import UserHandle
 
 EXPLORE = "/api/v1/feeds/explore"

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from redbridge.core import ids
 from redbridge.core.security import token_digest
+from redbridge.core.services import Services
 from redbridge.feeds import explore
 from redbridge.reads import callers
-from redbridge.services import Services
 from tests.factories import Factory, UserHandle
 from tests.feeds.helpers import EXPLORE, get_page, page_ids, walk
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from redbridge.core.services import Services
 from redbridge.media import actions as media_actions
 from redbridge.media.processing import MEDIA_ERROR_CODES
-from redbridge.services import Services
 from redbridge.settings import Settings
 from tests.factories import Factory, png_bytes
 from tests.notes.helpers import custom_app, decode_image, key_of, media_count, media_row, stored_files, upload

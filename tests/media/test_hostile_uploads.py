@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, update
 
+from redbridge.core.services import Services
 from redbridge.media import actions as media_actions
 from redbridge.media.models import Media
-from redbridge.services import Services
 from redbridge.settings import Settings
 from tests.factories import Factory, UserHandle
 from tests.notes.helpers import (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from redbridge.services import Services
+from redbridge.core.services import Services
 from redbridge.settings import Settings
 from tests.core.outbox_helpers import paused, redeliver
 from tests.factories import Factory

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from redbridge.services import Services
+from redbridge.core.services import Services
 from tests.factories import Factory
 from tests.notes.helpers import media_row, upload
 

@@ -14,8 +14,8 @@ from sqlalchemy import event, func, select
 
 from redbridge.app import create_app
 from redbridge.core.clock import SystemClock
+from redbridge.core.services import Services
 from redbridge.media.models import Media
-from redbridge.services import Services
 from redbridge.settings import Settings
 from tests.conftest import prepare_schema
 from tests.factories import Factory, UserHandle, png_bytes

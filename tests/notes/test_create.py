@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from redbridge.core.services import Services
 from redbridge.media.models import Media
 from redbridge.notes.models import Note, NoteTag
-from redbridge.services import Services
 from redbridge.settings import Settings
 from tests.factories import Factory, UserHandle
 from tests.media import hostile

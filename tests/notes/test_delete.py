@@ -10,11 +10,11 @@ from sqlalchemy import func, select, update
 
 from redbridge.accounts.models import User
 from redbridge.core import ids
+from redbridge.core.services import Services
 from redbridge.engagement.models import Collect, Collection, Comment, CommentLike, Like
 from redbridge.media.models import Media
 from redbridge.notes.models import Note, NoteTag
 from redbridge.notifications.models import Notification
-from redbridge.services import Services
 from tests.factories import Factory, UserHandle
 
 from .helpers import key_of, media_count, record_events, stored_files

@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from redbridge.core.services import Services
 from redbridge.media.models import Media
 from redbridge.notes.models import Note
-from redbridge.services import Services
 from tests.factories import Factory, UserHandle
 from tests.media import hostile
 

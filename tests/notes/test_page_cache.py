@@ -14,10 +14,10 @@ from sqlalchemy import update
 
 from redbridge.accounts.models import User
 from redbridge.core.security import token_digest
+from redbridge.core.services import Services
 from redbridge.notes.schemas import NoteOut
 from redbridge.reads import callers
 from redbridge.reads import note_page as page
-from redbridge.services import Services
 from tests.factories import Factory, UserHandle
 
 from .helpers import count_queries

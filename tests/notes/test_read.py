@@ -10,9 +10,9 @@ from sqlalchemy import update
 
 from redbridge.accounts.models import User
 from redbridge.core import ids
+from redbridge.core.services import Services
 from redbridge.engagement.models import Collect, Like
 from redbridge.reads import note_page as page
-from redbridge.services import Services
 from tests.factories import Factory
 
 from .helpers import coloured_png, count_queries, post_note

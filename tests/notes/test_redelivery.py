@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from redbridge.core.services import Services
 from redbridge.notes.models import Note
 from redbridge.notes.ranking import hot_score
-from redbridge.services import Services
 from redbridge.settings import Settings
 from tests.core.outbox_helpers import paused, redeliver
 from tests.factories import Factory

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select, update
 
 from redbridge.core.clock import SystemClock
+from redbridge.core.services import Services
 from redbridge.notifications.models import Notification
-from redbridge.services import Services
 from redbridge.settings import Settings
 from tests.core.outbox_helpers import paused, redeliver
 from tests.factories import Factory

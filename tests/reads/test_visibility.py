@@ -46,7 +46,7 @@ from fastapi.testclient import TestClient
 
 from redbridge.app import create_app
 from redbridge.core.clock import SystemClock
-from redbridge.services import Services
+from redbridge.core.services import Services
 from redbridge.settings import Settings
 from tests.conftest import BACKEND, prepare_schema
 from tests.engagement.helpers import make_admin

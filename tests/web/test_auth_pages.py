@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from redbridge.accounts.models import AuthSession, User
-from redbridge.services import Services
+from redbridge.core.services import Services
 from tests.factories import PASSWORD, Factory
 from tests.web.helpers import (
     browser,

@@ -15,9 +15,9 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from redbridge.accounts.models import User
+from redbridge.core.services import Services
 from redbridge.media.models import Media
 from redbridge.notes.models import Note
-from redbridge.services import Services
 from tests.factories import Factory, UserHandle, png_bytes
 from tests.media.hostile import make_video
 from tests.web.helpers import HTMX, browser, count_rows, csrf_of, find, get_ok, text_of

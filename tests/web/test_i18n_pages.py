@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from redbridge.accounts.models import User
-from redbridge.services import Services
+from redbridge.core.services import Services
 from tests.factories import Factory
 from tests.web.conftest import World
 from tests.web.helpers import browser, csrf_of, find, get_ok, html_lang, post_form, text_of

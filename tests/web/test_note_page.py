@@ -8,8 +8,8 @@ import re
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from redbridge.core.services import Services
 from redbridge.engagement.models import Collect, Collection, Comment
-from redbridge.services import Services
 from tests.factories import Factory
 from tests.web.conftest import World
 from tests.web.helpers import (

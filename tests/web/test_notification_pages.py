@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from redbridge.core.services import Services
 from redbridge.notifications.models import Notification
-from redbridge.services import Services
 from tests.factories import Factory, UserHandle
 from tests.web.conftest import World
 from tests.web.helpers import browser, count_rows, csrf_of, find, get_ok, post_form, text_of

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from redbridge.accounts.models import Follow
-from redbridge.services import Services
+from redbridge.core.services import Services
 from tests.factories import Factory, UserHandle
 from tests.web.conftest import World
 from tests.web.helpers import HTMX, browser, count_rows, csrf_of, find, get_ok, post_form, text_of

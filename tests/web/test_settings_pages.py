@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from redbridge.accounts.models import AuthSession, User
 from redbridge.core import i18n
-from redbridge.services import Services
+from redbridge.core.services import Services
 from redbridge.web.render import device
 from tests.factories import PASSWORD, Factory, UserHandle, png_bytes
 from tests.web.conftest import World

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from redbridge.core.security import csrf_valid, token_digest
-from redbridge.services import Services
+from redbridge.core.services import Services
 from tests.factories import Factory
 from tests.notes.helpers import count_queries
 from tests.web.helpers import browser, csrf_of

@@ -14,8 +14,8 @@ from redbridge.core.deps import get_db, get_services
 from redbridge.core.errors import AppError, unauthenticated
 from redbridge.core.i18n import _
 from redbridge.core.security import csrf_valid, token_digest
+from redbridge.core.services import Services
 from redbridge.reads import callers
-from redbridge.services import Services
 
 COOKIE = "rb_session"
 CSRF_HEADER = "x-csrf-token"

@@ -23,7 +23,7 @@ from redbridge.accounts.schemas import LoginIn, SignupIn
 from redbridge.core.deps import client_ip
 from redbridge.core.errors import AppError
 from redbridge.core.i18n import _
-from redbridge.services import Services
+from redbridge.core.services import Services
 from redbridge.settings import RateLimitSettings
 
 

@@ -28,7 +28,7 @@ from redbridge.core.errors import AppError, not_found
 from redbridge.core.i18n import _
 from redbridge.core.pagination import Page
 from redbridge.core.security import csrf_token
-from redbridge.services import Services
+from redbridge.core.services import Services
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 users_router = APIRouter(prefix="/api/v1/users", tags=["users"])

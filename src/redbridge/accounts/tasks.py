@@ -7,7 +7,7 @@ from typing import Any
 
 from redbridge.accounts import actions
 from redbridge.core.jobs import job
-from redbridge.services import Services
+from redbridge.core.services import Services
 
 
 @job("accounts.touch_session", retries=0)

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from redbridge.core import events
 
 if TYPE_CHECKING:
-    from redbridge.services import Services
+    from redbridge.core.services import Services
 
 Subscriber = Callable[["Services", dict[str, Any]], None]
 

@@ -9,7 +9,7 @@ from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from redbridge.services import Services
+from redbridge.core.services import Services
 
 # Both are ``async`` on purpose although they do no awaiting: FastAPI runs every *sync*
 # dependency on the thread pool, one round trip each, and neither of these blocks (a Session

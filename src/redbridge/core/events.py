@@ -27,7 +27,7 @@ from redbridge.core.clock import SystemClock
 from redbridge.core.jobs import JobQueue, registered, subscribers
 
 if TYPE_CHECKING:
-    from redbridge.services import Services
+    from redbridge.core.services import Services
 
 log = logging.getLogger("redbridge.events")
 _KEY = "redbridge_events"  # commit hooks of the open transaction

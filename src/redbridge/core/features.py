@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 if TYPE_CHECKING:
-    from redbridge.services import Services
+    from redbridge.core.services import Services
 
 Install = Callable[[FastAPI, "Services"], None]
 

@@ -28,7 +28,7 @@ from huey import MemoryHuey, RedisHuey, SqliteHuey
 
 if TYPE_CHECKING:
     from redbridge.core.outbox import OutboxRelay
-    from redbridge.services import Services
+    from redbridge.core.services import Services
 
 log = logging.getLogger("redbridge.jobs")
 

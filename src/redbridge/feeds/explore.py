@@ -46,13 +46,13 @@ from redbridge.accounts.queries import Caller, following_ids
 from redbridge.core import changes
 from redbridge.core.cache import Lru, generation, retire_generation
 from redbridge.core.pagination import decode_cursor, encode_cursor, invalid_cursor
+from redbridge.core.services import Services
 from redbridge.engagement.models import Collect, Like
 from redbridge.feeds.queries import MAX_ID, cursor_id
 from redbridge.feeds.schemas import FeedPage
 from redbridge.notes.models import Note
 from redbridge.notes.ranking import COLLECT_WEIGHT, decayed_engagement
 from redbridge.reads.cards import cards, content_generation
-from redbridge.services import Services
 from redbridge.text.topics import TOPICS
 
 POOL_SIZE = 1000

@@ -18,6 +18,7 @@ from redbridge.accounts.models import Follow, User
 from redbridge.accounts.queries import hidden_author_ids, is_blocked_either_way
 from redbridge.core.ids import encode as encode_id
 from redbridge.core.pagination import cursor_int, decode_cursor, encode_cursor, invalid_cursor
+from redbridge.core.services import Services
 from redbridge.engagement.models import Collect
 from redbridge.engagement.queries import visible_collection as visible_collection  # re-exported for the pages
 from redbridge.feeds.schemas import FeedPage
@@ -25,7 +26,6 @@ from redbridge.notes.models import Note, NoteTag
 from redbridge.notes.schemas import NoteCard
 from redbridge.reads.cards import LIKED_BY_VIEWER, cards_by_ids
 from redbridge.reads.cards import cards as memo_cards
-from redbridge.services import Services
 
 MAX_ID = (1 << 63) - 1  # ids are 63-bit; anything larger in a cursor is forged
 

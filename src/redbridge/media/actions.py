@@ -32,6 +32,7 @@ from redbridge.core import events, ids
 from redbridge.core.db import write
 from redbridge.core.errors import AppError
 from redbridge.core.i18n import _
+from redbridge.core.services import Services
 from redbridge.core.storage import MediaStorage
 from redbridge.media import workers as media_workers
 from redbridge.media.models import Media
@@ -46,7 +47,6 @@ from redbridge.media.processing import (
     probe_video,
     strip_video_metadata,
 )
-from redbridge.services import Services
 from redbridge.settings import MediaSettings
 
 log = logging.getLogger("redbridge.media")

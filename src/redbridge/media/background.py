@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from redbridge.core.services import Services
 from redbridge.media import actions
-from redbridge.services import Services
 
 log = logging.getLogger("redbridge.media")
 

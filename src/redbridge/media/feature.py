@@ -10,7 +10,7 @@ from redbridge.core.features import allow_large_bodies
 from redbridge.media import routes, tasks
 
 if TYPE_CHECKING:
-    from redbridge.services import Services
+    from redbridge.core.services import Services
 
 JOBS = tasks  # imported for its @job registrations
 

@@ -16,10 +16,10 @@ from redbridge.accounts.schemas import Me
 from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep
 from redbridge.core.errors import ErrorEnvelope, not_found
+from redbridge.core.services import Services
 from redbridge.core.storage import valid_key
 from redbridge.media import actions, background, queries
 from redbridge.media.schemas import MediaOut
-from redbridge.services import Services
 
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorEnvelope} for code in (401, 403, 404, 413, 422, 429, 503)

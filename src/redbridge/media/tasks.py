@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from redbridge.core.jobs import job
+from redbridge.core.services import Services
 from redbridge.media import actions
-from redbridge.services import Services
 
 
 @job("media.make_poster", on=("media.video_uploaded",), retries=2, retry_delay=10.0)

@@ -1,6 +1,6 @@
 """How much media work one process does at once, and where images are decoded.
 
-Two parts, one per :class:`~redbridge.services.Services` (``services.state(MediaWorkers)``):
+Two parts, one per :class:`~redbridge.core.services.Services` (``services.state(MediaWorkers)``):
 
 * a gate: at most ``processing_slots`` uploads (images and videos) are processed at once — by
   default one per CPU, since decoding and remuxing are CPU work and more at once only adds
@@ -31,7 +31,7 @@ from redbridge.media.processing import ImageLimits, MediaError, ProcessedImage, 
 from redbridge.settings import MediaSettings
 
 if TYPE_CHECKING:
-    from redbridge.services import Services
+    from redbridge.core.services import Services
 
 log = logging.getLogger("redbridge.media")
 

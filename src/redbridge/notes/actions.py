@@ -26,13 +26,13 @@ from redbridge.core.changes import note_changed, note_visibility_changed
 from redbridge.core.db import write
 from redbridge.core.errors import AppError, forbidden, not_found
 from redbridge.core.i18n import _
+from redbridge.core.services import Services
 from redbridge.engagement.actions import release_note_in_tx
 from redbridge.media import actions as media_actions
 from redbridge.media.models import Media
 from redbridge.notes.models import Note, NoteTag
 from redbridge.notes.ranking import hot_score
 from redbridge.notes.schemas import NoteCreate, NoteUpdate, Place
-from redbridge.services import Services
 from redbridge.text.lang import detect_language
 from redbridge.text.markup import MAX_TAGS, extract_tags, normalize_tag
 from redbridge.text.topics import infer_topic

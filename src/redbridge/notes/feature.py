@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from redbridge.notes import routes, tasks
 
 if TYPE_CHECKING:
-    from redbridge.services import Services
+    from redbridge.core.services import Services
 
 JOBS = tasks  # imported for its @job registrations
 

@@ -10,11 +10,11 @@ from redbridge.accounts.deps import OptionalViewerDep, ViewerDep, peek_caller, r
 from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep, answer_json, client_ip, services_of
 from redbridge.core.errors import ErrorEnvelope, not_found
+from redbridge.core.services import Services
 from redbridge.notes import actions, queries
 from redbridge.notes.schemas import NoteCreate, NoteOut, NoteUpdate, ShareOut
 from redbridge.reads import note_page as page
 from redbridge.reads import notes as read_notes
-from redbridge.services import Services
 
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorEnvelope} for code in (401, 403, 404, 413, 422, 429)

@@ -8,9 +8,9 @@ from sqlalchemy import select, update
 
 from redbridge.core.db import write
 from redbridge.core.jobs import job
+from redbridge.core.services import Services
 from redbridge.notes.models import Note
 from redbridge.notes.ranking import hot_score
-from redbridge.services import Services
 
 
 @job("notes.recompute_hot", on=("note.engaged",), retries=3)

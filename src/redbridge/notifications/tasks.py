@@ -12,8 +12,8 @@ from typing import Any
 
 from redbridge.core.jobs import job
 from redbridge.core.outbox import EVENT_ID
+from redbridge.core.services import Services
 from redbridge.notifications import actions
-from redbridge.services import Services
 
 
 def _event(payload: dict[str, Any]) -> int | None:

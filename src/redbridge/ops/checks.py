@@ -17,8 +17,8 @@ from sqlalchemy import text
 from redbridge.core.admission import Admission
 from redbridge.core.cache import RedisCache
 from redbridge.core.db import dialect_insert, write
+from redbridge.core.services import Services
 from redbridge.ops.models import Heartbeat
-from redbridge.services import Services
 
 CHECK_EVERY_S = 1.0
 CHECK_TIMEOUT_S = 3.0

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from redbridge.ops import routes
 
 if TYPE_CHECKING:
-    from redbridge.services import Services
+    from redbridge.core.services import Services
 
 
 def install(app: FastAPI, services: Services) -> None:

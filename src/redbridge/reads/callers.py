@@ -25,7 +25,7 @@ from redbridge.accounts import queries
 from redbridge.accounts.queries import Caller
 from redbridge.core import changes
 from redbridge.core.cache import TOMBSTONE, invalidate, read_through
-from redbridge.services import Services
+from redbridge.core.services import Services
 
 CALLER_TTL_S = 60.0
 # How long an invalidated entry refuses to be cached again: longer than any request that read the

@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from redbridge.accounts.queries import briefs
 from redbridge.core import changes, ids
 from redbridge.core.cache import Lru, generation, retire_generation
+from redbridge.core.services import Services
 from redbridge.engagement.models import Like
 from redbridge.media.models import Media
 from redbridge.media.schemas import media_url
 from redbridge.notes.models import Note
 from redbridge.notes.schemas import Cover, NoteCard
-from redbridge.services import Services
 
 CARD_TTL_S = 10.0
 _GENERATION_KEY = "feeds:content-gen"

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from redbridge.reads import callers, cards, note_page
 
 if TYPE_CHECKING:
-    from redbridge.services import Services
+    from redbridge.core.services import Services
 
 SUBSCRIBERS = (callers, cards, note_page)  # imported for their @changes subscriptions
 

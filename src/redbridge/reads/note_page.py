@@ -40,9 +40,9 @@ from redbridge.core import changes
 from redbridge.core.cache import Lru, retire_generation
 from redbridge.core.cache import generation as cache_generation
 from redbridge.core.errors import not_found
+from redbridge.core.services import Services
 from redbridge.notes import queries
 from redbridge.reads import notes as read_notes
-from redbridge.services import Services
 
 NOTE_CACHE_S = 60.0
 # The author's name and avatar are not covered by the note's generation: they may lag this long,

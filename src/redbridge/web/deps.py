@@ -39,8 +39,8 @@ from redbridge.core.errors import AppError
 from redbridge.core.i18n import _
 from redbridge.core.middleware import LANG_COOKIE
 from redbridge.core.security import csrf_token
+from redbridge.core.services import Services
 from redbridge.notifications.queries import unread_count
-from redbridge.services import Services
 from redbridge.web.render import render
 
 ANON_CSRF_COOKIE = "rb_csrf"

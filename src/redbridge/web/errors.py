@@ -15,7 +15,7 @@ from redbridge.accounts.queries import session_for_token
 from redbridge.core.errors import request_locale
 from redbridge.core.i18n import gettext
 from redbridge.core.security import token_digest
-from redbridge.services import Services
+from redbridge.core.services import Services
 from redbridge.web.deps import LoginRequired, is_htmx, layout_context, login_url
 from redbridge.web.render import render
 

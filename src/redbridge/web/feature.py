@@ -10,7 +10,7 @@ from redbridge.core.features import allow_large_bodies
 from redbridge.web import install as install_pages
 
 if TYPE_CHECKING:
-    from redbridge.services import Services
+    from redbridge.core.services import Services
 
 
 def install(app: FastAPI, services: Services) -> None:
