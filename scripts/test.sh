@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need, then run the whole suite.
 #
-#   bash scripts/test.sh               system deps + Python deps + ruff + mypy + both pytest passes
+#   bash scripts/test.sh               system deps + Python deps + ruff + mypy + import contracts + both pytest passes
 #   bash scripts/test.sh --deps-only   only install the missing system packages (apt), then exit
 #
 # Idempotent: a machine that already has everything skips apt and pip entirely.
@@ -179,6 +179,9 @@ python -m ruff check .
 
 step "mypy"
 python -m mypy
+
+step "architecture contracts (import-linter, [tool.importlinter] in pyproject.toml)"
+lint-imports
 
 # ----------------------------------------------------------------------------- test suite
 

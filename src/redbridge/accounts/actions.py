@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import BinaryIO
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +23,8 @@ from redbridge.core.db import insert_ignore, write
 from redbridge.core.errors import AppError, not_found
 from redbridge.core.i18n import _
 from redbridge.core.security import new_session_token, token_digest
+from redbridge.core.services import Services
+from redbridge.media import actions as media_actions
 
 RESERVED = frozenset(
     {"admin", "administrator", "api", "root", "support", "redbridge", "me", "settings", "login",
@@ -178,9 +181,27 @@ def update_profile(session: Session, user: User, update: ProfileUpdate) -> User:
     return fresh
 
 
-def set_avatar(session: Session, user_id: int, key: str | None) -> None:
-    with write(session):
-        session.execute(update(User).where(User.id == user_id).values(avatar_key=key))
+def set_avatar(session: Session, services: Services, user: User, fh: BinaryIO) -> User:
+    """Process an uploaded picture into the user's square avatar; the old file is deleted by a job."""
+    key, data = media_actions.avatar_file(services, fh)  # before the transaction: image work
+    return _replace_avatar(session, services, user, key, {key: data})
+
+
+def clear_avatar(session: Session, services: Services, user: User) -> User:
+    return _replace_avatar(session, services, user, None, {})
+
+
+def _replace_avatar(session: Session, services: Services, user: User, key: str | None,
+                    files: dict[str, bytes]) -> User:
+    old = user.avatar_key
+    with media_actions.stored(services.storage, files), write(session):
+        session.execute(update(User).where(User.id == user.id).values(avatar_key=key))
+    if old and old != key:
+        # Committed: this is the after-commit side effect, queued like an event's.
+        services.queue.enqueue("media.delete_files", {"keys": [old]})
+    fresh = session.get(User, user.id, populate_existing=True)
+    assert fresh is not None
+    return fresh
 
 
 def _adjust_follow_counts(session: Session, follower: int, followee: int, delta: int) -> None:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from redbridge.accounts import routes, tasks
-from redbridge.core.features import allow_large_bodies
 
 if TYPE_CHECKING:
     from redbridge.core.services import Services
@@ -18,4 +17,3 @@ JOBS = tasks  # imported for its @job registrations
 def install(app: FastAPI, services: Services) -> None:
     app.include_router(routes.auth_router)
     app.include_router(routes.users_router)
-    allow_large_bodies(app, ("PUT", "/api/v1/auth/me/avatar"))

@@ -37,6 +37,7 @@ from redbridge.core.errors import AppError, forbidden, not_found
 from redbridge.core.i18n import _
 from redbridge.engagement.models import Collect, Collection, Comment, CommentLike, Like
 from redbridge.engagement.schemas import CollectionCreate, CollectionUpdate, CollectOut, LikeOut
+from redbridge.notes.actions import NOTE_DELETING
 from redbridge.notes.models import Note
 from redbridge.notes.queries import get_visible
 from redbridge.text.lang import detect_language
@@ -375,12 +376,13 @@ def delete_comment(session: Session, viewer: User, comment_id: int) -> None:
 # ------------------------------------------------------------------------------------ note removal
 
 
+@NOTE_DELETING.join
 def release_note_in_tx(session: Session, note_id: int) -> None:
     """Undo a note's engagement in the caller's write transaction, before the note is deleted.
 
     The database cascades the likes, collects and comments away with the note, but the counters
     kept elsewhere — the author's ``engagement_received`` and each collection's ``note_count`` —
-    must drop with them. For the notes feature's delete action.
+    must drop with them. Joins the notes feature's delete action (``notes.actions.NOTE_DELETING``).
     """
     row = session.execute(select(Note.author_id, Note.like_count, Note.collect_count).where(Note.id == note_id)).first()
     if row is None:

@@ -1,4 +1,4 @@
-"""Writes for media: uploads, video posters, avatars, and the carousel bookkeeping notes use.
+"""Writes for media: uploads, video posters, avatar files, and the carousel bookkeeping notes use.
 
 Files and rows: an upload is processed (Pillow, ffprobe/ffmpeg) and its files stored first, with
 no transaction open, and its row inserted after in a short ``with write(session):`` — so a row
@@ -26,8 +26,6 @@ from PIL import Image, ImageOps
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from redbridge.accounts import actions as account_actions
-from redbridge.accounts.models import User
 from redbridge.core import events, ids
 from redbridge.core.db import write
 from redbridge.core.errors import AppError
@@ -155,7 +153,7 @@ def _derived_key(key: str, suffix: str, ext: str) -> str:
 
 
 @contextmanager
-def _stored(storage: MediaStorage, files: dict[str, bytes]) -> Iterator[None]:
+def stored(storage: MediaStorage, files: dict[str, bytes]) -> Iterator[None]:
     """Store ``files`` for the body of the block; remove them again if the block fails."""
     try:
         for key, data in files.items():
@@ -228,7 +226,7 @@ def upload_image(session: Session, services: Services, owner_id: int, raw: bytes
         thumb_width=processed.thumb_width, thumb_height=processed.thumb_height, size_bytes=len(processed.data),
         duration_s=None, alt=alt.strip(), note_id=None, position=0, created_at=now,
     )
-    with _stored(services.storage, {key: processed.data, thumb_key: processed.thumb}):
+    with stored(services.storage, {key: processed.data, thumb_key: processed.thumb}):
         _insert(session, media)
     return media
 
@@ -263,7 +261,7 @@ def upload_video(
         thumb_width=0, thumb_height=0, size_bytes=len(data), duration_s=round(probed.duration_s, 3),
         alt=alt.strip(), note_id=None, position=0, created_at=now,
     )
-    with _stored(services.storage, {key: data}):
+    with stored(services.storage, {key: data}):
         _insert(session, media)
     return media
 
@@ -312,7 +310,7 @@ def make_video_poster(services: Services, media_id: int) -> None:
     ext = _IMAGE_EXT[poster.content_type]
     poster_key, thumb_key = _derived_key(key, "_p", ext), _derived_key(key, "_t", ext)
     files = {poster_key: poster.data, thumb_key: poster.thumb}
-    with _stored(services.storage, files), services.sessions() as session:
+    with stored(services.storage, files), services.sessions() as session:
         finished = _finish_video(
             session, media_id, status="ready", poster_key=poster_key, thumb_key=thumb_key,
             thumb_width=poster.thumb_width, thumb_height=poster.thumb_height,
@@ -385,30 +383,12 @@ def _square_avatar(processed: ProcessedImage) -> bytes:
     return buf.getvalue()
 
 
-def set_avatar(session: Session, services: Services, user: User, fh: BinaryIO) -> User:
-    """Process an uploaded picture into the user's square avatar; the old file is deleted by a job."""
+def avatar_file(services: Services, fh: BinaryIO) -> tuple[str, bytes]:
+    """An uploaded picture as the square avatar file to store (``accounts.actions.set_avatar``
+    stores it with ``stored`` and points the account at it): its key and bytes."""
     processed = _process(services, read_capped(fh, services.settings.media))
-    avatar = _square_avatar(processed)
     now = services.clock.now()
-    key = _key("a", ids.new_id(now), now, _IMAGE_EXT[processed.content_type])
-    return _replace_avatar(session, services, user, key, {key: avatar})
-
-
-def clear_avatar(session: Session, services: Services, user: User) -> User:
-    return _replace_avatar(session, services, user, None, {})
-
-
-def _replace_avatar(session: Session, services: Services, user: User, key: str | None,
-                    files: dict[str, bytes]) -> User:
-    old = user.avatar_key
-    with _stored(services.storage, files):
-        account_actions.set_avatar(session, user.id, key)
-    if old and old != key:
-        # set_avatar has committed: this is the after-commit side effect, queued like an event's.
-        services.queue.enqueue("media.delete_files", {"keys": [old]})
-    fresh = session.get(User, user.id, populate_existing=True)
-    assert fresh is not None
-    return fresh
+    return _key("a", ids.new_id(now), now, _IMAGE_EXT[processed.content_type]), _square_avatar(processed)
 
 
 def purge_unattached(services: Services, media_ids: Sequence[int]) -> None:

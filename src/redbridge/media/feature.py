@@ -17,4 +17,4 @@ JOBS = tasks  # imported for its @job registrations
 
 def install(app: FastAPI, services: Services) -> None:
     app.include_router(routes.router)
-    allow_large_bodies(app, ("POST", "/api/v1/media"))
+    allow_large_bodies(app, ("POST", "/api/v1/media"), ("PUT", "/api/v1/auth/me/avatar"))

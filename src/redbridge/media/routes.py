@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, File, Form, UploadFile, status
 from fastapi.responses import FileResponse
 
+from redbridge.accounts import actions as account_actions
 from redbridge.accounts import queries as account_queries
 from redbridge.accounts.deps import ViewerDep
 from redbridge.accounts.schemas import Me
@@ -104,9 +105,9 @@ def serve(key: str, services: ServicesDep) -> FileResponse:
 def put_avatar(file: UploadField, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> Me:
     """Replace your avatar with a picture (center-cropped to a square)."""
     _count_upload(services, viewer.id)
-    return account_queries.me(actions.set_avatar(session, services, viewer.user, file.file))
+    return account_queries.me(account_actions.set_avatar(session, services, viewer.user, file.file))
 
 
 @router.delete("/api/v1/auth/me/avatar", response_model=Me, tags=["auth"], responses=ERRORS)
 def delete_avatar(viewer: ViewerDep, session: DbDep, services: ServicesDep) -> Me:
-    return account_queries.me(actions.clear_avatar(session, services, viewer.user))
+    return account_queries.me(account_actions.clear_avatar(session, services, viewer.user))

@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 
 from redbridge.accounts.models import User
 from redbridge.core import events, ids
+from redbridge.core.cascade import Step
 from redbridge.core.changes import note_changed, note_visibility_changed
 from redbridge.core.db import write
 from redbridge.core.errors import AppError, forbidden, not_found
 from redbridge.core.i18n import _
 from redbridge.core.services import Services
-from redbridge.engagement.actions import release_note_in_tx
 from redbridge.media import actions as media_actions
 from redbridge.media.models import Media
 from redbridge.notes.models import Note, NoteTag
@@ -54,6 +54,10 @@ _CAROUSEL_MESSAGES: dict[str, str] = {
     "too_many": _("A note can have at most 18 photos."),
     "kind_change": _("A note with photos cannot switch to a video, or the other way round."),
 }
+
+# Run inside delete_note's transaction, before the row goes: what other features keep about the
+# note beyond what ON DELETE CASCADE removes (``core.cascade``).
+NOTE_DELETING = Step[int]("note_deleting")
 
 
 def _carousel_error(reason: str) -> AppError:
@@ -254,7 +258,7 @@ def delete_note(session: Session, user: User, note_id: int) -> None:
         note = _lock_note(session, note_id, user, admin_ok=True)
         author_id = note.author_id
         media_keys = media_actions.delete_for_note(session, note_id)
-        release_note_in_tx(session, note_id)
+        NOTE_DELETING.run(session, note_id)  # engagement releases its counters
         session.execute(delete(Note).where(Note.id == note_id))
         _bump_note_count(session, author_id, -1)
         events.publish(session, "note.deleted", {"note_id": note_id, "author_id": author_id, "media_keys": media_keys})

@@ -11,8 +11,10 @@ from redbridge.accounts.models import User
 from redbridge.accounts.queries import is_blocked_either_way
 from redbridge.core import ids
 from redbridge.core.errors import not_found
+from redbridge.media.models import Media
+from redbridge.media.schemas import media_url
 from redbridge.notes.models import Note, NoteTag
-from redbridge.notes.schemas import ShareOut
+from redbridge.notes.schemas import Cover, ShareOut
 
 
 def get_visible(session: Session, note_id: int, viewer_id: int | None, *, lock: bool = False) -> tuple[Note, User]:
@@ -36,6 +38,14 @@ def get_visible(session: Session, note_id: int, viewer_id: int | None, *, lock: 
     if viewer_id is not None and viewer_id != author.id and is_blocked_either_way(session, viewer_id, author.id):
         raise not_found("note")
     return note, author
+
+
+def cover_of(media: Media) -> Cover:
+    if media.kind == "video":
+        return Cover(url=media_url(media.thumb_key or media.poster_key) or "", width=media.thumb_width or media.width,
+                     height=media.thumb_height or media.height, is_video=True)
+    return Cover(url=media_url(media.thumb_key or media.key) or "", width=media.thumb_width or media.width,
+                 height=media.thumb_height or media.height)
 
 
 def share_url(base_url: str, note_id: int) -> str:

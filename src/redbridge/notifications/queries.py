@@ -16,9 +16,9 @@ from redbridge.core.pagination import Page, id_page
 from redbridge.engagement.models import Comment
 from redbridge.media.models import Media
 from redbridge.notes.models import Note
+from redbridge.notes.queries import cover_of
 from redbridge.notifications.models import Notification
 from redbridge.notifications.schemas import CommentRef, NoteRef, NotificationOut
-from redbridge.reads.cards import cover_of
 
 EXCERPT = 80
 

@@ -23,9 +23,9 @@ from redbridge.core.cache import Lru, generation, retire_generation
 from redbridge.core.services import Services
 from redbridge.engagement.models import Like
 from redbridge.media.models import Media
-from redbridge.media.schemas import media_url
 from redbridge.notes.models import Note
-from redbridge.notes.schemas import Cover, NoteCard
+from redbridge.notes.queries import cover_of
+from redbridge.notes.schemas import NoteCard
 
 CARD_TTL_S = 10.0
 _GENERATION_KEY = "feeds:content-gen"
@@ -45,14 +45,6 @@ def _memo(services: Services) -> _Memo:
 # ------------------------------------------------------------------------------ building cards
 # One query for notes, one for authors, one for covers, one for the viewer's likes — whatever
 # the page size.
-
-
-def cover_of(media: Media) -> Cover:
-    if media.kind == "video":
-        return Cover(url=media_url(media.thumb_key or media.poster_key) or "", width=media.thumb_width or media.width,
-                     height=media.thumb_height or media.height, is_video=True)
-    return Cover(url=media_url(media.thumb_key or media.key) or "", width=media.thumb_width or media.width,
-                 height=media.thumb_height or media.height)
 
 
 def cards_for(session: Session, notes: Sequence[Note], viewer_id: int | None) -> list[NoteCard]:

@@ -2,7 +2,7 @@
 (``/settings/sessions``).
 
 The same actions as the API: ``accounts.actions.update_profile`` (``PATCH /api/v1/auth/me``),
-``media.actions.set_avatar`` / ``clear_avatar`` (``PUT`` / ``DELETE /api/v1/auth/me/avatar``, with
+``accounts.actions.set_avatar`` / ``clear_avatar`` (``PUT`` / ``DELETE /api/v1/auth/me/avatar``, with
 the same upload rate limit), ``accounts.queries.session_list`` and ``accounts.actions.revoke_session``
 / ``revoke_all_sessions`` (``/api/v1/auth/sessions``). Everything here is the viewer's own: a
 session id of another account is not found, exactly as in the API.
@@ -80,9 +80,9 @@ def edit_profile(page: PageDep, form: FormDep) -> Response:
     try:
         if upload is not None:
             media_actions.count_upload(page.services, viewer.id)
-            media_actions.set_avatar(page.session, page.services, viewer.user, upload.file)
+            actions.set_avatar(page.session, page.services, viewer.user, upload.file)
         elif form_text(form, "remove_avatar") == "1" and viewer.user.avatar_key:
-            media_actions.clear_avatar(page.session, page.services, viewer.user)
+            actions.clear_avatar(page.session, page.services, viewer.user)
     except AppError as exc:
         if exc.status not in (413, 422):
             raise
