@@ -106,6 +106,18 @@ def test_a_rolled_back_transaction_writes_no_row_and_delivers_nothing(settings: 
     assert h.delivered() == {}
 
 
+def test_a_session_closed_without_commit_and_used_again_sends_nothing_of_it(settings: Settings,
+                                                                          built: list[Services]) -> None:
+    services = make(built, settings)
+    session = services.sessions()
+    events.publish(session, h.EVENT, {"n": 1})
+    session.close()  # no rollback event fires for this
+    events.publish(session, h.EVENT, {"n": 2})
+    session.commit()
+    session.close()
+    assert h.DELIVERED == [2]
+
+
 def test_a_failed_enqueue_keeps_the_rows_and_backs_off(settings: Settings, built: list[Services],
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     services = make(built, with_outbox(settings, relay=False, retry_base_s=0.05, retry_max_s=0.2))

@@ -113,6 +113,11 @@ def wire(factory: sessionmaker[Session], queue: JobQueue) -> outbox.OutboxRelay:
     def _deliver(session: Session, transaction: Any) -> None:
         if transaction.parent is not None:
             return
+        # Entries still pending belong to a transaction that ended without committing them — closed
+        # rather than rolled back (``Session.close`` fires no rollback event): a later transaction
+        # of the same session must not send them.
+        session.info.pop(_ROWS, None)
+        session.info.pop(_KEY, None)
         for name, payload in session.info.pop(_READY, []):
             for fn in _HOOKS.get(name, ()):
                 try:
