@@ -58,17 +58,16 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
     hasher = PasswordHasher(settings.passwords)
     engine = db.make_engine(settings)
     sessions = db.make_sessionmaker(engine)
+    password_hash = hasher.hash_sync(password)  # before any transaction (``core.db.write``, rule 3)
     with sessions() as session:
         existing = queries.by_username(session, args.username)
         if existing is not None:
-            existing.is_admin = True
-            existing.password_hash = hasher.hash_sync(password)
-            session.commit()
+            actions.make_admin(session, existing.id, password_hash)
             print(f"{args.username} is now an admin")
         else:
             actions.check_username(session, args.username)
             actions.create_user(session, SystemClock().now(), username=args.username,
-                                password_hash=hasher.hash_sync(password), is_admin=True)
+                                password_hash=password_hash, is_admin=True)
             print(f"created admin {args.username}")
     hasher.close()
     engine.dispose()

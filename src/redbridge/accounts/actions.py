@@ -181,6 +181,13 @@ def update_profile(session: Session, user: User, update: ProfileUpdate) -> User:
     return fresh
 
 
+def make_admin(session: Session, user_id: int, password_hash: str) -> None:
+    """Make an existing account an administrator with a new password (``redbridge createadmin``)."""
+    with write(session):
+        session.execute(update(User).where(User.id == user_id).values(is_admin=True, password_hash=password_hash))
+        changes.account_changed(session, user_id)
+
+
 def set_avatar(session: Session, services: Services, user: User, fh: BinaryIO) -> User:
     """Process an uploaded picture into the user's square avatar; the old file is deleted by a job."""
     key, data = media_actions.avatar_file(services, fh)  # before the transaction: image work
