@@ -152,15 +152,17 @@ class OutboxRelay:
             session.commit()
         return sorted((int(i), str(j), dict(p), int(a)) for i, j, p, a in rows)
 
-    def _finish(self, sent: list[int], unsent: list[int], retry_in: float) -> None:
+    def _finish(self, sent: list[int], retry: dict[float, list[int]]) -> None:
+        """Delete the rows enqueued; make the others due again after their backoff (seconds → ids)."""
         with self._sessions() as session:
             begin_write(session)
             if sent:
                 session.execute(delete(OutboxRow).where(OutboxRow.id.in_(sent))
                                 .execution_options(synchronize_session=False))
-            if unsent:
-                retry_at = self._clock.now() + timedelta(seconds=retry_in)
-                session.execute(update(OutboxRow).where(OutboxRow.id.in_(unsent)).values(available_at=retry_at)
+            now = self._clock.now()
+            for seconds, row_ids in retry.items():
+                session.execute(update(OutboxRow).where(OutboxRow.id.in_(row_ids))
+                                .values(available_at=now + timedelta(seconds=seconds))
                                 .execution_options(synchronize_session=False))
             session.commit()
 
@@ -170,28 +172,30 @@ class OutboxRelay:
         if not claimed:
             return 0
         sent: list[int] = []
-        unsent: list[int] = []
-        retry_in = 0.0
+        retry: dict[float, list[int]] = {}
+        queue_down = False
         for position, (row_id, job_name, payload, attempts) in enumerate(claimed):
             try:
                 self._queue.enqueue(job_name, {**payload, EVENT_ID: row_id})
             except KeyError:
-                # No such job in this code base (renamed or removed since the row was written): it
-                # can never succeed, and retrying forever would hide the rows behind it.
-                log.error("outbox row %s names unknown job %s: dropped", row_id, job_name)
-                sent.append(row_id)
+                # A job this process does not know: written by a newer release during a rolling
+                # deploy, or removed since. It stays for a relay that knows it (never dropped: the
+                # lag gauge shows it) and does not hold up the rows behind it.
+                log.error("outbox row %s names unknown job %s: left for another relay", row_id, job_name)
+                retry.setdefault(self.backoff(attempts), []).append(row_id)
             except Exception:
                 # The queue is down (Redis unreachable, disk full): this and the rest of the batch
                 # stay, to be retried after a backoff rather than hammered.
-                unsent = [r[0] for r in claimed[position:]]
-                retry_in = self.backoff(attempts)
-                log.warning("enqueue of outbox row %s (%s) failed; %d row(s) retried in %.1fs",
-                            row_id, job_name, len(unsent), retry_in, exc_info=True)
+                rest = [r[0] for r in claimed[position:]]
+                retry.setdefault(self.backoff(attempts), []).extend(rest)
+                log.warning("enqueue of outbox row %s (%s) failed; %d row(s) retried later",
+                            row_id, job_name, len(rest), exc_info=True)
+                queue_down = True
                 break
             else:
                 sent.append(row_id)
-        self._finish(sent, unsent, retry_in)
-        if unsent:
+        self._finish(sent, retry)
+        if queue_down:
             self._failures += 1
             self._hold_until = time.monotonic() + self.backoff(self._failures)
         else:
