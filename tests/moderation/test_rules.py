@@ -119,3 +119,13 @@ def test_rule_validation() -> None:
         Rule("x", "spam", "en", "regex", "(a+)+$", "hold")
     with pytest.raises(RuleError):
         Rule("x", "spam", "en", "term", " * ", "hold")
+
+
+def test_requires_digit() -> None:
+    from redbridge.moderation.rules import requires_digit
+
+    assert requires_digit(r"1[3-9]\d{9}")
+    assert requires_digit(r"\bbuilding\s\d{1,4}")
+    assert not requires_digit(r"(?:a|\d)")
+    assert not requires_digit(r"x?\d*")
+    assert not requires_digit("hello")

@@ -47,7 +47,7 @@ from redbridge.moderation.normalize import (
     repeat_variants,
     squeeze,
 )
-from redbridge.moderation.rules import Action, Category, Rule, check_regex, load_global_allow
+from redbridge.moderation.rules import Action, Category, Rule, check_regex, load_global_allow, requires_digit
 
 __all__ = ["VALIDATORS", "Hit", "Lexicon", "fuzzy_pinyin", "valid_cn_id"]
 
@@ -89,6 +89,14 @@ class _Entry:
     open_end: bool  # the term may end inside a word ("fuck*")
     bound_start: bool  # the term starts with a Latin letter/digit: needs a boundary there
     bound_end: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Regex:
+    rule: int
+    pattern: re.Pattern[str]
+    validators: tuple[tuple[str, Callable[[str], bool]], ...]
+    needs_digit: bool  # every match contains a digit: skipped on text without one
 
 
 def _automaton(keys: dict[str, list[_Entry]]) -> ahocorasick.Automaton | None:
@@ -133,7 +141,7 @@ class Lexicon:
         squeezed: ahocorasick.Automaton | None,
         pinyin: ahocorasick.Automaton | None,
         allow: ahocorasick.Automaton | None,
-        regexes: list[tuple[int, re.Pattern[str]]],
+        regexes: list[_Regex],
     ) -> None:
         self._rules = rules
         self._main = main
@@ -154,7 +162,7 @@ class Lexicon:
         squeezed: dict[str, list[_Entry]] = {}
         pinyin: dict[str, list[_Entry]] = {}
         allow: dict[str, set[int]] = {}
-        regexes: list[tuple[int, re.Pattern[str]]] = []
+        regexes: list[_Regex] = []
 
         def add(table: dict[str, list[_Entry]], key: str, index: int, open_start: bool, open_end: bool) -> None:
             key = key.strip()
@@ -176,7 +184,9 @@ class Lexicon:
                 add_allow(phrase, index)
             if rule.kind == "regex":
                 check_regex(rule.pattern)
-                regexes.append((index, re.compile(rule.pattern)))
+                compiled = re.compile(rule.pattern)
+                validators = tuple((name, VALIDATORS[name]) for name in compiled.groupindex if name in VALIDATORS)
+                regexes.append(_Regex(index, compiled, validators, requires_digit(rule.pattern)))
                 continue
             open_start, open_end = rule.pattern.startswith("*"), rule.pattern.endswith("*")
             n = normalize(rule.pattern.strip("*").strip())
@@ -218,14 +228,19 @@ class Lexicon:
                 self._scan(self._pinyin, text.initials, "initials", found)
             elif _LATIN.search(text.compact):  # pinyin typed as Latin words: "wo yao nong si ni"
                 self._scan(self._pinyin, fuzzy_pinyin(text.compact), "folded", found)
-        for index, pattern in self._regexes:
-            if index in found:
-                continue
-            for field, form in (("folded", text.folded), ("compact", text.compact)):
-                hit = self._regex_hit(index, pattern, form, field)
-                if hit is not None:
-                    found[index] = hit
-                    break
+        if self._regexes:
+            forms = [("folded", text.folded)]
+            if text.compact != text.folded:
+                forms.append(("compact", text.compact))
+            has_digit = any(ch.isdigit() for ch in text.compact)
+            for regex in self._regexes:
+                if regex.rule in found or (regex.needs_digit and not has_digit):
+                    continue
+                for field, form in forms:
+                    hit = self._regex_hit(regex, form, field)
+                    if hit is not None:
+                        found[regex.rule] = hit
+                        break
         return [found[i] for i in sorted(found)]
 
     def _scan(
@@ -258,10 +273,9 @@ class Lexicon:
             return []
         return [(end - length + 1, end + 1, owners) for end, (length, owners) in self._allow.iter(form)]
 
-    def _regex_hit(self, index: int, pattern: re.Pattern[str], form: str, field: str) -> Hit | None:
-        validators = [(name, VALIDATORS[name]) for name in pattern.groupindex if name in VALIDATORS]
-        for match in pattern.finditer(form):
-            if all(match.group(name) is None or check(match.group(name)) for name, check in validators):
-                rule = self._rules[index]
+    def _regex_hit(self, regex: _Regex, form: str, field: str) -> Hit | None:
+        for match in regex.pattern.finditer(form):
+            if all(match.group(name) is None or check(match.group(name)) for name, check in regex.validators):
+                rule = self._rules[regex.rule]
                 return Hit(rule.id, rule.category, rule.action, match.group(), field)
         return None

@@ -46,6 +46,7 @@ __all__ = [
     "load_global_allow",
     "load_profanity",
     "load_rules_yaml",
+    "requires_digit",
 ]
 
 Category = Literal["harassment", "slur", "threat", "self_harm", "sexual", "spam", "personal_data"]
@@ -259,6 +260,32 @@ def _timed_trial(compiled: re.Pattern[str], pattern: str) -> None:
             if total > TRIAL_BUDGET_S or (spent > 1e-4 and spent > 10 * previous):
                 raise RuleError("regex_too_slow", "the pattern backtracks on repetitive input")
             previous = spent
+
+
+def _requires_digit(items: Any) -> bool:
+    c = _constants
+    for op, av in items:
+        if op is c.LITERAL and chr(av).isdigit():
+            return True
+        if op is c.IN and av and all(
+            (o is c.LITERAL and chr(a).isdigit()) or (o is c.CATEGORY and a is c.CATEGORY_DIGIT)
+            or (o is c.RANGE and all(chr(x).isdigit() for x in a)) for o, a in av):
+            return True
+        if op is c.SUBPATTERN and _requires_digit(av[-1]):
+            return True
+        if op is c.BRANCH and all(_requires_digit(b) for b in av[1]):
+            return True
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1 and _requires_digit(av[2]):
+            return True
+    return False
+
+
+def requires_digit(pattern: str) -> bool:
+    """Whether every match of ``pattern`` contains a digit (the lexicon skips it on text without one)."""
+    try:
+        return _requires_digit(_parser.parse(pattern, 0))
+    except (re.error, RecursionError):
+        return False
 
 
 def check_regex(pattern: str) -> None:
