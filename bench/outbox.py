@@ -46,6 +46,7 @@ from redbridge.core.clock import SystemClock
 from redbridge.core.outbox import OutboxRelay
 from redbridge.core.services import Services, build
 from redbridge.engagement import actions as engagement
+from redbridge.moderation import screening
 from redbridge.notes import actions as notes
 from redbridge.notes.models import Note
 from redbridge.notes.ranking import hot_score
@@ -100,10 +101,11 @@ def _like(services: Services, liker: int, note_id: int) -> Callable[[], None]:
 
 def _create(services: Services, author: int, title: str) -> Callable[[], None]:
     data = NoteCreate(title=title, body="A plain text note #bench")
+    checker = screening.checker(services)
 
     def write() -> None:
         with services.sessions() as session:
-            notes.create_note(session, datetime.now(UTC), author, data)
+            notes.create_note(session, datetime.now(UTC), author, data, checker=checker)
 
     return write
 

@@ -118,7 +118,7 @@ def test_community_is_bilingual_engaged_and_consistent(settings: Settings, engin
             assert read_langs
             assert set(read_langs) <= {"en", "zh"}
         assert all(conn.scalars(select(User.onboarded)))
-        assert not any(conn.scalars(select(User.is_admin)))
+        assert set(conn.scalars(select(User.role))) == {"user"}
 
         # Everyone follows a bounded number of people; some are more followed than others (in a
         # community this small each user follows about half of it, which flattens the curve).

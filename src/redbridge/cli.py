@@ -67,7 +67,7 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
         else:
             actions.check_username(session, args.username)
             actions.create_user(session, SystemClock().now(), username=args.username,
-                                password_hash=password_hash, is_admin=True)
+                                password_hash=password_hash, role="admin")
             print(f"created admin {args.username}")
     hasher.close()
     engine.dispose()

@@ -51,5 +51,5 @@ def comment_counts(services: Services, comment_id: str) -> dict[str, int]:
 
 def make_admin(services: Services, user: UserHandle) -> None:
     with services.sessions() as session:
-        session.execute(update(User).where(User.id == user.int_id).values(is_admin=True))
+        session.execute(update(User).where(User.id == user.int_id).values(role="admin"))
         session.commit()

@@ -345,4 +345,4 @@ def test_explore_response_matches_schema(client, factory: Factory):
     assert {p["name"] for p in operation["parameters"]} == {"topic", "cursor", "limit"}
     [card] = response.json()["items"]
     assert set(card) == {"id", "kind", "title", "lang", "topic", "author", "cover", "like_count", "liked_by_me",
-                         "created_at"}
+                         "created_at", "status", "label"}

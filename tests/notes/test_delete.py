@@ -119,7 +119,7 @@ def test_someone_else_cannot_delete(client: TestClient, factory: Factory, servic
 def test_admin_can_delete_any_note(client: TestClient, factory: Factory, services: Services) -> None:
     author, admin = factory.user(), factory.user()
     with services.sessions() as session:
-        session.execute(update(User).where(User.id == admin.int_id).values(is_admin=True))
+        session.execute(update(User).where(User.id == admin.int_id).values(role="admin"))
         session.commit()
     note = factory.note(author, images=1)
     assert _delete(client, admin, note["id"]).status_code == 204

@@ -460,7 +460,7 @@ def test_delete_by_someone_else_is_refused_and_by_the_author_works(app: FastAPI,
 def test_an_admin_may_delete_but_not_edit(app: FastAPI, factory: Factory, services: Services) -> None:
     alice, admin = factory.user("alice"), factory.user("moderator_kim")
     with services.sessions() as session:
-        session.execute(update(User).where(User.id == admin.int_id).values(is_admin=True))
+        session.execute(update(User).where(User.id == admin.int_id).values(role="admin"))
         session.commit()
     note = factory.note(alice, images=1)
     tab = browser(app, admin)

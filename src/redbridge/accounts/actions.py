@@ -25,6 +25,8 @@ from redbridge.core.i18n import _
 from redbridge.core.security import new_session_token, token_digest
 from redbridge.core.services import Services
 from redbridge.media import actions as media_actions
+from redbridge.moderation import screening
+from redbridge.moderation.text import TextChecker
 
 RESERVED = frozenset(
     {"admin", "administrator", "api", "root", "support", "redbridge", "me", "settings", "login",
@@ -81,7 +83,7 @@ def create_user(
     display_name: str | None = None,
     ui_lang: str = "en",
     read_langs: list[str] | None = None,
-    is_admin: bool = False,
+    role: str = "user",
 ) -> User:
     user = User(
         id=ids.new_id(now),
@@ -93,7 +95,7 @@ def create_user(
         ui_lang=ui_lang,
         read_langs=sorted(set(read_langs)) if read_langs else (["zh"] if ui_lang.startswith("zh") else ["en"]),
         interests=[],
-        is_admin=is_admin,
+        role=role,
         created_at=now,
     )
     try:
@@ -158,12 +160,19 @@ def set_password_hash(session: Session, user_id: int, password_hash: str) -> Non
         changes.account_changed(session, user_id)
 
 
-def update_profile(session: Session, user: User, update: ProfileUpdate) -> User:
+def update_profile(session: Session, user: User, update: ProfileUpdate, *, checker: TextChecker,
+                   now: datetime) -> User:
+    """Change the profile and settings. A new display name or bio is screened first
+    (``moderation.screening.screen_profile``): a reject or a hold is 422 and nothing changes."""
     data = update.model_dump(exclude_unset=True)
+    texts = [str(data[key]).strip() for key in ("display_name", "bio") if data.get(key) is not None]
+    screened = screening.screen_profile(checker, *texts)
     with write(session):
         fresh = session.get(User, user.id)
         if fresh is None:
             raise not_found("user")
+        if screened.stored:
+            screening.record(session, now, screened, "profile", fresh.id, fresh.id)
         for key in ("display_name", "bio", "region"):
             if data.get(key) is not None:
                 setattr(fresh, key, str(data[key]).strip())
@@ -184,7 +193,7 @@ def update_profile(session: Session, user: User, update: ProfileUpdate) -> User:
 def make_admin(session: Session, user_id: int, password_hash: str) -> None:
     """Make an existing account an administrator with a new password (``redbridge createadmin``)."""
     with write(session):
-        session.execute(update(User).where(User.id == user_id).values(is_admin=True, password_hash=password_hash))
+        session.execute(update(User).where(User.id == user_id).values(role="admin", password_hash=password_hash))
         changes.account_changed(session, user_id)
 
 
@@ -203,9 +212,9 @@ def _replace_avatar(session: Session, services: Services, user: User, key: str |
     old = user.avatar_key
     with media_actions.stored(services.storage, files), write(session):
         session.execute(update(User).where(User.id == user.id).values(avatar_key=key))
-    if old and old != key:
-        # Committed: this is the after-commit side effect, queued like an event's.
-        services.queue.enqueue("media.delete_files", {"keys": [old]})
+        if old and old != key:
+            # Through the outbox: the old file goes once the change has committed, even after a crash.
+            events.enqueue_after_commit(session, "media.delete_files", {"keys": [old]})
     fresh = session.get(User, user.id, populate_existing=True)
     assert fresh is not None
     return fresh

@@ -24,6 +24,7 @@ from redbridge.core.deps import client_ip
 from redbridge.core.errors import AppError
 from redbridge.core.i18n import _
 from redbridge.core.services import Services
+from redbridge.moderation import screening
 from redbridge.settings import RateLimitSettings
 
 
@@ -55,6 +56,9 @@ async def signup(services: Services, request: Request, body: SignupIn) -> Opened
                            min_strength=services.settings.passwords.min_strength)
 
     def check() -> None:
+        # The display name is on every byline: screened like a profile edit (422 for a reject or
+        # a hold), off the event loop (the first check builds the app's checker).
+        screening.screen_profile(screening.checker(services), body.display_name)
         with services.sessions() as session:
             actions.check_username(session, body.username)
 

@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from redbridge.core.db import Base, IdType, UTCDateTime
 
+ROLES = ("user", "moderator", "admin")
+STAFF_ROLES = frozenset({"moderator", "admin"})
+
 
 class User(Base):
     __tablename__ = "users"
@@ -29,7 +32,9 @@ class User(Base):
     region: Mapped[str] = mapped_column(String(40), default="")
     interests: Mapped[list[str]] = mapped_column(JSON, default=list)
     onboarded: Mapped[bool] = mapped_column(Boolean, default=False)
-    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # user | moderator | admin (``ROLES``): moderators see held content and (phase 2) work the
+    # review queue; admins also manage accounts and rules.
+    role: Mapped[str] = mapped_column(String(10), default="user", server_default="user")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     follower_count: Mapped[int] = mapped_column(Integer, default=0)
     following_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -37,6 +42,15 @@ class User(Base):
     # Likes + collects received on this user's notes (the profile's 获赞与收藏).
     engagement_received: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_moderator(self) -> bool:
+        """Moderators and admins: who may see content held for review."""
+        return self.role in STAFF_ROLES
 
 
 class AuthSession(Base):

@@ -190,6 +190,7 @@ def me(user: User) -> Me:
             "interests": list(user.interests or []),
             "onboarded": user.onboarded,
             "is_admin": user.is_admin,
+            "role": user.role,
         }
     )
 

@@ -29,6 +29,7 @@ from redbridge.core.i18n import _
 from redbridge.core.pagination import Page
 from redbridge.core.security import csrf_token
 from redbridge.core.services import Services
+from redbridge.moderation import screening
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 users_router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -62,8 +63,11 @@ def get_me(viewer: ViewerDep) -> Me:
 
 
 @auth_router.patch("/me", response_model=Me)
-def update_me(body: ProfileUpdate, viewer: ViewerDep, session: DbDep) -> Me:
-    return queries.me(actions.update_profile(session, viewer.user, body))
+def update_me(body: ProfileUpdate, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> Me:
+    """Change your profile and settings; a display name or bio the moderation pipeline refuses is
+    422 (``moderation.rejected``, or ``moderation.review_required`` for one it would hold)."""
+    return queries.me(actions.update_profile(session, viewer.user, body, checker=screening.checker(services),
+                                             now=services.clock.now()))
 
 
 @auth_router.post("/password", status_code=status.HTTP_204_NO_CONTENT)

@@ -80,7 +80,8 @@ class Me(Profile):
     ui_lang: str
     interests: list[str]
     onboarded: bool
-    is_admin: bool
+    is_admin: bool = Field(description="role == \"admin\" (kept for older clients).")
+    role: Literal["user", "moderator", "admin"]
 
 
 class AuthOut(BaseModel):

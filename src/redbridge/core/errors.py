@@ -22,13 +22,18 @@ from redbridge.core.i18n import _, get_locale, gettext
 log = logging.getLogger("redbridge.errors")
 
 
+# What an error says about a field: a code or message, or a list of codes (a moderation
+# refusal's ``reasons``).
+FieldValue = str | list[str]
+
+
 class AppError(Exception):
     def __init__(
         self,
         code: str,
         message: str,
         status: int = 400,
-        fields: dict[str, str] | None = None,
+        fields: dict[str, FieldValue] | None = None,
         headers: dict[str, str] | None = None,
         **params: object,
     ) -> None:
@@ -56,7 +61,7 @@ def unauthenticated() -> AppError:
 class ErrorBody(BaseModel):
     code: str
     message: str
-    fields: dict[str, str] = {}
+    fields: dict[str, FieldValue] = {}
 
 
 class ErrorEnvelope(BaseModel):
@@ -70,7 +75,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def envelope(code: str, message: str, status: int, fields: dict[str, str] | None = None,
+def envelope(code: str, message: str, status: int, fields: dict[str, FieldValue] | None = None,
              headers: dict[str, str] | None = None) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "fields": fields or {}}}
     return JSONResponse(body, status_code=status, headers=headers)
@@ -124,7 +129,7 @@ def wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
-async def respond(request: Request, code: str, message: str, status: int, fields: dict[str, str] | None = None,
+async def respond(request: Request, code: str, message: str, status: int, fields: dict[str, FieldValue] | None = None,
                   headers: dict[str, str] | None = None, params: dict[str, object] | None = None) -> Response:
     """The error response for ``request`` (``message``: the msgid, translated here): the envelope,
     or the HTML page when a browser asks for one."""
@@ -146,7 +151,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         locale = request_locale(request)
-        fields: dict[str, str] = {}
+        fields: dict[str, FieldValue] = {}
         for err in exc.errors():
             kind = str(err.get("type", ""))
             message = FIELD_MESSAGES.get(kind, _("This value is not valid."))

@@ -454,7 +454,7 @@ class _Community:
                 "id": self.user_ids[i], "username": p.username, "username_key": p.username.lower(), "email": None,
                 "password_hash": password_hash, "display_name": p.display_name, "bio": p.bio, "avatar_key": None,
                 "read_langs": p.read_langs, "ui_lang": p.ui_lang, "region": p.region, "interests": p.interests,
-                "onboarded": True, "is_admin": False, "is_active": True, "follower_count": c.followers[i],
+                "onboarded": True, "role": "user", "is_active": True, "follower_count": c.followers[i],
                 "following_count": c.following[i], "note_count": c.notes_by[i], "engagement_received": c.received[i],
                 "created_at": self.user_created[i],
             }

@@ -15,7 +15,15 @@ Visibility: every write scoped to a note — like, unlike, collect, uncollect, c
 like and unlike — first locks the note through ``notes.queries.get_visible``, the one rule the reads
 use too: a note that is missing, whose author is deactivated, or whose author and the viewer are
 blocked either way is 404 (``note.not_found``, or ``comment.not_found`` on a comment's path). The
-one exception is deleting a comment: its author (and an admin) may always remove it.
+one exception is deleting a comment: its author (and an admin) may always remove it. A note that is
+not published (held, removed) takes engagement from its author only: a moderator may read it, but a
+like or a comment from anyone else would be engagement nobody else can see.
+
+Moderation: a comment's body is screened before the transaction (``moderation.screening``): a
+rejected comment is never written (422), a held one is written ``held`` with its decision row. A
+held comment is in no counter others see — the note's ``comment_count``, its thread's
+``reply_count`` — and publishes no ``comment.created`` (no notification quotes it); neither does a
+reply under a held comment. Phase 2's review moves the counters when it publishes or removes one.
 """
 
 from __future__ import annotations
@@ -37,8 +45,10 @@ from redbridge.core.errors import AppError, forbidden, not_found
 from redbridge.core.i18n import _
 from redbridge.engagement.models import Collect, Collection, Comment, CommentLike, Like
 from redbridge.engagement.schemas import CollectionCreate, CollectionUpdate, CollectOut, LikeOut
+from redbridge.moderation import screening
+from redbridge.moderation.text import TextChecker
 from redbridge.notes.actions import NOTE_DELETING
-from redbridge.notes.models import Note
+from redbridge.notes.models import PUBLISHED, Note
 from redbridge.notes.queries import get_visible
 from redbridge.text.lang import detect_language
 
@@ -68,9 +78,11 @@ def _lock_visible_note(session: Session, note_id: int, viewer_id: int, what: str
     """Lock the note for this write transaction if the viewer may see it (``get_visible``); returns
     its author's id. Otherwise 404 ``{what}.not_found``."""
     try:
-        _note, author = get_visible(session, note_id, viewer_id, lock=True)
+        note, author = get_visible(session, note_id, viewer_id, lock=True)
     except AppError:
         raise not_found(what) from None
+    if note.status != PUBLISHED and viewer_id != author.id:
+        raise not_found(what)
     return author.id
 
 
@@ -147,11 +159,12 @@ def set_comment_like(session: Session, viewer_id: int, comment_id: int, now: dat
         if note_id is None:
             raise not_found("comment")
         _lock_visible_note(session, note_id, viewer_id, "comment")
-        author_id = session.scalar(
-            select(Comment.author_id).where(Comment.id == comment_id).with_for_update(key_share=True)
-        )
-        if author_id is None:
-            raise not_found("comment")
+        found = session.execute(
+            select(Comment.author_id, Comment.status).where(Comment.id == comment_id).with_for_update(key_share=True)
+        ).first()
+        if found is None or (found.status != PUBLISHED and found.author_id != viewer_id):
+            raise not_found("comment")  # a held comment is its author's only
+        author_id = found.author_id
         if on:
             _check_not_blocked(session, viewer_id, author_id)
             changed = insert_ignore(
@@ -293,7 +306,8 @@ def delete_collection(session: Session, viewer_id: int, collection_id: int) -> N
 
 
 def create_comment(
-    session: Session, viewer_id: int, note_id: int, body: str, parent_id: int | None, now: datetime
+    session: Session, viewer_id: int, note_id: int, body: str, parent_id: int | None, now: datetime, *,
+    checker: TextChecker,
 ) -> Comment:
     """Comment on a note, or reply when ``parent_id`` is given.
 
@@ -301,20 +315,27 @@ def create_comment(
     comment and records whom it answers in ``reply_to_user_id``. A note the viewer may not see
     (``get_visible``: blocked either way with its author included) → 404; a reply across a block
     with the person answered → 403. Publishes ``comment.created``
-    {comment_id, note_id, author_id, parent_id} and ``note.engaged``.
+    {comment_id, note_id, author_id, parent_id} and ``note.engaged`` — for a published comment
+    under a published parent only: a held one (or one under a held parent) counts nowhere and
+    publishes nothing. A rejected body is 422 before anything is written.
     """
+    screened = screening.screen(checker, body)
     lang = detect_language(body)
     with write(session):
         _lock_visible_note(session, note_id, viewer_id)
         top_id: int | None = None
         reply_to: int | None = None
+        counted = screened.status == PUBLISHED
         if parent_id is not None:
             parent = session.execute(
-                select(Comment.id, Comment.parent_id, Comment.author_id)
+                select(Comment.id, Comment.parent_id, Comment.author_id, Comment.status)
                 .where(Comment.id == parent_id, Comment.note_id == note_id)
             ).first()
-            if parent is None:
+            # A comment the viewer may not see is one that does not exist (held: its author's only).
+            if parent is None or (parent.status != PUBLISHED and parent.author_id != viewer_id):
                 raise not_found("comment")
+            if parent.status != PUBLISHED:
+                counted = False
             if parent.parent_id is None:
                 top_id = parent.id
             else:
@@ -322,16 +343,18 @@ def create_comment(
             _check_not_blocked(session, viewer_id, parent.author_id)
         comment = Comment(
             id=ids.new_id(now), note_id=note_id, author_id=viewer_id, parent_id=top_id, reply_to_user_id=reply_to,
-            body=body, lang=lang, like_count=0, reply_count=0, created_at=now,
+            body=body, lang=lang, like_count=0, reply_count=0, status=screened.status, created_at=now,
         )
         session.add(comment)
         session.flush()
-        _bump_note(session, note_id, comment_count=1)
-        if top_id is not None:
-            session.execute(update(Comment).where(Comment.id == top_id).values(reply_count=Comment.reply_count + 1))
-        events.publish(session, "comment.created", {
-            "comment_id": comment.id, "note_id": note_id, "author_id": viewer_id, "parent_id": top_id,
-        })
+        screening.record(session, now, screened, "comment", comment.id, viewer_id)
+        if counted:
+            _bump_note(session, note_id, comment_count=1)
+            if top_id is not None:
+                session.execute(update(Comment).where(Comment.id == top_id).values(reply_count=Comment.reply_count + 1))
+            events.publish(session, "comment.created", {
+                "comment_id": comment.id, "note_id": note_id, "author_id": viewer_id, "parent_id": top_id,
+            })
     return comment
 
 
@@ -361,15 +384,23 @@ def delete_comment(session: Session, viewer: User, comment_id: int) -> None:
             raise not_found("comment")
         if viewer.id not in (comment.author_id, note_author) and not viewer.is_admin:
             raise forbidden()
-        removed = 1
+        # Only what was counted comes off the counters: published comments under published parents.
+        counted = comment.status == PUBLISHED
         if comment.parent_id is None:
-            removed += _rowcount(session.execute(delete(Comment).where(Comment.parent_id == comment.id)))
+            replies = session.scalars(
+                delete(Comment).where(Comment.parent_id == comment.id).returning(Comment.status)).all()
+            removed = (1 + sum(status == PUBLISHED for status in replies)) if counted else 0
         else:
-            session.execute(
-                update(Comment).where(Comment.id == comment.parent_id).values(reply_count=Comment.reply_count - 1)
-            )
+            parent_status = session.scalar(select(Comment.status).where(Comment.id == comment.parent_id))
+            counted = counted and parent_status == PUBLISHED
+            removed = 1 if counted else 0
+            if counted:
+                session.execute(
+                    update(Comment).where(Comment.id == comment.parent_id).values(reply_count=Comment.reply_count - 1)
+                )
         session.execute(delete(Comment).where(Comment.id == comment.id))
-        _bump_note(session, note_id, comment_count=-removed)
+        if removed:
+            _bump_note(session, note_id, comment_count=-removed)
         events.publish(session, "comment.deleted", {"comment_id": comment.id, "note_id": note_id})
 
 

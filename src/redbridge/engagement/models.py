@@ -58,6 +58,7 @@ class Comment(Base):
     __table_args__ = (
         Index("ix_comments_note_top", "note_id", "parent_id", "id"),
         Index("ix_comments_parent", "parent_id", "id"),
+        Index("ix_comments_status", "status", "id"),  # held comments for the review queue (phase 2)
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
@@ -69,6 +70,9 @@ class Comment(Base):
     lang: Mapped[str] = mapped_column(String(8))
     like_count: Mapped[int] = mapped_column(Integer, default=0)
     reply_count: Mapped[int] = mapped_column(Integer, default=0)
+    # published | held | removed, as a note's (``notes.models.NOTE_STATES``): a held comment is
+    # shown to its author (marked) and moderators only, and is not in any count others see.
+    status: Mapped[str] = mapped_column(String(10), default="published", server_default="published")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -2,7 +2,9 @@
 
 Whether the viewer may see a note at all — and so its comments, replies and anything else scoped
 to it — is ``notes.queries.get_visible``'s answer, the same for every endpoint. Within a visible
-note, comment lists hide authors the viewer blocked or muted, and those who blocked the viewer. A page
+note, comment lists hide authors the viewer blocked or muted, and those who blocked the viewer, and
+comments that are not published (held for review, removed) unless the viewer wrote them (a held
+one is marked) or is a moderator. A page
 of comments costs a fixed number of queries whatever its size: the comments, their reply
 previews, the authors, the viewer's likes.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from redbridge.accounts.models import User
@@ -21,7 +23,8 @@ from redbridge.core.errors import AppError, not_found
 from redbridge.core.pagination import Page, id_page
 from redbridge.engagement.models import Collection, Comment, CommentLike
 from redbridge.engagement.schemas import CollectionOut, CommentOut
-from redbridge.notes.queries import get_visible
+from redbridge.notes.models import PUBLISHED
+from redbridge.notes.queries import get_visible, is_moderator
 
 PREVIEW_REPLIES = 2
 
@@ -31,11 +34,26 @@ def require_note(session: Session, note_id: int, viewer_id: int | None) -> None:
     get_visible(session, note_id, viewer_id)
 
 
+def comment_shown(viewer_id: int | None, moderator: bool) -> ColumnElement[bool]:
+    """Which comments the viewer may see in a visible note: published ones, their own, and for
+    moderators every one."""
+    if moderator:
+        return true()
+    if viewer_id is None:
+        return Comment.status == PUBLISHED
+    return or_(Comment.status == PUBLISHED, Comment.author_id == viewer_id)
+
+
 def comment_note_id(session: Session, comment_id: int, viewer_id: int | None) -> int:
     """The note of a comment the viewer may see; 404 ``comment.not_found`` — the same answer as for a
-    comment that does not exist — when there is none or its note is hidden from the viewer."""
-    note_id = session.scalar(select(Comment.note_id).where(Comment.id == comment_id))
-    if note_id is None:
+    comment that does not exist — when there is none, its note is hidden from the viewer, or the
+    comment itself is (held or removed, and neither the viewer's nor shown to a moderator)."""
+    row = session.execute(
+        select(Comment.note_id, Comment.status, Comment.author_id).where(Comment.id == comment_id)).first()
+    if row is None:
+        raise not_found("comment")
+    note_id = int(row.note_id)
+    if row.status != PUBLISHED and row.author_id != viewer_id and not is_moderator(session, viewer_id):
         raise not_found("comment")
     try:
         get_visible(session, note_id, viewer_id)
@@ -93,11 +111,11 @@ def user_collections(
 # -------------------------------------------------------------------------------------- comments
 
 
-def _previews(session: Session, top_ids: list[int], hidden: set[int]) -> dict[int, list[Comment]]:
+def _previews(session: Session, top_ids: list[int], hidden: set[int], shown: ColumnElement[bool]) -> dict[int, list[Comment]]:
     """The first replies of each top-level comment, in one query (a window per thread)."""
     if not top_ids:
         return {}
-    conditions = [Comment.parent_id.in_(top_ids)]
+    conditions = [Comment.parent_id.in_(top_ids), shown]
     if hidden:
         conditions.append(Comment.author_id.not_in(hidden))
     position = func.row_number().over(partition_by=Comment.parent_id, order_by=Comment.id).label("position")
@@ -138,7 +156,7 @@ def _outs(
             lang=comment.lang, parent_id=ids.encode(comment.parent_id) if comment.parent_id is not None else None,
             reply_to=users.get(comment.reply_to_user_id) if comment.reply_to_user_id is not None else None,
             like_count=comment.like_count, reply_count=comment.reply_count, liked_by_me=comment.id in liked,
-            created_at=comment.created_at, replies_preview=replies,
+            created_at=comment.created_at, status=comment.status, replies_preview=replies,
         )
 
     return [out for out in map(one, comments) if out is not None]
@@ -161,9 +179,10 @@ def note_comments(
     """Top-level comments of a note, oldest first, each with its first replies."""
     require_note(session, note_id, viewer_id)
     hidden = hidden_author_ids(session, viewer_id)
-    query = _visible(select(Comment).where(Comment.note_id == note_id, Comment.parent_id.is_(None)), hidden)
+    shown = comment_shown(viewer_id, is_moderator(session, viewer_id))
+    query = _visible(select(Comment).where(Comment.note_id == note_id, Comment.parent_id.is_(None), shown), hidden)
     rows, next_cursor = id_page(session, query, Comment.id, cursor, limit, newest_first=False)
-    previews = _previews(session, [c.id for c in rows], hidden)
+    previews = _previews(session, [c.id for c in rows], hidden, shown)
     return Page[CommentOut](items=_outs(session, rows, viewer_id, previews), next_cursor=next_cursor)
 
 
@@ -173,6 +192,7 @@ def comment_replies(
     """Replies in a comment's thread, oldest first (a reply has none: replies are one level deep)."""
     comment_note_id(session, comment_id, viewer_id)
     hidden = hidden_author_ids(session, viewer_id)
-    query = _visible(select(Comment).where(Comment.parent_id == comment_id), hidden)
+    shown = comment_shown(viewer_id, is_moderator(session, viewer_id))
+    query = _visible(select(Comment).where(Comment.parent_id == comment_id, shown), hidden)
     rows, next_cursor = id_page(session, query, Comment.id, cursor, limit, newest_first=False)
     return Page[CommentOut](items=_outs(session, rows, viewer_id), next_cursor=next_cursor)

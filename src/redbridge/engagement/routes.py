@@ -23,6 +23,7 @@ from redbridge.engagement.schemas import (
     CommentOut,
     LikeOut,
 )
+from redbridge.moderation import screening
 
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorEnvelope} for code in (400, 401, 403, 404, 409, 413, 422, 429)
@@ -131,7 +132,8 @@ def create_comment(
     services.limiter.hit("comment-ip", client_ip(request), limits.comment_per_ip)
     parent_id = ids.decode(body.parent_id) if body.parent_id else None
     comment = actions.create_comment(
-        session, viewer.user.id, _path_id(note_id, "note"), body.body, parent_id, services.clock.now()
+        session, viewer.user.id, _path_id(note_id, "note"), body.body, parent_id, services.clock.now(),
+        checker=screening.checker(services),
     )
     return queries.comment_out(session, comment, viewer.user.id)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
@@ -89,6 +89,8 @@ class CommentOut(BaseModel):
     reply_count: int
     liked_by_me: bool
     created_at: datetime
+    status: Literal["published", "held", "removed"] = Field(
+        default="published", description="held: under review, shown only to its author (marked) and moderators.")
     replies_preview: list[CommentOut] = Field(
         default_factory=list, description="Top-level comments only: their first replies, oldest first."
     )

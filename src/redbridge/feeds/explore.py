@@ -50,7 +50,7 @@ from redbridge.core.services import Services
 from redbridge.engagement.models import Collect, Like
 from redbridge.feeds.queries import MAX_ID, cursor_id
 from redbridge.feeds.schemas import FeedPage
-from redbridge.notes.models import Note
+from redbridge.notes.models import PUBLISHED, Note
 from redbridge.notes.ranking import COLLECT_WEIGHT, decayed_engagement
 from redbridge.reads.cards import cards, content_generation
 from redbridge.text.topics import TOPICS
@@ -197,7 +197,7 @@ def encode_pool(built_at: float, entries: Sequence[tuple[int, int, float, int, i
 def build_pool(session: Session, topic: str | None, now: datetime) -> bytes:
     """Select the candidates and precompute what does not depend on the viewer."""
     query = select(Note.id, Note.author_id, Note.topic, Note.lang, Note.like_count, Note.collect_count,
-                   Note.comment_count, Note.created_at)
+                   Note.comment_count, Note.created_at).where(Note.status == PUBLISHED)
     if topic is not None:
         query = query.where(Note.topic == topic)
     # No tie-break: ties at the cut-off may fall either way, and the stored copy is authoritative.
@@ -510,7 +510,7 @@ def older_notes(session: Session, topic: str | None, before: int, exclude: froze
     found: list[int] = []
     batch = need + 1 + min(len(exclude), 64)
     while True:
-        query = select(Note.id).where(Note.id < before)
+        query = select(Note.id).where(Note.id < before, Note.status == PUBLISHED)
         if topic is not None:
             query = query.where(Note.topic == topic)
         if hidden:

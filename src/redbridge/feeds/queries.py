@@ -22,7 +22,7 @@ from redbridge.core.services import Services
 from redbridge.engagement.models import Collect
 from redbridge.engagement.queries import visible_collection as visible_collection  # re-exported for the pages
 from redbridge.feeds.schemas import FeedPage
-from redbridge.notes.models import Note, NoteTag
+from redbridge.notes.models import HELD, PUBLISHED, Note, NoteTag
 from redbridge.notes.schemas import NoteCard
 from redbridge.reads.cards import LIKED_BY_VIEWER, cards_by_ids
 from redbridge.reads.cards import cards as memo_cards
@@ -45,11 +45,11 @@ def keyset_before(cursor: str | None) -> int | None:
 
 
 def note_page(services: Services, session: Session, keys: Sequence[int], note_ids: Sequence[int], limit: int,
-              viewer_id: int | None, live: dict[int, tuple[int, bool]] | None = None) -> FeedPage:
+              viewer_id: int | None, live: dict[int, tuple[int, bool]] | None = None, *, own: bool = False) -> FeedPage:
     """Cards for the first ``limit`` ids, through the card memo (``reads.cards``; ``live``: see
     ``reads.cards.cards``); ``keys`` are the keyset values of the same rows (one more than
     ``limit`` when there is a next page). Every feed, API and page alike, builds its page here."""
-    cards = memo_cards(services, session, list(note_ids[:limit]), viewer_id, live)
+    cards = memo_cards(services, session, list(note_ids[:limit]), viewer_id, live, own=own)
     more = len(keys) > limit
     return FeedPage(items=cards, next_cursor=encode_cursor({"b": keys[limit - 1]}) if more else None)
 
@@ -68,7 +68,7 @@ _FOLLOWING = (
     select(_notes_t.c.id, _notes_t.c.like_count, LIKED_BY_VIEWER)
     .where(_notes_t.c.author_id.in_(
                select(_follows_t.c.followee_id).where(_follows_t.c.follower_id == bindparam("viewer"))),
-           _notes_t.c.id < bindparam("before"),
+           _notes_t.c.id < bindparam("before"), _notes_t.c.status == PUBLISHED,
            _notes_t.c.author_id.not_in(bindparam("hidden", expanding=True)))
     .order_by(_notes_t.c.id.desc()).limit(bindparam("limit"))
 )
@@ -98,18 +98,21 @@ def user_notes(services: Services, session: Session, author: User, viewer_id: in
     before = keyset_before(cursor)
     if viewer_id is not None and viewer_id != author.id and is_blocked_either_way(session, viewer_id, author.id):
         return FeedPage(items=[])
-    query = select(Note.id).where(Note.author_id == author.id)
+    own = viewer_id == author.id  # the author's own list also shows their held notes, marked
+    shown = Note.status.in_((PUBLISHED, HELD)) if own else Note.status == PUBLISHED
+    query = select(Note.id).where(Note.author_id == author.id, shown)
     if before is not None:
         query = query.where(Note.id < before)
     ids = list(session.scalars(query.order_by(Note.id.desc()).limit(limit + 1)))
-    return note_page(services, session, ids, ids, limit, viewer_id)
+    return note_page(services, session, ids, ids, limit, viewer_id, own=own)
 
 
 def tag_notes(services: Services, session: Session, tag: str, viewer_id: int | None, cursor: str | None, limit: int) -> FeedPage:
     """Notes carrying ``tag`` (already normalised, see ``text.markup.normalize_tag``), newest first;
     hidden authors filtered. Served by the (tag, note_id) index: a range scan in id order."""
     before = keyset_before(cursor)
-    query = select(NoteTag.note_id).join(Note, Note.id == NoteTag.note_id).where(NoteTag.tag == tag)
+    query = (select(NoteTag.note_id).join(Note, Note.id == NoteTag.note_id)
+             .where(NoteTag.tag == tag, Note.status == PUBLISHED))
     if before is not None:
         query = query.where(NoteTag.note_id < before)
     query = query.where(visible_authors(session, viewer_id))
@@ -120,7 +123,7 @@ def _collect_page(services: Services, session: Session, where: ColumnElement[boo
                   limit: int) -> FeedPage:
     """Collected notes, most recently collected first (keyset on the collect's id)."""
     before = keyset_before(cursor)
-    query = select(Collect.id, Collect.note_id).join(Note, Note.id == Collect.note_id).where(where)
+    query = select(Collect.id, Collect.note_id).join(Note, Note.id == Collect.note_id).where(where, Note.status == PUBLISHED)
     if before is not None:
         query = query.where(Collect.id < before)
     query = query.where(visible_authors(session, viewer_id))
@@ -142,7 +145,8 @@ def collection_covers(session: Session, collection_ids: Sequence[int], viewer_id
     latest = (
         select(func.max(Collect.id))
         .join(Note, Note.id == Collect.note_id)
-        .where(Collect.collection_id.in_(list(collection_ids)), visible_authors(session, viewer_id))
+        .where(Collect.collection_id.in_(list(collection_ids)), Note.status == PUBLISHED,
+               visible_authors(session, viewer_id))
         .group_by(Collect.collection_id)
     )
     rows = session.execute(select(Collect.collection_id, Collect.note_id).where(Collect.id.in_(latest))).all()

@@ -9,6 +9,13 @@ Events (published inside the transaction, delivered after commit):
 * ``note.deleted`` {note_id, author_id, media_keys} — ``media.delete_note_files`` removes the files.
 * ``media.detached`` {media_ids} — media an edit took out of the carousel; ``media.purge_detached``
   deletes them.
+
+Moderation: the text of a note (title, body, place name, tags: one check) is screened before the
+transaction (``moderation.screening``). A rejected note is never written (422); a held one is
+written ``held`` — visible to its author and moderators only — with its decision row, and
+announces nothing: ``note.created`` (mentions, fan-out) and the "visible" announcement wait until
+it is published. An edit is screened the same way; a hold hides a published note
+(``note_visibility_changed``, not visible) and an edit that passes lifts the pipeline's own hold.
 """
 
 from __future__ import annotations
@@ -30,7 +37,10 @@ from redbridge.core.i18n import _
 from redbridge.core.services import Services
 from redbridge.media import actions as media_actions
 from redbridge.media.models import Media
-from redbridge.notes.models import Note, NoteTag
+from redbridge.moderation import screening
+from redbridge.moderation.screening import Screening
+from redbridge.moderation.text import TextChecker
+from redbridge.notes.models import HELD, PUBLISHED, REMOVED, Note, NoteTag
 from redbridge.notes.ranking import hot_score
 from redbridge.notes.schemas import NoteCreate, NoteUpdate, Place
 from redbridge.text.lang import detect_language
@@ -156,20 +166,27 @@ def count_new_note(services: Services, author_id: int, ip: str) -> None:
     services.limiter.hit("note-ip", ip, limits.note_per_ip)
 
 
-def create_note(session: Session, now: datetime, author_id: int, data: NoteCreate) -> Note:
-    """Create a note and attach its uploads; publishes ``note.created``."""
+def _screen(checker: TextChecker, title: str, body: str, place: str | None, tags: Sequence[str]) -> Screening:
+    """The note's text as one check (422 ``moderation.rejected`` for a reject)."""
+    return screening.screen(checker, title, body, place, " ".join(f"#{tag}" for tag in tags))
+
+
+def create_note(session: Session, now: datetime, author_id: int, data: NoteCreate, *, checker: TextChecker) -> Note:
+    """Create a note and attach its uploads; publishes ``note.created`` — unless the pipeline held
+    it (``status`` held, a decision row, no event and no announcement until it is published)."""
     title = _clean_title(data.title)
     body = _clean_body(data.body)
     tags = _merge_tags(_explicit_tags(data.tags), body)
     lang = _lang(title, body)
     topic = data.topic or infer_topic(title, body, tags)
+    screened = _screen(checker, title, body, data.place.name if data.place else None, tags)
     note_id = ids.new_id(now)
     with write(session):
         kind, media = _carousel(session, author_id, note_id, data.media_ids)
         note = Note(
             id=note_id, author_id=author_id, kind=kind, title=title, body=body, lang=lang, topic=topic,
             cover_media_id=media[0].id if media else None, like_count=0, collect_count=0, comment_count=0,
-            hot=hot_score(0, 0, 0, now), created_at=now, updated_at=now,
+            hot=hot_score(0, 0, 0, now), status=screened.status, label=screened.label, created_at=now, updated_at=now,
         )
         _set_place(note, data.place)
         session.add(note)
@@ -177,9 +194,11 @@ def create_note(session: Session, now: datetime, author_id: int, data: NoteCreat
         session.flush()
         media_actions.attach(note_id, media)
         session.add_all(NoteTag(note_id=note_id, tag=tag) for tag in tags)
-        _bump_note_count(session, author_id, 1)
-        events.publish(session, "note.created", {"note_id": note_id, "author_id": author_id})
-        note_visibility_changed(session, note_id, author_id, visible=True)
+        screening.record(session, now, screened, "note", note_id, author_id)
+        if note.status == PUBLISHED:  # the profile's note count is what others can open
+            _bump_note_count(session, author_id, 1)
+            events.publish(session, "note.created", {"note_id": note_id, "author_id": author_id})
+            note_visibility_changed(session, note_id, author_id, visible=True)
     return note
 
 
@@ -208,12 +227,50 @@ def _retag(session: Session, note: Note, old_body: str, explicit: list[str] | No
     session.add_all(NoteTag(note_id=note.id, tag=tag) for tag in wanted if tag not in current)
 
 
-def update_note(session: Session, now: datetime, user: User, note_id: int, changes: NoteUpdate) -> Note:
+def _screen_edit(session: Session, checker: TextChecker, user: User, note_id: int, title: str | None,
+                 body: str | None, explicit: list[str] | None, changes: NoteUpdate) -> Screening | None:
+    """Screen the text the note will have after the edit, read before the write transaction (None:
+    no such note or not the user's; the transaction answers that). Two concurrent edits are each screened on their
+    own; only a phrase split across both could slip through, and the next edit re-screens it all."""
+    current = session.get(Note, note_id)
+    if current is None or current.author_id != user.id:
+        return None
+    new_body = body if body is not None else current.body
+    if explicit is None:
+        explicit = list(session.scalars(select(NoteTag.tag).where(NoteTag.note_id == note_id)))
+    place = None if changes.clear_place else changes.place.name if changes.place else current.place_name
+    return _screen(checker, title if title is not None else current.title, new_body, place,
+                   _merge_tags(explicit, new_body))
+
+
+def _apply_screening(session: Session, now: datetime, note: Note, screened: Screening) -> None:
+    """An edited note takes the pipeline's new verdict: a hold hides it (announced: not visible),
+    a pass lifts the pipeline's own hold (announced: visible, with ``note.created`` for mentions
+    and fan-out, which a held note never had). A removed note stays removed."""
+    screening.record(session, now, screened, "note", note.id, note.author_id)
+    if note.status == REMOVED:
+        return
+    note.label = screened.label
+    if screened.status == HELD and note.status == PUBLISHED:
+        note.status = HELD
+        _bump_note_count(session, note.author_id, -1)
+        note_visibility_changed(session, note.id, note.author_id, visible=False)
+    elif screened.status == PUBLISHED and note.status == HELD and screening.held_by_pipeline(session, "note", note.id):
+        note.status = PUBLISHED
+        _bump_note_count(session, note.author_id, 1)
+        events.publish(session, "note.created", {"note_id": note.id, "author_id": note.author_id})
+        note_visibility_changed(session, note.id, note.author_id, visible=True)
+
+
+def update_note(session: Session, now: datetime, user: User, note_id: int, changes: NoteUpdate, *,
+                checker: TextChecker) -> Note:
     """Edit a note (author only). ``media_ids`` replaces the carousel under the create rules; the
-    note may gain media but not switch between images and a video. Publishes ``note.updated``."""
+    note may gain media but not switch between images and a video. Publishes ``note.updated``.
+    The text the note will have is screened first (see the module docstring)."""
     title = _clean_title(changes.title) if changes.title is not None else None
     body = _clean_body(changes.body) if changes.body is not None else None
     explicit = _explicit_tags(changes.tags) if changes.tags is not None else None
+    screened = _screen_edit(session, checker, user, note_id, title, body, explicit, changes)
     with write(session):
         note = _lock_note(session, note_id, user, admin_ok=False)
         old_body = note.body
@@ -242,6 +299,8 @@ def update_note(session: Session, now: datetime, user: User, note_id: int, chang
             if detached:
                 events.publish(session, "media.detached", {"media_ids": detached})
         note.updated_at = now
+        if screened is not None:
+            _apply_screening(session, now, note, screened)
         events.publish(session, "note.updated", {"note_id": note.id})
         note_changed(session, note.id, content=True)
     return note
@@ -256,10 +315,11 @@ def delete_note(session: Session, user: User, note_id: int) -> None:
     """
     with write(session):
         note = _lock_note(session, note_id, user, admin_ok=True)
-        author_id = note.author_id
+        author_id, counted = note.author_id, note.status == PUBLISHED
         media_keys = media_actions.delete_for_note(session, note_id)
         NOTE_DELETING.run(session, note_id)  # engagement releases its counters
         session.execute(delete(Note).where(Note.id == note_id))
-        _bump_note_count(session, author_id, -1)
+        if counted:
+            _bump_note_count(session, author_id, -1)
         events.publish(session, "note.deleted", {"note_id": note_id, "author_id": author_id, "media_keys": media_keys})
         note_visibility_changed(session, note_id, author_id, visible=False)

@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from redbridge.core.db import Base, IdType, UTCDateTime
 
+PUBLISHED, HELD, REMOVED = "published", "held", "removed"
+NOTE_STATES = (PUBLISHED, HELD, REMOVED)
+
 
 class Note(Base):
     __tablename__ = "notes"
@@ -16,6 +19,10 @@ class Note(Base):
         Index("ix_notes_author", "author_id", "id"),
         Index("ix_notes_hot", "hot"),
         Index("ix_notes_topic_hot", "topic", "hot"),
+        # Held and removed notes, oldest first: the review queue's scan (phase 2) and counts. Feeds
+        # do not need it: they read published notes through their own indexes and drop the rare
+        # others as they go (``status`` is on every row they touch).
+        Index("ix_notes_status", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
@@ -35,6 +42,11 @@ class Note(Base):
     # Time-invariant "hot" rank (log engagement + creation time / gravity), kept current by a job
     # after every engagement change. Its index serves explore's candidate pool without a scan.
     hot: Mapped[float] = mapped_column(Float, default=0.0)
+    # published | held (visible to its author and moderators only, until reviewed) | removed
+    # (``NOTE_STATES``); docs/moderation.md, "Decisions and visibility".
+    status: Mapped[str] = mapped_column(String(10), default=PUBLISHED, server_default=PUBLISHED)
+    # Shown with the note (e.g. "sensitive"), from a ``label`` decision; None: no label.
+    label: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

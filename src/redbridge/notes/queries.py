@@ -13,13 +13,15 @@ from redbridge.core import ids
 from redbridge.core.errors import not_found
 from redbridge.media.models import Media
 from redbridge.media.schemas import media_url
-from redbridge.notes.models import Note, NoteTag
+from redbridge.notes.models import PUBLISHED, Note, NoteTag
 from redbridge.notes.schemas import Cover, ShareOut
 
 
 def get_visible(session: Session, note_id: int, viewer_id: int | None, *, lock: bool = False) -> tuple[Note, User]:
     """The note and its author as ``viewer_id`` (None: anonymous) may see them; 404 when the note
-    does not exist, its author is deactivated, or either of the two has blocked the other.
+    does not exist, its author is deactivated, either of the two has blocked the other, or the note
+    is not published (held for review, removed) and the viewer is neither its author nor a
+    moderator (or admin).
 
     The one visibility rule of a note: every note-, comment- and collect-scoped read and write
     (the note page, its comments and replies, likes, collects, comments) answers through it, so a
@@ -37,7 +39,18 @@ def get_visible(session: Session, note_id: int, viewer_id: int | None, *, lock: 
         raise not_found("note")
     if viewer_id is not None and viewer_id != author.id and is_blocked_either_way(session, viewer_id, author.id):
         raise not_found("note")
+    if note.status != PUBLISHED and viewer_id != author.id and not is_moderator(session, viewer_id):
+        raise not_found("note")
     return note, author
+
+
+def is_moderator(session: Session, user_id: int | None) -> bool:
+    """Whether the account may see held and removed content (moderators and admins). Asked only
+    about content that is not published, so the common path reads no role."""
+    if user_id is None:
+        return False
+    user = session.get(User, user_id)  # usually already loaded in the request's session: no query
+    return user is not None and user.is_active and user.is_moderator
 
 
 def cover_of(media: Media) -> Cover:

@@ -11,6 +11,7 @@ from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep, answer_json, client_ip, services_of
 from redbridge.core.errors import ErrorEnvelope, not_found
 from redbridge.core.services import Services
+from redbridge.moderation import screening
 from redbridge.notes import actions, queries
 from redbridge.notes.schemas import NoteCreate, NoteOut, NoteUpdate, ShareOut
 from redbridge.reads import note_page as page
@@ -33,7 +34,8 @@ def _note_id(raw: str) -> int:
 def create_note(body: NoteCreate, request: Request, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> NoteOut:
     """Post a note: text only, 1–18 uploaded images (in carousel order), or one uploaded video."""
     actions.count_new_note(services, viewer.user.id, client_ip(request))
-    note = actions.create_note(session, services.clock.now(), viewer.user.id, body)
+    note = actions.create_note(session, services.clock.now(), viewer.user.id, body,
+                               checker=screening.checker(services))
     return read_notes.note_out(session, note, viewer.user.id, services.settings.base_url)
 
 
@@ -66,7 +68,8 @@ def _note(request: Request, services: Services, raw_id: str) -> bytes:
 @router.patch("/{note_id}", response_model=NoteOut)
 def update_note(note_id: str, body: NoteUpdate, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> NoteOut:
     """Edit your note; ``media_ids`` replaces the carousel (reorder, add, remove)."""
-    note = actions.update_note(session, services.clock.now(), viewer.user, _note_id(note_id), body)
+    note = actions.update_note(session, services.clock.now(), viewer.user, _note_id(note_id), body,
+                               checker=screening.checker(services))
     return read_notes.note_out(session, note, viewer.user.id, services.settings.base_url)
 
 

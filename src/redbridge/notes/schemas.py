@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -11,6 +11,7 @@ from redbridge.accounts.schemas import Topic, UserBrief
 from redbridge.media.schemas import MediaOut
 from redbridge.text.clean import RequiredSingleLine, SingleLine
 
+NoteStatus = Literal["published", "held", "removed"]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True)]
 
 
@@ -42,6 +43,10 @@ class NoteCard(BaseModel):
     like_count: int
     liked_by_me: bool = False
     created_at: datetime
+    # Cards of others' notes are always published; an author's own list also shows their held
+    # notes, marked "under review".
+    status: NoteStatus = "published"
+    label: str | None = None
 
 
 # The note limits of the product (RedNote's): one definition for the API schemas, the composer's
@@ -94,6 +99,10 @@ class NoteOut(BaseModel):
     share_url: str
     created_at: datetime
     updated_at: datetime
+    status: NoteStatus = Field(
+        default="published",
+        description="published; held: under review, shown only to its author and moderators; removed.")
+    label: str | None = Field(default=None, description='Shown with the note, e.g. "sensitive".')
 
 
 class ShareOut(BaseModel):

@@ -126,8 +126,8 @@ def on_comment_created(session: Session, now: datetime, comment_id: int, *, even
     the thread's top comment and the person answered ("reply"). Anyone else @mentioned in the body
     gets a "mention" — one notification per person and comment, whatever the reasons."""
     comment = queries.comment(session, comment_id)
-    if comment is None:
-        return 0  # deleted before the job ran
+    if comment is None or comment.status != "published":
+        return 0  # deleted (or held) before the job ran
     deliveries: dict[int, str] = {}
     if comment.parent_id is None:
         author_id = queries.note_author(session, comment.note_id)

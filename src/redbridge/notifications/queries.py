@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from redbridge.accounts.models import User
@@ -15,7 +15,7 @@ from redbridge.core import ids
 from redbridge.core.pagination import Page, id_page
 from redbridge.engagement.models import Comment
 from redbridge.media.models import Media
-from redbridge.notes.models import Note
+from redbridge.notes.models import HELD, PUBLISHED, Note
 from redbridge.notes.queries import cover_of
 from redbridge.notifications.models import Notification
 from redbridge.notifications.schemas import CommentRef, NoteRef, NotificationOut
@@ -33,7 +33,9 @@ def note_author(session: Session, note_id: int) -> int | None:
 
 
 def note_text(session: Session, note_id: int) -> NoteText | None:
-    row = session.execute(select(Note.author_id, Note.title, Note.body).where(Note.id == note_id)).first()
+    """A published note's author and text (None: gone, or held or removed since: nobody is told)."""
+    row = session.execute(
+        select(Note.author_id, Note.title, Note.body).where(Note.id == note_id, Note.status == PUBLISHED)).first()
     return NoteText(row.author_id, f"{row.title}\n{row.body}") if row is not None else None
 
 
@@ -63,10 +65,14 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
 
 
-def _note_refs(session: Session, note_ids: set[int]) -> dict[int, NoteRef]:
+def _note_refs(session: Session, note_ids: set[int], viewer_id: int) -> dict[int, NoteRef]:
+    """What a notification shows of each note: only published notes, and the viewer's own held
+    ones (a note held or removed since it was notified about must not show through the inbox)."""
     if not note_ids:
         return {}
-    notes = session.execute(select(Note.id, Note.title, Note.cover_media_id).where(Note.id.in_(note_ids))).all()
+    shown = or_(Note.status == PUBLISHED, and_(Note.author_id == viewer_id, Note.status == HELD))
+    notes = session.execute(
+        select(Note.id, Note.title, Note.cover_media_id).where(Note.id.in_(note_ids), shown)).all()
     cover_ids = {n.cover_media_id for n in notes if n.cover_media_id is not None}
     covers = {m.id: m for m in session.scalars(select(Media).where(Media.id.in_(cover_ids)))} if cover_ids else {}
     refs = {}
@@ -77,20 +83,22 @@ def _note_refs(session: Session, note_ids: set[int]) -> dict[int, NoteRef]:
     return refs
 
 
-def _comment_refs(session: Session, comment_ids: set[int]) -> dict[int, CommentRef]:
+def _comment_refs(session: Session, comment_ids: set[int], viewer_id: int) -> dict[int, CommentRef]:
     if not comment_ids:
         return {}
-    rows = session.execute(select(Comment.id, Comment.body).where(Comment.id.in_(comment_ids)))
+    shown = or_(Comment.status == PUBLISHED, Comment.author_id == viewer_id)
+    rows = session.execute(select(Comment.id, Comment.body).where(Comment.id.in_(comment_ids), shown))
     return {row.id: CommentRef(id=ids.encode(row.id), body=_excerpt(row.body)) for row in rows}
 
 
 def page(session: Session, viewer_id: int, cursor: str | None, limit: int) -> Page[NotificationOut]:
-    """The viewer's notifications, newest first (only ever the viewer's own)."""
+    """The viewer's notifications, newest first (only ever the viewer's own). A notification about
+    a note or comment the viewer may no longer see (held, removed) is left out."""
     query = select(Notification).where(Notification.recipient_id == viewer_id)
     rows, next_cursor = id_page(session, query, Notification.id, cursor, limit, newest_first=True)
     actors = briefs(session, {n.actor_id for n in rows})
-    notes = _note_refs(session, {n.note_id for n in rows if n.note_id is not None})
-    comments = _comment_refs(session, {n.comment_id for n in rows if n.comment_id is not None})
+    notes = _note_refs(session, {n.note_id for n in rows if n.note_id is not None}, viewer_id)
+    comments = _comment_refs(session, {n.comment_id for n in rows if n.comment_id is not None}, viewer_id)
     items = [
         NotificationOut.model_validate({
             "id": ids.encode(n.id), "kind": n.kind, "actor": actors[n.actor_id],
@@ -99,6 +107,7 @@ def page(session: Session, viewer_id: int, cursor: str | None, limit: int) -> Pa
             "created_at": n.created_at, "read": n.read_at is not None,
         })
         for n in rows
-        if n.actor_id in actors
+        if n.actor_id in actors and (n.note_id is None or n.note_id in notes)
+        and (n.comment_id is None or n.comment_id in comments)
     ]
     return Page[NotificationOut](items=items, next_cursor=next_cursor)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from redbridge.accounts.queries import briefs
@@ -23,7 +23,7 @@ from redbridge.core.cache import Lru, generation, retire_generation
 from redbridge.core.services import Services
 from redbridge.engagement.models import Like
 from redbridge.media.models import Media
-from redbridge.notes.models import Note
+from redbridge.notes.models import HELD, PUBLISHED, Note
 from redbridge.notes.queries import cover_of
 from redbridge.notes.schemas import NoteCard
 
@@ -68,16 +68,21 @@ def cards_for(session: Session, notes: Sequence[Note], viewer_id: int | None) ->
         result.append(NoteCard(
             id=ids.encode(note.id), kind=note.kind, title=note.title, lang=note.lang, topic=note.topic,
             author=author, cover=cover_of(media) if media is not None else None, like_count=note.like_count,
-            liked_by_me=note.id in liked, created_at=note.created_at,
+            liked_by_me=note.id in liked, created_at=note.created_at, status=note.status, label=note.label,
         ))
     return result
 
 
-def cards_by_ids(session: Session, note_ids: Sequence[int], viewer_id: int | None) -> list[NoteCard]:
-    """Cards for ids in the given order (ids of deleted notes are skipped)."""
+def cards_by_ids(session: Session, note_ids: Sequence[int], viewer_id: int | None, *, own: bool = False) -> list[NoteCard]:
+    """Cards for ids in the given order. Ids of deleted notes are skipped, and so are notes that
+    are not published (held, removed): a feed may hold ids from before a hold. ``own``: the list
+    is the viewer's own notes, where their held notes show (marked) too."""
     if not note_ids:
         return []
-    found = {n.id: n for n in session.scalars(select(Note).where(Note.id.in_(list(note_ids))))}
+    shown = Note.status == PUBLISHED
+    if own and viewer_id is not None:
+        shown = or_(shown, and_(Note.author_id == viewer_id, Note.status == HELD))
+    found = {n.id: n for n in session.scalars(select(Note).where(Note.id.in_(list(note_ids)), shown))}
     return cards_for(session, [found[i] for i in note_ids if i in found], viewer_id)
 
 
@@ -95,18 +100,19 @@ LIKED_BY_VIEWER = (
 )
 _LIVE_COUNTS = (
     select(_notes.c.id, _notes.c.like_count, LIKED_BY_VIEWER)
-    .where(_notes.c.id.in_(bindparam("ids", expanding=True)))
+    .where(_notes.c.id.in_(bindparam("ids", expanding=True)), _notes.c.status == PUBLISHED)
 )
 
 
 def cards(services: Services, session: Session, note_ids: list[int], viewer_id: int | None,
-          live: dict[int, tuple[int, bool]] | None = None) -> list[NoteCard]:
+          live: dict[int, tuple[int, bool]] | None = None, *, own: bool = False) -> list[NoteCard]:
     """Cards through a short in-process cache of what rarely changes (title, author, cover; an
     edit or delete retires them through the content generation). For a logged-in viewer one query
     then reads what changes all the time — the like count, ``liked_by_me`` — and drops notes
     deleted meanwhile; ``live`` (note id → like count, liked by the viewer) is that read when the
     caller's own query already made it. Anonymous cards may show like counts up to ``CARD_TTL_S``
-    old."""
+    old. ``own``: see :func:`cards_by_ids`; held cards are never memoised (the memo is shared by
+    every reader), so only published notes are ever answered from it."""
     memo = _memo(services)
     generation = content_generation(services)
     now = time.monotonic()
@@ -119,9 +125,11 @@ def cards(services: Services, session: Session, note_ids: list[int], viewer_id: 
         else:
             missing.append(note_id)
     fresh = set(missing)
-    for card in cards_by_ids(session, missing, viewer_id):
+    for card in cards_by_ids(session, missing, viewer_id, own=own):
         note_id = int(card.id)
         found[note_id] = card
+        if card.status != PUBLISHED:
+            continue
         # Spread expiries over half a TTL (by id: deterministic) so a page's cards do not all
         # expire, and get rebuilt by every concurrent reader, at the same moment.
         expires = now + CARD_TTL_S * (0.5 + (note_id % 997) / 1994)

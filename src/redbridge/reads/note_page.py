@@ -20,7 +20,8 @@ edit, delete, and every counter change, own like or collect included — before 
 The request reads the token *before* its first query: a page computed from a row older than a
 write is then stored under the token that write retired.
 
-Not cached: errors (404), and notes with a video still being processed (its status changes in a
+Not cached: errors (404), notes that are not published (held, removed: only their author and
+moderators may read them), and notes with a video still being processed (its status changes in a
 job, not through a write of the note). The author's name and avatar may show up to
 ``AUTHOR_CACHE_S`` late, as on feed cards.
 """
@@ -153,7 +154,9 @@ def render(services: Services, session: Session, viewer_id: int | None, note_id:
     out = read_notes.note_out(session, note, viewer_id, services.settings.base_url, author=user)
     author = out.author.model_dump_json().encode()
     body = _Body(now + NOTE_CACHE_S * (0.5 + (note_id % 997) / 1994), user.id, split(out))
-    if all(m.status != "pending" for m in out.media):
+    # Only published notes are memoised: the memo answers every reader, and a held note answers
+    # its author and moderators only (``get_visible``), through this path every time.
+    if out.status == "published" and all(m.status != "pending" for m in out.media):
         # The expiry is spread (by id: deterministic) so popular notes do not all expire at once.
         state.bodies.put((note_id, token), body)
         state.authors.put(user.id, (now + AUTHOR_CACHE_S, author))

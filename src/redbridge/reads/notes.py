@@ -75,4 +75,6 @@ def note_out(session: Session, note: Note, viewer_id: int | None, base_url: str,
         share_url=share_url(base_url, note.id),
         created_at=note.created_at,
         updated_at=note.updated_at,
+        status=note.status,
+        label=note.label,
     )

@@ -40,7 +40,8 @@ def validate(model: type[M], locale: str, **values: object) -> M:
 def app_error_fields(exc: AppError, locale: str) -> dict[str, str]:
     """An action's refusal as form errors: at its field when it names one, else above the form."""
     message = gettext(exc.message, locale, **exc.params)
-    names = list(exc.fields) or [FORM]
+    # ``reasons`` (a moderation refusal's codes) names no field: such a refusal shows above the form.
+    names = [name for name in exc.fields if name != "reasons"] or [FORM]
     return dict.fromkeys(names, message)
 
 

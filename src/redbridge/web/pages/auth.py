@@ -17,6 +17,7 @@ from redbridge.accounts.schemas import LoginIn, ProfileUpdate, SignupIn
 from redbridge.core import i18n
 from redbridge.core.errors import AppError, not_found
 from redbridge.core.i18n import _
+from redbridge.moderation import screening
 from redbridge.text.topics import TOPICS
 from redbridge.web.deps import (
     AnonymousPageDep,
@@ -141,7 +142,8 @@ def onboarding(page: PageDep, form: FormDep) -> Response:
     except FormErrors as refused:
         return page.render("pages/onboarding.html", status=422, errors=refused.errors, interests=interests,
                            read_langs=langs, next=target, tab="")
-    actions.update_profile(page.session, viewer.user, changes)
+    actions.update_profile(page.session, viewer.user, changes, checker=screening.checker(page.services),
+                           now=page.services.clock.now())
     return page.redirect(target)
 
 
@@ -168,5 +170,6 @@ def save_language(page: PageDep, form: FormDep) -> Response:
     cookie) changes too, so the choice follows them to other devices."""
     code = form_text(form, "lang")
     if page.viewer is not None and code in i18n.SUPPORTED:
-        actions.update_profile(page.session, page.viewer.user, validate(ProfileUpdate, page.locale, ui_lang=code))
+        actions.update_profile(page.session, page.viewer.user, validate(ProfileUpdate, page.locale, ui_lang=code),
+                               checker=screening.checker(page.services), now=page.services.clock.now())
     return _switch(page, code, form_text(form, "next"))

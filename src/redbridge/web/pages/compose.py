@@ -29,6 +29,7 @@ from redbridge.core.i18n import _, gettext
 from redbridge.media import actions as media_actions
 from redbridge.media import queries as media_queries
 from redbridge.media.schemas import MediaOut
+from redbridge.moderation import screening
 from redbridge.notes import actions, queries
 from redbridge.notes.actions import MAX_IMAGES
 from redbridge.notes.schemas import BODY_MAX, TITLE_MAX, NoteCreate, NoteOut, NoteUpdate
@@ -241,7 +242,7 @@ def _create(page: PageContext, form: FormData, draft: Draft) -> int:
     except AppError as exc:
         raise _rate_limited(page, exc) from None
     note = catch(page.locale, lambda: actions.create_note(page.session, page.services.clock.now(),
-                                                         viewer.id, data))
+                                                         viewer.id, data, checker=screening.checker(page.services)))
     return note.id
 
 
@@ -255,7 +256,8 @@ def _update(page: PageContext, form: FormData, draft: Draft, note: NoteOut) -> N
         clear_place=place is None, media_ids=draft.media_ids or None,
     )
     catch(page.locale, lambda: actions.update_note(page.session, page.services.clock.now(), viewer.user,
-                                                   path_id(note.id, "note"), data))
+                                                   path_id(note.id, "note"), data,
+                                                   checker=screening.checker(page.services)))
 
 
 def _submit(page: PageContext, form: FormData, note: NoteOut | None) -> Response:

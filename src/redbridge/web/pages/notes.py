@@ -17,10 +17,12 @@ from starlette.datastructures import FormData
 from redbridge.accounts.queries import relation
 from redbridge.core import ids
 from redbridge.core.deps import client_ip
-from redbridge.core.errors import not_found
+from redbridge.core.errors import AppError, not_found
+from redbridge.core.i18n import gettext
 from redbridge.engagement import actions as engagement
 from redbridge.engagement import queries as engagement_queries
 from redbridge.engagement.schemas import CollectionCreate, CommentCreate
+from redbridge.moderation import screening
 from redbridge.notes import queries
 from redbridge.reads import notes as read_notes
 from redbridge.text.markup import extract_tags
@@ -32,6 +34,7 @@ router = APIRouter(include_in_schema=False)
 COMMENTS_PAGE = 20
 REPLIES_PAGE = 50
 COLLECTIONS_SHOWN = 50
+REFUSED_TEXT = frozenset({"moderation.rejected"})  # shown at the comment box, with what was typed
 
 
 def note_context(page: PageContext, note_id: int, comments_cursor: str | None = None) -> dict[str, Any]:
@@ -157,9 +160,15 @@ def comment(note_id: str, page: PageDep, form: FormDep) -> Response:
     limits = page.services.settings.rate_limits
     page.services.limiter.hit("comment-account", ids.encode(viewer.id), limits.comment_per_account)
     page.services.limiter.hit("comment-ip", client_ip(page.request), limits.comment_per_ip)
-    created = engagement.create_comment(page.session, viewer.id, parsed, data.body,
-                                        ids.decode(data.parent_id) if data.parent_id else None,
-                                        page.services.clock.now())
+    try:
+        created = engagement.create_comment(page.session, viewer.id, parsed, data.body,
+                                            ids.decode(data.parent_id) if data.parent_id else None,
+                                            page.services.clock.now(), checker=screening.checker(page.services))
+    except AppError as exc:
+        if exc.code not in REFUSED_TEXT:
+            raise
+        return _refused(page, parsed, "partials/comments.html",
+                        FormErrors({field: gettext(exc.message, page.locale, **exc.params)}), 422, {field: body})
     return _after(page, parsed, "partials/comments.html", f"c-{ids.encode(created.id)}")
 
 

@@ -19,7 +19,9 @@ from redbridge.accounts import actions, queries
 from redbridge.accounts.models import User
 from redbridge.accounts.schemas import ProfileUpdate
 from redbridge.core.errors import AppError
+from redbridge.core.i18n import gettext
 from redbridge.media import actions as media_actions
+from redbridge.moderation import screening
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_list, form_text, is_htmx
 from redbridge.web.forms import FormErrors, app_error_fields, validate
 from redbridge.web.pages.auth import require_read_langs
@@ -76,6 +78,16 @@ def edit_profile(page: PageDep, form: FormDep) -> Response:
         errors = {**refused.errors, **errors}
     if errors or changes is None:
         return _profile_form(page, viewer.user, values, errors, 422)
+    # The text is screened before the picture is stored (the action screens it again, as one
+    # text): a refused name or bio leaves everything unchanged, and says which field.
+    checker = screening.checker(page.services)
+    for name in ("display_name", "bio"):
+        try:
+            screening.screen_profile(checker, values.get(name) or "")
+        except AppError as exc:
+            errors[name] = gettext(exc.message, page.locale, **exc.params)
+    if errors:
+        return _profile_form(page, viewer.user, values, errors, 422)
     upload = _uploaded(form)
     try:
         if upload is not None:
@@ -89,7 +101,12 @@ def edit_profile(page: PageDep, form: FormDep) -> Response:
         # The upload's refusal names the API's "file" field; here the field is the avatar input.
         message = next(iter(app_error_fields(exc, page.locale).values()))
         return _profile_form(page, viewer.user, values, {AVATAR: message}, exc.status)
-    user = actions.update_profile(page.session, viewer.user, changes)
+    try:
+        user = actions.update_profile(page.session, viewer.user, changes, checker=checker, now=page.services.clock.now())
+    except AppError as exc:
+        if exc.status != 422:
+            raise
+        return _profile_form(page, viewer.user, values, app_error_fields(exc, page.locale), 422)
     return page.redirect(f"/u/{user.username}")
 
 
