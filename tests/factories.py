@@ -76,6 +76,7 @@ class Factory:
                  topic: str | None = None, age: timedelta = timedelta(0), likes: int = 0,
                  collects: int = 0) -> int:
         """Insert a text note straight into the database (volume tests); returns its id."""
+        from redbridge.core import changes
         from redbridge.notes.models import Note
         from redbridge.notes.ranking import hot_score
 
@@ -87,5 +88,7 @@ class Factory:
                 hot=hot_score(likes, collects, 0, created), created_at=created, updated_at=created,
             )
             session.add(note)
+            # Announced like a published note (``notes.actions``), so the read caches see it.
+            changes.note_visibility_changed(session, note.id, author.int_id, visible=True)
             session.commit()
             return note.id

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
-from redbridge.core import ids
+from redbridge.core import changes, ids
 from redbridge.core.services import Services
 from redbridge.engagement.models import Collect, Collection, Like
 from redbridge.feeds import explore
@@ -106,7 +106,11 @@ def engage(services: Services, note_id: int, likes: int = 0, collects: int = 0) 
 
 
 def delete_all_notes(services: Services) -> None:
+    """Delete every note straight in the database, announced as deletions are (``notes.actions``),
+    so the read caches retire what showed them."""
     with services.sessions() as session:
+        for note_id, author_id in session.execute(select(Note.id, Note.author_id)).all():
+            changes.note_visibility_changed(session, note_id, author_id, visible=False)
         session.execute(delete(Note))
         session.commit()
 

@@ -43,8 +43,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from redbridge.accounts.queries import Caller, following_ids
-from redbridge.core import changes
-from redbridge.core.cache import Lru, generation, retire_generation
+from redbridge.core.cache import Lru
 from redbridge.core.pagination import decode_cursor, encode_cursor, invalid_cursor
 from redbridge.core.services import Services
 from redbridge.engagement.models import Collect, Like
@@ -53,6 +52,7 @@ from redbridge.feeds.schemas import FeedPage
 from redbridge.notes.models import PUBLISHED, Note
 from redbridge.notes.ranking import COLLECT_WEIGHT, decayed_engagement
 from redbridge.reads.cards import cards, content_generation
+from redbridge.reads.viewers import viewer_generation  # retired by engagement_changed
 from redbridge.text.topics import TOPICS
 
 POOL_SIZE = 1000
@@ -582,16 +582,6 @@ def _page(services: Services, session: Session, viewer: Caller | None, locale: s
     return FeedPage(items=items, next_cursor=encode_cursor(next_state) if next_state is not None else None), in_pool
 
 
-def _viewer_generation_key(user_id: int) -> str:
-    return f"feeds:viewer-gen:{user_id}"
-
-
-@changes.ENGAGEMENT_CHANGED.subscribe
-def _viewer_engaged(services: Services, payload: dict[str, Any]) -> None:
-    """The liker's cached pages carry ``liked_by_me``: retire them before the like answers."""
-    retire_generation(services.cache, _viewer_generation_key(int(payload["user_id"])))
-
-
 def page_key(services: Services, viewer: Caller | None, locale: str, topic: str | None, cursor: str | None,
              limit: int) -> tuple[Any, ...] | None:
     """The page cache's key for this request, or None if its page is never cached (it reaches
@@ -612,7 +602,7 @@ def page_key(services: Services, viewer: Caller | None, locale: str, topic: str 
     # their likes (the viewer generation).
     return (pool_key(topic, version), position.digest if position is not None else locale_langs(locale), offset,
             limit, content, viewer.user_id, viewer.stamp,
-            generation(services.cache, _viewer_generation_key(viewer.user_id)))
+            viewer_generation(services, viewer.user_id))
 
 
 def peek(services: Services, viewer: Caller | None, locale: str, topic: str | None, cursor: str | None,

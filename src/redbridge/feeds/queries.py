@@ -8,6 +8,8 @@ already there is skipped or repeated. Authors the viewer must not see (blocked e
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -15,7 +17,8 @@ from sqlalchemy import ColumnElement, bindparam, func, select, true
 from sqlalchemy.orm import Session
 
 from redbridge.accounts.models import Follow, User
-from redbridge.accounts.queries import hidden_author_ids, is_blocked_either_way
+from redbridge.accounts.queries import Caller, hidden_author_ids, is_blocked_either_way
+from redbridge.core.cache import Lru
 from redbridge.core.ids import encode as encode_id
 from redbridge.core.pagination import cursor_int, decode_cursor, encode_cursor, invalid_cursor
 from redbridge.core.services import Services
@@ -24,7 +27,8 @@ from redbridge.engagement.queries import visible_collection as visible_collectio
 from redbridge.feeds.schemas import FeedPage
 from redbridge.notes.models import HELD, PUBLISHED, Note, NoteTag
 from redbridge.notes.schemas import NoteCard
-from redbridge.reads.cards import LIKED_BY_VIEWER, cards_by_ids
+from redbridge.reads import viewers
+from redbridge.reads.cards import LIKED_BY_VIEWER, cards_by_ids, content_generation
 from redbridge.reads.cards import cards as memo_cards
 
 MAX_ID = (1 << 63) - 1  # ids are 63-bit; anything larger in a cursor is forged
@@ -89,6 +93,61 @@ def following(services: Services, session: Session, viewer_id: int, cursor: str 
     ids = [row[0] for row in rows]
     live = {row[0]: (row[1], bool(row[2])) for row in rows}
     return note_page(services, session, ids, ids, limit, viewer_id, live)
+
+
+# ------------------------------------------------------------------------ the following page cache
+# A reader's following pages, as JSON, per (viewer, cursor, limit), for FOLLOWING_CACHE_S (spread).
+# Nothing deletes them: the key names everything a page depends on — the viewer's caller stamp
+# (hidden authors), their generation (liked_by_me), the content generation (edits, deletions),
+# whom they follow (the follows generation) and a digest of the generation of every author they
+# follow, which ``note_visibility_changed`` retires when one of that author's notes appears or
+# disappears: a followed author's new note is on the very next page, at the cost of one
+# retirement per note rather than a write per follower. Readers following more than
+# ``viewers.FOLLOWS_LIMIT`` accounts are not cached (the key reads one token per followed author).
+FOLLOWING_CACHE_S = 10.0
+
+
+class _FollowingPages(Lru[tuple[Any, ...], tuple[float, bytes]]):
+    """The following page memo of one app (``services.state``): key → (expires, JSON)."""
+
+    def __init__(self) -> None:
+        super().__init__(4096)
+
+
+def _following_key(services: Services, caller: Caller, cursor: str | None, limit: int, follows: bytes,
+                   followed: tuple[int, ...]) -> tuple[Any, ...]:
+    return ("following", caller.user_id, cursor or "", limit, caller.stamp,
+            viewers.viewer_generation(services, caller.user_id), content_generation(services), follows,
+            viewers.author_generations(services, followed))
+
+
+def peek_following(services: Services, caller: Caller, cursor: str | None, limit: int) -> bytes | None:
+    """The viewer's cached following page, from the caches alone (never the database), or None."""
+    follows = viewers.follows_generation(services, caller.user_id)
+    known, followed = viewers.peek_follows(services, caller.user_id, follows)
+    if not known or followed is None:
+        return None
+    hit = services.state(_FollowingPages).get(_following_key(services, caller, cursor, limit, follows, followed))
+    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+
+def following_json(services: Services, session: Session, caller: Caller, cursor: str | None, limit: int) -> bytes:
+    """The viewer's following page as ``FeedPage`` JSON, through the page cache above. Every token
+    of the key is read before the page's query: a page older than a write is stored under the
+    token that write retired."""
+    follows = viewers.follows_generation(services, caller.user_id)
+    followed = viewers.follows(services, session, caller.user_id, follows)
+    if followed is None:
+        return following(services, session, caller.user_id, cursor, limit, caller.hidden).model_dump_json().encode()
+    key = _following_key(services, caller, cursor, limit, follows, followed)
+    pages = services.state(_FollowingPages)
+    hit = pages.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    body = following(services, session, caller.user_id, cursor, limit, caller.hidden).model_dump_json().encode()
+    ttl = FOLLOWING_CACHE_S * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not a secret
+    pages.put(key, (time.monotonic() + ttl, body))
+    return body
 
 
 def user_notes(services: Services, session: Session, author: User, viewer_id: int | None, cursor: str | None, limit: int) -> FeedPage:

@@ -48,11 +48,17 @@ def _explore(request: Request, services: Services, topic: str | None, cursor: st
 @router.get("/api/v1/feeds/following", response_model=FeedPage)
 async def following_feed(request: Request, cursor: Cursor = None, limit: PageLimit = 20) -> Response:
     """Notes by the accounts the viewer follows, newest first."""
-    # Never cached (a followed author's new note must show at once), but like explore: the viewer
-    # is resolved here rather than by dependencies, and the page computed in one thread-pool hop
-    # and sent as serialised, not re-validated.
+    # Like explore: a cached page (``queries.peek_following``: its key retires with every write it
+    # shows, a followed author's new note included) is answered on the event loop; anything else in
+    # one thread-pool hop that resolves the viewer itself, sent as serialised, not re-validated.
     services = services_of(request)
-    return await answer_json(services, None, partial(_following, request, services, cursor, limit))
+    return await answer_json(services, partial(_cached_following, request, services, cursor, limit),
+                             partial(_following, request, services, cursor, limit))
+
+
+def _cached_following(request: Request, services: Services, cursor: str | None, limit: int) -> bytes | None:
+    known, caller = peek_caller(request, services)
+    return queries.peek_following(services, caller, cursor, limit) if known and caller is not None else None
 
 
 def _following(request: Request, services: Services, cursor: str | None, limit: int) -> bytes:
@@ -60,8 +66,7 @@ def _following(request: Request, services: Services, cursor: str | None, limit: 
         viewer = resolve_viewer(request, services, session)
         if viewer is None:
             raise unauthenticated()
-        page = queries.following(services, session, viewer.id, cursor, limit, hidden=viewer.caller.hidden)
-        return page.model_dump_json().encode()
+        return queries.following_json(services, session, viewer.caller, cursor, limit)
 
 
 @router.get("/api/v1/users/{username}/notes", response_model=FeedPage)

@@ -62,7 +62,7 @@ def _note(request: Request, services: Services, raw_id: str) -> bytes:
         viewer = resolve_viewer(request, services, session)
         if parsed is None:
             raise not_found("note")
-        return page.render(services, session, viewer.id if viewer else None, parsed, token)
+        return page.render(services, session, viewer.caller if viewer else None, parsed, token)
 
 
 @router.patch("/{note_id}", response_model=NoteOut)

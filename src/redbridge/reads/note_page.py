@@ -28,6 +28,9 @@ job, not through a write of the note). The author's name and avatar may show up 
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -44,11 +47,23 @@ from redbridge.core.errors import not_found
 from redbridge.core.services import Services
 from redbridge.notes import queries
 from redbridge.reads import notes as read_notes
+from redbridge.reads import viewers
 
-NOTE_CACHE_S = 60.0
-# The author's name and avatar are not covered by the note's generation: they may lag this long,
-# as on feed cards (``reads.cards.CARD_TTL_S``); so may an account deactivated meanwhile.
+# The note's part is exact under its generation (every write it shows retires the token): the TTL
+# only bounds how long a note nobody reads occupies the memo, so popular notes stay warm.
+log = logging.getLogger(__name__)
+
+NOTE_CACHE_S = 300.0
+# The author brief is keyed by the account generation (``reads.viewers``, retired by
+# ``account_changed``: a profile edit shows at once). What announces nothing — a new avatar
+# (``accounts.actions`` set_avatar), an account deactivated straight in the database — lags by
+# this TTL while the note is read, as on feed cards (``reads.cards.CARD_TTL_S``).
 AUTHOR_CACHE_S = 10.0
+# Past its expiry a brief is still served this long while one background reload runs
+# (stale-while-revalidate), so a popular note's readers never miss together when it expires; only
+# the reads during that reload see the old brief — after an idle spell, at most
+# AUTHOR_CACHE_S + AUTHOR_STALE_S old (also the bound if the reload fails).
+AUTHOR_STALE_S = 50.0
 # The viewer's flags change only through their own likes and collects, which retire the
 # generation: the TTL only bounds how long an idle entry occupies the memo.
 FLAGS_CACHE_S = 300.0
@@ -90,8 +105,11 @@ class _State:
 
     def __init__(self) -> None:
         self.bodies: Lru[tuple[int, bytes], _Body] = Lru(4096)
-        self.authors: Lru[int, tuple[float, bytes]] = Lru(4096)  # author id → (expires, UserBrief JSON)
+        # (author id, account generation) → (expires, UserBrief JSON)
+        self.authors: Lru[tuple[int, bytes], tuple[float, bytes]] = Lru(4096)
         self.flags: Lru[tuple[int, int, bytes], tuple[float, bool, bool]] = Lru(65536)
+        self.reloading: set[int] = set()  # author ids whose brief is being reloaded
+        self.lock = threading.Lock()
 
 
 def _state(services: Services) -> _State:
@@ -121,34 +139,45 @@ def peek(services: Services, caller: Caller | None, note_id: int) -> bytes | Non
     body = state.bodies.get((note_id, token))
     if body is None or body.expires <= now:
         return None
-    author = state.authors.get(body.author_id)
-    if author is None or author[0] <= now:
+    author = state.authors.get((body.author_id, viewers.account_generation(services, body.author_id)))
+    if author is None or (author[0] <= now and not _reload_author(services, body.author_id, author[0], now)):
         return None
     if caller is None:
         return body.page(author[1], False, False)
     if body.author_id in caller.hidden:
         return None
+    engaged = viewers.peek_engagement(services, caller.user_id, viewers.viewer_generation(services, caller.user_id))
+    if engaged is not None:
+        return body.page(author[1], note_id in engaged.liked, note_id in engaged.collected)
     flags = state.flags.get((caller.user_id, note_id, token))
     if flags is None or flags[0] <= now:
         return None
     return body.page(author[1], flags[1], flags[2])
 
 
-def render(services: Services, session: Session, viewer_id: int | None, note_id: int, token: bytes) -> bytes:
-    """The note page as ``NoteOut`` JSON for ``viewer_id`` (None: anonymous), or a 404 as
+def render(services: Services, session: Session, viewer: Caller | None, note_id: int, token: bytes) -> bytes:
+    """The note page as ``NoteOut`` JSON for ``viewer`` (None: anonymous), or a 404 as
     ``queries.get_visible`` decides; ``token`` is the note's generation, read before ``session``'s
-    first query. With the note cached, what is missing — the author, the reader's flags and block
-    check — is read alone."""
+    first query. With the note cached, what is missing — the author, the reader's flags — is read
+    alone: the flags from the reader's engagement (``reads.viewers``, loaded once per viewer
+    generation), the block check from the caller's hidden authors; a reader with more engagement
+    than it holds, or reading a hidden author's note, gets one statement (flags and block check)."""
     state, now = _state(services), time.monotonic()
+    viewer_id = viewer.user_id if viewer is not None else None
     body = state.bodies.get((note_id, token))
     if body is not None and body.expires > now:
         author = _author(services, session, body.author_id, now)
-        if viewer_id is None:
+        if viewer is None:
             return body.page(author, False, False)
-        liked, collected, blocked = read_notes.viewer_state(session, note_id, viewer_id, body.author_id)
-        if blocked and viewer_id != body.author_id:
+        if body.author_id not in viewer.hidden:
+            engaged = viewers.engagement(services, session, viewer.user_id,
+                                         viewers.viewer_generation(services, viewer.user_id))
+            if engaged is not None:
+                return body.page(author, note_id in engaged.liked, note_id in engaged.collected)
+        liked, collected, blocked = read_notes.viewer_state(session, note_id, viewer.user_id, body.author_id)
+        if blocked and viewer.user_id != body.author_id:
             raise not_found("note")
-        state.flags.put((viewer_id, note_id, token), (now + FLAGS_CACHE_S, liked, collected))
+        state.flags.put((viewer.user_id, note_id, token), (now + FLAGS_CACHE_S, liked, collected))
         return body.page(author, liked, collected)
     note, user = queries.get_visible(session, note_id, viewer_id)
     out = read_notes.note_out(session, note, viewer_id, services.settings.base_url, author=user)
@@ -159,21 +188,61 @@ def render(services: Services, session: Session, viewer_id: int | None, note_id:
     if out.status == "published" and all(m.status != "pending" for m in out.media):
         # The expiry is spread (by id: deterministic) so popular notes do not all expire at once.
         state.bodies.put((note_id, token), body)
-        state.authors.put(user.id, (now + AUTHOR_CACHE_S, author))
+        # The account's token is read after the author row here (the note names the author): a
+        # rename racing this read shows late by AUTHOR_CACHE_S at most.
+        state.authors.put((user.id, viewers.account_generation(services, user.id)), (now + AUTHOR_CACHE_S, author))
         if viewer_id is not None:
             state.flags.put((viewer_id, note_id, token), (now + FLAGS_CACHE_S, out.liked_by_me, out.collected_by_me))
     return body.page(author, out.liked_by_me, out.collected_by_me)
 
 
+def _reload_author(services: Services, author_id: int, expired: float, now: float) -> bool:
+    """Whether an author brief that expired at ``expired`` may still be served: within
+    ``AUTHOR_STALE_S``, and only on the event loop, where one reload is started in the background
+    (or is already running). Otherwise the request takes the miss path."""
+    if expired + AUTHOR_STALE_S <= now:
+        return False
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # a worker thread (the shared cache is Redis): just miss
+        return False
+    state = _state(services)
+    with state.lock:
+        if author_id in state.reloading:
+            return True
+        state.reloading.add(author_id)
+    loop.run_in_executor(None, _reload, services, author_id)
+    return True
+
+
+def _reload(services: Services, author_id: int) -> None:
+    state = _state(services)
+    try:
+        token = viewers.account_generation(services, author_id)  # before the query
+        with services.sessions() as session:
+            user = session.get(User, author_id)
+            if user is None or not user.is_active:
+                state.authors.put((author_id, token), (0.0, b""))  # past the grace: the next read misses
+            else:
+                brief_json = brief(user).model_dump_json().encode()
+                state.authors.put((author_id, token), (time.monotonic() + AUTHOR_CACHE_S, brief_json))
+    except Exception:  # the brief then expires for good after AUTHOR_STALE_S: readers take the miss path
+        log.exception("reloading the author brief of %s failed", author_id)
+    finally:
+        with state.lock:
+            state.reloading.discard(author_id)
+
+
 def _author(services: Services, session: Session, author_id: int, now: float) -> bytes:
     """The author's ``UserBrief`` JSON, from the memo or the database (404 once deactivated)."""
     state = _state(services)
-    hit = state.authors.get(author_id)
+    token = viewers.account_generation(services, author_id)  # before the query
+    hit = state.authors.get((author_id, token))
     if hit is not None and hit[0] > now:
         return hit[1]
     user = session.get(User, author_id)
     if user is None or not user.is_active:
         raise not_found("note")
     author = brief(user).model_dump_json().encode()
-    state.authors.put(author_id, (now + AUTHOR_CACHE_S, author))
+    state.authors.put((author_id, token), (now + AUTHOR_CACHE_S, author))
     return author
