@@ -14,7 +14,7 @@ from redbridge.core.security import token_digest
 from redbridge.core.services import Services
 from redbridge.reads import callers, viewers
 from redbridge.reads import note_page as page
-from tests.factories import Factory, UserHandle
+from tests.factories import Factory, UserHandle, png_bytes
 
 from .helpers import count_queries
 
@@ -93,7 +93,8 @@ def test_an_expired_author_brief_is_served_while_one_reload_runs(client: TestCli
     """Stale-while-revalidate for the author brief: just past its expiry the cached brief is still
     served (a popular note's readers do not all miss at once) and one background reload brings
     the current one; past ``AUTHOR_STALE_S`` a read takes the miss path. (A stale brief under the
-    current account generation is what a change that announces nothing, a new avatar, leaves.)"""
+    current account generation is what a change that announces nothing leaves: an account
+    deactivated straight in the database.)"""
     author, reader = factory.user(), factory.user()
     response = client.patch("/api/v1/auth/me", headers=author.headers, json={"display_name": "Before"})
     assert response.status_code == 200, response.text
@@ -128,3 +129,17 @@ def test_a_rename_shows_on_the_next_read(client: TestClient, factory: Factory, s
     response = client.patch("/api/v1/auth/me", headers=author.headers, json={"display_name": "Renamed"})
     assert response.status_code == 200, response.text
     assert client.get(url(note_id), headers=reader.headers).json()["author"]["display_name"] == "Renamed"
+
+
+def test_a_new_avatar_shows_on_the_next_read(client: TestClient, factory: Factory) -> None:
+    """An avatar change announces ``account_changed``: the cached author brief is retired."""
+    author, reader = factory.user(), factory.user()
+    note_id = factory.note(author, images=0)["id"]
+    assert client.get(url(note_id), headers=reader.headers).json()["author"]["avatar_url"] is None
+    client.get(url(note_id), headers=reader.headers)  # cached now
+    response = client.put("/api/v1/auth/me/avatar", headers=author.headers,
+                          files={"file": ("me.png", png_bytes(), "image/png")})
+    assert response.status_code == 200, response.text
+    avatar = response.json()["avatar_url"]
+    assert avatar
+    assert client.get(url(note_id), headers=reader.headers).json()["author"]["avatar_url"] == avatar

@@ -212,6 +212,7 @@ def _replace_avatar(session: Session, services: Services, user: User, key: str |
     old = user.avatar_key
     with media_actions.stored(services.storage, files), write(session):
         session.execute(update(User).where(User.id == user.id).values(avatar_key=key))
+        changes.account_changed(session, user.id)  # bylines show the avatar (author briefs)
         if old and old != key:
             # Through the outbox: the old file goes once the change has committed, even after a crash.
             events.enqueue_after_commit(session, "media.delete_files", {"keys": [old]})
