@@ -120,7 +120,7 @@ def test_cached_page_single_flight_and_stale_while_refreshing():
         assert release.wait(10)
         return b"new", True
 
-    state.pages.put(("k",), (0.0, b"old"))  # expired
+    state.pages.pages.put(("k",), (0.0, b"old"))  # expired
     leader, leader_out = _in_thread(lambda: state.cached_page(("k",), slow))
     assert entered.wait(10)
     # While the leader refreshes, others get the expired copy at once instead of recomputing.

@@ -6,12 +6,13 @@ sees the same counters (rate limits) and shared snapshots (explore pools).
 
 from __future__ import annotations
 
+import random
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import redis
 
@@ -202,3 +203,58 @@ class Lru(Generic[K, V]):
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+
+
+class PageCache:
+    """Rendered pages (bytes) by key, each computed by one caller at a time (single flight).
+
+    A page lives ``ttl`` seconds spread over its second half: pages first computed together (a new
+    explore pool window starts every reader's first page at once) would otherwise all expire, and
+    be recomputed, together every ``ttl`` — a visible bump in the p99. While one caller computes a
+    key, the others wait up to ``flight_wait`` s for it, or, when an expired copy exists, keep
+    serving that copy (stale while revalidating): without this every concurrent reader recomputes
+    the same page the moment it expires, and the tail latency is that pile-up. Keys must name
+    everything a page depends on (generation tokens), so nothing ever deletes a page.
+    """
+
+    def __init__(self, size: int, ttl: float, flight_wait: float = 2.0) -> None:
+        self.pages: Lru[tuple[Any, ...], tuple[float, bytes]] = Lru(size)  # key → (expires, page)
+        self.ttl = ttl
+        self.flight_wait = flight_wait
+        self._flights: dict[tuple[Any, ...], threading.Event] = {}
+        self._flights_lock = threading.Lock()
+
+    def peek(self, key: tuple[Any, ...]) -> bytes | None:
+        """The fresh page for ``key``, or None; never computes (for the event loop)."""
+        hit = self.pages.get(key)
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+    def get(self, key: tuple[Any, ...], compute: Callable[[], tuple[bytes, bool]]) -> bytes:
+        """The page for ``key`` from the cache, or computed by exactly one caller at a time;
+        ``compute`` returns the page and whether it may be cached."""
+        hit = self.pages.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        with self._flights_lock:
+            running = self._flights.get(key)
+            if running is None:
+                self._flights[key] = threading.Event()
+        if running is not None:
+            if hit is not None:
+                return hit[1]  # expired moments ago; its refresh is under way
+            running.wait(self.flight_wait)
+            done = self.pages.get(key)
+            # Not cached (the page was not cacheable, or its computation failed): compute it here.
+            return done[1] if done is not None else compute()[0]
+        try:
+            body, cacheable = compute()
+            if cacheable:
+                ttl = self.ttl * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not a secret
+                self.pages.put(key, (time.monotonic() + ttl, body))
+            return body
+        finally:
+            with self._flights_lock:
+                self._flights.pop(key).set()
+
+    def clear(self) -> None:
+        self.pages.clear()

@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import re
 import struct
-import threading
 import time
 from array import array
 from collections import Counter
@@ -43,7 +41,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from redbridge.accounts.queries import Caller, following_ids
-from redbridge.core.cache import Lru
+from redbridge.core.cache import Lru, PageCache
 from redbridge.core.pagination import decode_cursor, encode_cursor, invalid_cursor
 from redbridge.core.services import Services
 from redbridge.engagement.models import Collect, Like
@@ -121,39 +119,10 @@ class ExploreState:
         # Orders as arrays of 4-byte indices: ~4 KB a pool, where a tuple of ints is ~36 KB.
         self.ranked: Lru[tuple[str, str], array[int]] = Lru(1024)
         self.affinities: Lru[int, tuple[bytes, Affinity]] = Lru(4096)
-        self.pages: Lru[tuple[Any, ...], tuple[float, bytes]] = Lru(4096)  # (expires, JSON)
-        self._flights: dict[tuple[Any, ...], threading.Event] = {}
-        self._flights_lock = threading.Lock()
+        self.pages = PageCache(4096, PAGE_CACHE_S, FLIGHT_WAIT_S)  # pool pages, as JSON
 
     def cached_page(self, key: tuple[Any, ...], compute: Callable[[], tuple[bytes, bool]]) -> bytes:
-        """The page for ``key`` from the cache, or computed by exactly one caller at a time;
-        ``compute`` returns the page and whether it may be cached."""
-        hit = self.pages.get(key)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-        with self._flights_lock:
-            running = self._flights.get(key)
-            if running is None:
-                self._flights[key] = threading.Event()
-        if running is not None:
-            if hit is not None:
-                return hit[1]  # expired moments ago; its refresh is under way
-            running.wait(FLIGHT_WAIT_S)
-            done = self.pages.get(key)
-            # Not cached (the page was not cacheable, or its computation failed): compute it here.
-            return done[1] if done is not None else compute()[0]
-        try:
-            body, cacheable = compute()
-            if cacheable:
-                # Expiry spread over half the TTL: pages first computed together (a new pool
-                # window starts every reader's first page at once) would otherwise all expire,
-                # and be recomputed, together every PAGE_CACHE_S (a visible bump in the p99).
-                ttl = PAGE_CACHE_S * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not a secret
-                self.pages.put(key, (time.monotonic() + ttl, body))
-            return body
-        finally:
-            with self._flights_lock:
-                self._flights.pop(key).set()
+        return self.pages.get(key, compute)
 
     def clear(self) -> None:
         self.pools.clear()
@@ -610,8 +579,7 @@ def peek(services: Services, viewer: Caller | None, locale: str, topic: str | No
     """The cached page for this request if there is a fresh one; never touches the database, so
     the route can answer a hit without leaving the event loop."""
     key = page_key(services, viewer, locale, topic, cursor, limit)
-    hit = state_of(services).pages.get(key) if key is not None else None
-    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+    return state_of(services).pages.peek(key) if key is not None else None
 
 
 def render(services: Services, session: Session, viewer: Caller | None, locale: str, topic: str | None,

@@ -8,8 +8,6 @@ already there is skipped or repeated. Authors the viewer must not see (blocked e
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -18,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from redbridge.accounts.models import Follow, User
 from redbridge.accounts.queries import Caller, hidden_author_ids, is_blocked_either_way
-from redbridge.core.cache import Lru
+from redbridge.core.cache import PageCache
 from redbridge.core.ids import encode as encode_id
 from redbridge.core.pagination import cursor_int, decode_cursor, encode_cursor, invalid_cursor
 from redbridge.core.services import Services
@@ -107,11 +105,11 @@ def following(services: Services, session: Session, viewer_id: int, cursor: str 
 FOLLOWING_CACHE_S = 10.0
 
 
-class _FollowingPages(Lru[tuple[Any, ...], tuple[float, bytes]]):
-    """The following page memo of one app (``services.state``): key → (expires, JSON)."""
+class _FollowingPages(PageCache):
+    """The following page cache of one app (``services.state``), single flight like explore's."""
 
     def __init__(self) -> None:
-        super().__init__(4096)
+        super().__init__(4096, FOLLOWING_CACHE_S)
 
 
 def _following_key(services: Services, caller: Caller, cursor: str | None, limit: int, follows: bytes,
@@ -127,8 +125,7 @@ def peek_following(services: Services, caller: Caller, cursor: str | None, limit
     known, followed = viewers.peek_follows(services, caller.user_id, follows)
     if not known or followed is None:
         return None
-    hit = services.state(_FollowingPages).get(_following_key(services, caller, cursor, limit, follows, followed))
-    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+    return services.state(_FollowingPages).peek(_following_key(services, caller, cursor, limit, follows, followed))
 
 
 def following_json(services: Services, session: Session, caller: Caller, cursor: str | None, limit: int) -> bytes:
@@ -140,14 +137,12 @@ def following_json(services: Services, session: Session, caller: Caller, cursor:
     if followed is None:
         return following(services, session, caller.user_id, cursor, limit, caller.hidden).model_dump_json().encode()
     key = _following_key(services, caller, cursor, limit, follows, followed)
-    pages = services.state(_FollowingPages)
-    hit = pages.get(key)
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1]
-    body = following(services, session, caller.user_id, cursor, limit, caller.hidden).model_dump_json().encode()
-    ttl = FOLLOWING_CACHE_S * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not a secret
-    pages.put(key, (time.monotonic() + ttl, body))
-    return body
+
+    def compute() -> tuple[bytes, bool]:
+        page = following(services, session, caller.user_id, cursor, limit, caller.hidden)
+        return page.model_dump_json().encode(), True
+
+    return services.state(_FollowingPages).get(key, compute)
 
 
 def user_notes(services: Services, session: Session, author: User, viewer_id: int | None, cursor: str | None, limit: int) -> FeedPage:
