@@ -66,6 +66,7 @@ def generous_limits() -> RateLimitSettings:
     return RateLimitSettings(
         signup_per_ip=big, login_per_ip=big, login_per_account=big, note_per_account=big, note_per_ip=big,
         comment_per_account=big, comment_per_ip=big, upload_per_account=big,
+        report_per_account=big, report_per_ip=big,
     )
 
 

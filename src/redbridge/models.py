@@ -5,12 +5,32 @@ from redbridge.core.db import Base
 from redbridge.core.outbox import OutboxRow
 from redbridge.engagement.models import Collect, Collection, Comment, CommentLike, Like
 from redbridge.media.models import Media
-from redbridge.moderation.models import ModerationDecision
+from redbridge.moderation.models import ModerationDecision, QueueItem
 from redbridge.notes.models import Note, NoteTag
 from redbridge.notifications.models import Notification
 from redbridge.ops.models import Heartbeat
+from redbridge.safety.models import AuditEntry, Report
 
 __all__ = [
-    "AuthSession", "Base", "Block", "Collect", "Collection", "Comment", "CommentLike", "Follow", "Heartbeat", "Like",
-    "Media", "ModerationDecision", "Mute", "Note", "NoteTag", "Notification", "OutboxRow", "User",
+    "AuditEntry",
+    "AuthSession",
+    "Base",
+    "Block",
+    "Collect",
+    "Collection",
+    "Comment",
+    "CommentLike",
+    "Follow",
+    "Heartbeat",
+    "Like",
+    "Media",
+    "ModerationDecision",
+    "Mute",
+    "Note",
+    "NoteTag",
+    "Notification",
+    "OutboxRow",
+    "QueueItem",
+    "Report",
+    "User",
 ]

@@ -33,6 +33,9 @@ class RateLimitSettings(BaseModel):
     comment_per_account: tuple[int, int] = (60, 600)
     comment_per_ip: tuple[int, int] = (120, 600)
     upload_per_account: tuple[int, int] = (200, 3600)
+    # Reports: enough for someone working through a pile-on, not for flooding the review queue.
+    report_per_account: tuple[int, int] = (30, 3600)
+    report_per_ip: tuple[int, int] = (60, 3600)
 
 
 class MediaSettings(BaseModel):

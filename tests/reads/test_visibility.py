@@ -301,11 +301,35 @@ def authors_own_views(path: ReadPath, role: str) -> bool:
     return path.name == "cover file" or (role == AUTHOR and (path.itself or path.name in AUTHORS_OWN))
 
 
+def removed_by_moderator_api(node: Node, world: World, subject: Subject) -> None:
+    """The follower reports the note, a moderator (the world's admin) finds it in the review queue
+    and removes it; the reporter then sees the outcome (docs/moderation.md, "Reports, queue and
+    decisions")."""
+    reporter, moderator = node.api[FOLLOWER], TestClient(node.app, headers=world.admin.headers)
+    made = reporter.post("/api/v1/reports", json={"subject": "note", "id": subject.id, "reason": "spam"})
+    assert made.status_code == 201, made.text
+    queue = moderator.get("/api/v1/moderation/queue", params={"kind": "note", "category": "spam", "limit": 50})
+    assert queue.status_code == 200, queue.text
+    item = next(i for i in queue.json()["items"] if i["subject_id"] == subject.id)
+    decided = moderator.post(f"/api/v1/moderation/queue/{item['id']}/decision",
+                             json={"action": "remove", "reason": "spam"})
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["status"] == "removed", decided.text
+    mine = reporter.get("/api/v1/reports/mine").json()["items"]
+    assert [(r["subject_id"], r["outcome"]) for r in mine] == [(subject.id, "removed")]
+
+
+def authors_note_itself(path: ReadPath, role: str) -> bool:
+    """A removed note still answers its author (status ``removed``), but is in none of their lists."""
+    return path.name == "cover file" or (role == AUTHOR and path.itself)
+
+
 HIDES: tuple[Hide, ...] = (
     Hide("deleted by its author (API)", delete_by_author_api),
     Hide("deleted by its author (page)", delete_by_author_page),
     Hide("deleted by an admin (API)", delete_by_admin_api),
     Hide("held by the pipeline (edit)", held_by_pipeline_edit, keeps=authors_own_views),
+    Hide("removed by a moderator", removed_by_moderator_api, keeps=authors_note_itself),
 )
 
 

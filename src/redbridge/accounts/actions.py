@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import BinaryIO
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
@@ -195,6 +195,20 @@ def make_admin(session: Session, user_id: int, password_hash: str) -> None:
     with write(session):
         session.execute(update(User).where(User.id == user_id).values(role="admin", password_hash=password_hash))
         changes.account_changed(session, user_id)
+
+
+def set_role_in_tx(session: Session, user_id: int, role: str) -> str | None:
+    """Set an account's role (``ROLES``) in the caller's write transaction (the admin tooling in
+    ``safety.actions`` audits it there); returns the previous role, None when there is no such
+    account. The role is read from the account row on every request, so it takes effect at once."""
+    user = session.scalar(select(User).where(User.id == user_id).with_for_update()
+                          .execution_options(populate_existing=True))
+    if user is None:
+        return None
+    previous = user.role
+    user.role = role
+    changes.account_changed(session, user_id)
+    return previous
 
 
 def set_avatar(session: Session, services: Services, user: User, fh: BinaryIO) -> User:

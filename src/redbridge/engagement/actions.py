@@ -23,7 +23,8 @@ Moderation: a comment's body is screened before the transaction (``moderation.sc
 rejected comment is never written (422), a held one is written ``held`` with its decision row. A
 held comment is in no counter others see — the note's ``comment_count``, its thread's
 ``reply_count`` — and publishes no ``comment.created`` (no notification quotes it); neither does a
-reply under a held comment. Phase 2's review moves the counters when it publishes or removes one.
+reply under a held comment. A moderator's decision moves the counters when it publishes or removes
+one (:func:`moderate_comment_in_tx`, in the decision's transaction).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Result, delete, select, update
+from sqlalchemy import Result, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -402,6 +403,49 @@ def delete_comment(session: Session, viewer: User, comment_id: int) -> None:
         if removed:
             _bump_note(session, note_id, comment_count=-removed)
         events.publish(session, "comment.deleted", {"comment_id": comment.id, "note_id": note_id})
+
+
+def moderate_comment_in_tx(session: Session, comment_id: int, status: str) -> Comment | None:
+    """A moderator's decision on a comment, in the caller's write transaction (``safety.actions``):
+    lock its note (first in the lock order) and the comment, set ``status`` (published | removed)
+    and move the counters the way comments count (published comments under published parents):
+    the note's ``comment_count`` — by the comment and, for a top-level one, its published replies
+    — and the parent's or its own ``reply_count``. A comment that becomes counted publishes the
+    ``comment.created`` it never had (a reply published under it while it was held does not get
+    one now: nobody was told about it then, and a late notification would be noise). None: gone."""
+    note_id = session.scalar(select(Comment.note_id).where(Comment.id == comment_id))
+    if note_id is None:
+        return None
+    _lock_note(session, note_id)
+    comment = session.scalar(
+        select(Comment).where(Comment.id == comment_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if comment is None:
+        return None
+    parent_ok = comment.parent_id is None or session.scalar(
+        select(Comment.status).where(Comment.id == comment.parent_id)) == PUBLISHED
+    counted_before = comment.status == PUBLISHED and parent_ok
+    comment.status = status
+    counted_after = status == PUBLISHED and parent_ok
+    if counted_before == counted_after:
+        return comment
+    sign = 1 if counted_after else -1
+    if comment.parent_id is None:
+        replies = int(session.scalar(
+            select(func.count()).select_from(Comment)
+            .where(Comment.parent_id == comment.id, Comment.status == PUBLISHED)) or 0)
+        comment.reply_count = replies if counted_after else 0
+        _bump_note(session, note_id, comment_count=sign * (1 + replies))
+    else:
+        session.execute(update(Comment).where(Comment.id == comment.parent_id)
+                        .values(reply_count=Comment.reply_count + sign))
+        _bump_note(session, note_id, comment_count=sign)
+    if counted_after:
+        events.publish(session, "comment.created", {
+            "comment_id": comment.id, "note_id": note_id, "author_id": comment.author_id,
+            "parent_id": comment.parent_id,
+        })
+    return comment
 
 
 # ------------------------------------------------------------------------------------ note removal

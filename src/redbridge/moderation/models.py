@@ -11,13 +11,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from redbridge.core.db import Base, IdType, UTCDateTime
 
 SUBJECT_KINDS = ("note", "comment", "profile")
 SOURCES = ("pipeline", "moderator")
+# What a moderator decides about a queue item (``moderation_decisions.decision`` for source
+# ``moderator``); the pipeline's are allow | label | hold | reject.
+MODERATOR_DECISIONS = ("approve", "remove", "label")
+QUEUE_KINDS = ("note", "comment", "user")
+OPEN, CLOSED = "open", "closed"
 
 
 class ModerationDecision(Base):
@@ -43,3 +48,36 @@ class ModerationDecision(Base):
     source: Mapped[str] = mapped_column(String(10))  # SOURCES
     moderator_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class QueueItem(Base):
+    """One piece of content waiting for a moderator: held by the pipeline, reported, or both.
+
+    At most one *open* item per subject (the partial unique index): a second hold or a new report
+    joins it (``moderation.queue.open_item``). A decision closes it with its ``outcome``; content
+    reported again after that opens a new item. ``categories`` is the set of category codes the
+    pipeline and the reporters gave, stored as ``",spam,threat,"`` so one ``LIKE '%,spam,%'``
+    filters it on both engines. ``subject_kind`` is ``note`` / ``comment`` / ``user`` (the queue's
+    kinds; a user's decision rows say ``profile``)."""
+
+    __tablename__ = "moderation_queue"
+    __table_args__ = (
+        # The queue's scan: open items, oldest first.
+        Index("ix_moderation_queue_state", "state", "id"),
+        Index("uq_moderation_queue_open_subject", "subject_kind", "subject_id", unique=True,
+              sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
+    subject_kind: Mapped[str] = mapped_column(String(10))  # QUEUE_KINDS
+    subject_id: Mapped[int] = mapped_column(IdType)
+    author_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    held: Mapped[bool] = mapped_column(Boolean, default=False)  # held by the pipeline (not only reported)
+    categories: Mapped[str] = mapped_column(String(200), default=",")
+    report_count: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(10), default=OPEN)  # open | closed
+    # approved | removed | labelled (a moderator), lifted (a clean edit lifted the pipeline's hold)
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))

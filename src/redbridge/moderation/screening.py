@@ -41,6 +41,7 @@ from redbridge.core import ids
 from redbridge.core.errors import AppError
 from redbridge.core.i18n import _
 from redbridge.core.services import Services
+from redbridge.moderation import queue
 from redbridge.moderation.models import ModerationDecision
 from redbridge.moderation.text import TextChecker, Verdict, default_checker
 
@@ -147,9 +148,12 @@ def _jsonable(evidence: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
 def record(session: Session, now: datetime, screened: Screening, subject_kind: str, subject_id: int,
            author_id: int) -> None:
     """Store the pipeline's decision about a subject, in the caller's write transaction (so held
-    content never exists without the decision that held it). Nothing for ``allow``."""
+    content never exists without the decision that held it), and put held content in the review
+    queue in the same transaction (``moderation.queue.open_item``). Nothing for ``allow``."""
     if not screened.stored:
         return
+    if screened.decision == "hold":
+        queue.open_item(session, now, subject_kind, subject_id, author_id, categories=screened.reasons, held=True)
     session.add(ModerationDecision(
         id=ids.new_id(now), subject_kind=subject_kind, subject_id=subject_id, author_id=author_id,
         decision=screened.decision, reasons=list(screened.reasons), evidence=_jsonable(screened.evidence),

@@ -16,6 +16,7 @@ written ``held`` — visible to its author and moderators only — with its deci
 announces nothing: ``note.created`` (mentions, fan-out) and the "visible" announcement wait until
 it is published. An edit is screened the same way; a hold hides a published note
 (``note_visibility_changed``, not visible) and an edit that passes lifts the pipeline's own hold.
+A moderator's decision (``safety.actions.decide``) runs :func:`moderate_in_tx` in its transaction.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from redbridge.core.i18n import _
 from redbridge.core.services import Services
 from redbridge.media import actions as media_actions
 from redbridge.media.models import Media
+from redbridge.moderation import queue as moderation_queue
 from redbridge.moderation import screening
 from redbridge.moderation.screening import Screening
 from redbridge.moderation.text import TextChecker
@@ -256,10 +258,47 @@ def _apply_screening(session: Session, now: datetime, note: Note, screened: Scre
         _bump_note_count(session, note.author_id, -1)
         note_visibility_changed(session, note.id, note.author_id, visible=False)
     elif screened.status == PUBLISHED and note.status == HELD and screening.held_by_pipeline(session, "note", note.id):
-        note.status = PUBLISHED
-        _bump_note_count(session, note.author_id, 1)
-        events.publish(session, "note.created", {"note_id": note.id, "author_id": note.author_id})
-        note_visibility_changed(session, note.id, note.author_id, visible=True)
+        _publish_held(session, note)
+        moderation_queue.hold_lifted(session, now, "note", note.id)
+
+
+def _publish_held(session: Session, note: Note) -> None:
+    """A note that was not published (held, removed) becomes published, in the caller's
+    transaction: counted on its author's profile, announced visible, and given the ``note.created``
+    it never had (mentions, fan-out; notification de-duplication keeps a second mention away).
+    Shared by a clean edit lifting the pipeline's hold and a moderator's approval."""
+    note.status = PUBLISHED
+    _bump_note_count(session, note.author_id, 1)
+    events.publish(session, "note.created", {"note_id": note.id, "author_id": note.author_id})
+    note_visibility_changed(session, note.id, note.author_id, visible=True)
+
+
+def moderate_in_tx(session: Session, note_id: int, status: str, label: str | None = None) -> Note | None:
+    """A moderator's decision on a note, in the caller's write transaction (``safety.actions``):
+    lock the note (first in the lock order), set its ``status`` (published | removed) and, when
+    given, its ``label`` (None keeps the label it has), and move what its visibility moves — the author's ``note_count``, the
+    announcements, ``note.created`` for a held note that is published (:func:`_publish_held`).
+    Likes, collects and comments stay (a removed note keeps them for a possible restoration; no
+    one but its author and moderators can reach them). None: the note is gone."""
+    note = session.scalar(
+        select(Note).where(Note.id == note_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if note is None:
+        return None
+    was = note.status
+    if label is not None:
+        note.label = label
+    if status == PUBLISHED and was != PUBLISHED:
+        _publish_held(session, note)
+    elif status != PUBLISHED:
+        note.status = status
+        if was == PUBLISHED:
+            _bump_note_count(session, note.author_id, -1)
+        # Announced even for a held note (nobody else could see it): harmless, and it keeps the
+        # rule simple — every move out of "published" or "held" is said.
+        note_visibility_changed(session, note.id, note.author_id, visible=False)
+    note_changed(session, note.id, content=True)  # the label and the status are on the note page
+    return note
 
 
 def update_note(session: Session, now: datetime, user: User, note_id: int, changes: NoteUpdate, *,

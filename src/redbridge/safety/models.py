@@ -1,0 +1,56 @@
+"""Reports and the audit log. The queue items reports join live with the pipeline's decisions in
+``moderation.models`` (a hold opens one in the note's or comment's own transaction, and that layer
+sits below every content feature)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from redbridge.core.db import Base, IdType, UTCDateTime
+
+CATEGORIES = ("harassment", "slur", "threat", "self_harm", "sexual", "spam", "personal_data")
+REPORT_REASONS = (*CATEGORIES, "other")
+
+
+class Report(Base):
+    """One person's report of one queue item. A second report by the same person while the item is
+    open merges into the first (the unique key); reports by others join the same item and raise its
+    ``report_count``. ``outcome`` is the decision's, copied when the item closes, so the reporter's
+    list needs no join."""
+
+    __tablename__ = "safety_reports"
+    __table_args__ = (
+        UniqueConstraint("queue_item_id", "reporter_id", name="uq_safety_reports_item_reporter"),
+        Index("ix_safety_reports_reporter", "reporter_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
+    queue_item_id: Mapped[int] = mapped_column(IdType, ForeignKey("moderation_queue.id", ondelete="CASCADE"))
+    reporter_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
+    subject_kind: Mapped[str] = mapped_column(String(10))  # note | comment | user
+    subject_id: Mapped[int] = mapped_column(IdType)
+    reason: Mapped[str] = mapped_column(String(20))  # REPORT_REASONS
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    outcome: Mapped[str | None] = mapped_column(String(10))  # the queue item's, once decided
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """One moderator or admin action, written in the action's own transaction: a decision that
+    happened has its row, and a row never describes one that rolled back."""
+
+    __tablename__ = "safety_audit"
+    __table_args__ = (Index("ix_safety_audit_actor", "actor_id", "id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
+    actor_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))  # queue.approve | queue.remove | queue.label | role.set
+    subject_kind: Mapped[str] = mapped_column(String(10))  # note | comment | user
+    subject_id: Mapped[int] = mapped_column(IdType)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

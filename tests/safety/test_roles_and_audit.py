@@ -1,0 +1,145 @@
+"""Who may call what (a role × endpoint matrix over every moderation and admin route the app has),
+the audit row every staff write leaves, and granting roles (docs/moderation.md, "Audit log and roles")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from starlette.routing import Route
+
+from redbridge.app import _all_routes
+from redbridge.core.services import Services
+from tests.factories import Factory, UserHandle
+from tests.safety.helpers import audit_rows, find_item, report, staff
+
+ROLES = ("anonymous", "user", "moderator", "admin")
+STAFF_PREFIXES = ("/api/v1/moderation", "/api/v1/admin")
+
+
+@dataclass
+class World:
+    client: TestClient
+    factory: Factory
+    services: Services
+    users: dict[str, UserHandle]
+    reporter: UserHandle
+
+    def open_item(self) -> str:
+        """A fresh open queue item (someone else's note, reported)."""
+        note = self.factory.note(self.factory.user(), images=0)
+        report(self.client, self.reporter, "note", note["id"])
+        item = find_item(self.client, self.users["admin"], note["id"])
+        assert item is not None
+        return str(item["id"])
+
+
+# (method, path template) → (the lowest role allowed, how to build (url, json) for a call).
+Call = Callable[[World], tuple[str, Any]]
+ENDPOINTS: dict[tuple[str, str], tuple[str, Call]] = {
+    ("GET", "/api/v1/moderation/queue"): ("moderator", lambda w: ("/api/v1/moderation/queue", None)),
+    ("GET", "/api/v1/moderation/queue/{item_id}"):
+        ("moderator", lambda w: (f"/api/v1/moderation/queue/{w.open_item()}", None)),
+    ("POST", "/api/v1/moderation/queue/{item_id}/decision"):
+        ("moderator", lambda w: (f"/api/v1/moderation/queue/{w.open_item()}/decision",
+                                 {"action": "remove", "reason": "spam"})),
+    ("GET", "/api/v1/moderation/mine"): ("user", lambda w: ("/api/v1/moderation/mine", None)),
+    ("GET", "/api/v1/moderation/audit"): ("admin", lambda w: ("/api/v1/moderation/audit", None)),
+    ("PUT", "/api/v1/admin/users/{username}/role"):
+        ("admin", lambda w: (f"/api/v1/admin/users/{w.factory.user().username}/role", {"role": "moderator"})),
+}
+
+
+def staff_routes(app: FastAPI) -> set[tuple[str, str]]:
+    return {(method, r.path) for r in _all_routes(app.routes) if isinstance(r, Route)
+            and r.path.startswith(STAFF_PREFIXES) for method in (r.methods or ()) if method != "HEAD"}
+
+
+@pytest.fixture
+def world(client: TestClient, factory: Factory, services: Services) -> World:
+    users = {"user": factory.user(), "moderator": staff(factory, services, "moderator"),
+             "admin": staff(factory, services, "admin")}
+    return World(client, factory, services, users, factory.user())
+
+
+def test_the_matrix_covers_every_staff_route(app: FastAPI) -> None:
+    assert staff_routes(app) == set(ENDPOINTS), "add the new moderation/admin route to ENDPOINTS"
+
+
+@pytest.mark.parametrize("endpoint", sorted(ENDPOINTS), ids=lambda e: f"{e[0]} {e[1]}")
+def test_role_matrix(endpoint: tuple[str, str], world: World) -> None:
+    lowest, call = ENDPOINTS[endpoint]
+    method = endpoint[0]
+    for role in ROLES:
+        url, body = call(world)
+        user = world.users.get(role)
+        response = world.client.request(method, url, headers=user.headers if user else {}, json=body)
+        if role == "anonymous":
+            expected = {401}
+        elif ROLES.index(role) < ROLES.index(lowest):
+            expected = {403}
+        else:
+            expected = {200, 201}
+        assert response.status_code in expected, (role, method, url, response.status_code, response.text[:200])
+        if response.status_code >= 400:
+            assert set(response.json()["error"]) >= {"code", "message"}  # the one envelope
+
+
+@pytest.mark.parametrize("endpoint", sorted(e for e in ENDPOINTS if e[0] != "GET"), ids=lambda e: f"{e[0]} {e[1]}")
+def test_every_staff_write_is_audited(endpoint: tuple[str, str], world: World) -> None:
+    """Every route under /api/v1/moderation/ and /api/v1/admin/ that is not a GET writes one audit row
+    in its own transaction (the list is the app's, so a new write route is covered, or fails the matrix)."""
+    url, body = ENDPOINTS[endpoint][1](world)
+    before = audit_rows(world.services)
+    response = world.client.request(endpoint[0], url, headers=world.users["admin"].headers, json=body)
+    assert response.status_code in (200, 201), response.text
+    assert audit_rows(world.services) == before + 1
+    log = world.client.get("/api/v1/moderation/audit", headers=world.users["admin"].headers).json()["items"]
+    assert log[0]["actor"] == world.users["admin"].username
+
+
+def test_every_staff_route_is_in_the_openapi_document(app: FastAPI, client: TestClient) -> None:
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    for method, path in ENDPOINTS:
+        assert method.lower() in paths[path]
+
+
+def test_granting_roles(client: TestClient, factory: Factory, services: Services) -> None:
+    admin, target = staff(factory, services, "admin"), factory.user()
+    url = f"/api/v1/admin/users/{target.username}/role"
+    assert client.get("/api/v1/moderation/queue", headers=target.headers).status_code == 403
+    response = client.put(url, headers=admin.headers, json={"role": "moderator"})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"username": target.username, "role": "moderator", "previous": "user"}
+    assert client.get("/api/v1/moderation/queue", headers=target.headers).status_code == 200  # at once
+    assert client.get("/api/v1/auth/me", headers=target.headers).json()["role"] == "moderator"
+    assert client.get("/api/v1/moderation/audit", headers=target.headers).status_code == 403
+    before = audit_rows(services)
+    for path, body, expected in (
+        (url, {"role": "root"}, 422), (url, {"role": None}, 422), (url, {}, 422), (url, {"role": "admin", "x": 1}, 422),
+        ("/api/v1/admin/users/nobody-at-all/role", {"role": "admin"}, 404),
+        (f"/api/v1/admin/users/{'x' * 300}/role", {"role": "admin"}, 404),
+        (f"/api/v1/admin/users/{admin.username}/role", {"role": "user"}, 422),
+    ):
+        got = client.put(path, headers=admin.headers, json=body)
+        assert got.status_code == expected, (path, body, got.text)
+    assert audit_rows(services) == before
+    client.put(url, headers=admin.headers, json={"role": "user"})
+    assert client.get("/api/v1/moderation/queue", headers=target.headers).status_code == 403
+    entries = client.get("/api/v1/moderation/audit", headers=admin.headers).json()["items"]
+    assert [(e["action"], e["details"]["from"], e["details"]["to"]) for e in entries[:2]] == [
+        ("role.set", "moderator", "user"), ("role.set", "user", "moderator")]
+    assert client.get("/api/v1/moderation/audit?cursor=%%%", headers=admin.headers).status_code == 400
+
+
+def test_cookie_writes_need_csrf(client: TestClient, factory: Factory, services: Services) -> None:
+    admin, target = staff(factory, services, "admin"), factory.user()
+    cookie_client = TestClient(client.app, cookies={"rb_session": admin.token})
+    response = cookie_client.put(f"/api/v1/admin/users/{target.username}/role", json={"role": "moderator"})
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "csrf.invalid"
+    assert audit_rows(services) == 0
