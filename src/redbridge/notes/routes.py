@@ -39,11 +39,17 @@ def create_note(body: NoteCreate, request: Request, viewer: ViewerDep, session: 
     return read_notes.note_out(session, note, viewer.user.id, services.settings.base_url)
 
 
-@router.get("/{note_id}", response_model=NoteOut)
-async def get_note(note_id: str, request: Request) -> Response:
+# The path parameter as FastAPI documents it: ``get_note`` reads it from the matched route instead
+# of declaring it, which spares the parameter solving of every request (measured: ~9 % of a hit).
+_NOTE_ID_PARAM = {"name": "note_id", "in": "path", "required": True, "schema": {"type": "string", "title": "Note Id"}}
+
+
+@router.get("/{note_id}", response_model=NoteOut, openapi_extra={"parameters": [_NOTE_ID_PARAM]})
+async def get_note(request: Request) -> Response:
     # A hot read: answered from the note page cache (``reads.note_page``) on the event loop when it
     # can be, else in one thread-pool hop, like explore.
     services = services_of(request)
+    note_id = str(request.path_params["note_id"])
     return await answer_json(services, partial(_cached_note, request, services, note_id),
                              partial(_note, request, services, note_id))
 
