@@ -328,9 +328,14 @@ def test_queue_filters_and_pages(client: TestClient, factory: Factory, services)
     assert ids() == [en["id"], zh["id"], author.id]  # oldest first
     assert ids(kind="user") == [author.id]
     assert ids(category="threat") == [zh["id"]]
-    assert ids(lang="zh") == [zh["id"]]
-    assert ids(lang="en") == [en["id"]]
-    assert ids(lang="zz'--") == []
+    assert ids(content_lang="zh") == [zh["id"]]
+    assert ids(content_lang="en") == [en["id"]]
+    assert ids(content_lang="zz'--") == []
+    # ``lang`` stays the language of the answer, whatever the filter.
+    refused = client.get("/api/v1/moderation/queue", headers=moderator.headers,
+                         params={"content_lang": "zh", "lang": "en", "older_than": "soon"})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["message"].isascii()
     assert ids(older_than="2d") == []
     assert len(ids(older_than="0")) == 3
     first = client.get("/api/v1/moderation/queue", headers=moderator.headers, params={"limit": 2}).json()
@@ -342,7 +347,7 @@ def test_queue_filters_and_pages(client: TestClient, factory: Factory, services)
     assert rest["next_cursor"] is None
     for params, expected in (({"kind": "message"}, 422), ({"category": "ugly"}, 422), ({"older_than": "6 weeks"}, 422),
                              ({"older_than": "1y"}, 422), ({"cursor": "x"}, 400), ({"limit": 0}, 422),
-                             ({"lang": "x" * 9}, 422)):
+                             ({"content_lang": "x" * 9}, 422)):
         response = client.get("/api/v1/moderation/queue", headers=moderator.headers, params=params)
         assert response.status_code == expected, (params, response.text)
     # Content deleted while it waits leaves the queue; the author's history counts past decisions.

@@ -85,17 +85,18 @@ def my_reports(viewer: ViewerDep, session: DbDep, cursor: Cursor = None, limit: 
 @router.get("/moderation/queue", response_model=Page[QueueItemOut])
 def review_queue(
     viewer: ModeratorDep, session: DbDep, services: ServicesDep,
-    lang: Annotated[str | None, Query(max_length=8)] = None,
+    # Not ``lang``: that query parameter is the language of the answer (``core.middleware``).
+    content_lang: Annotated[str | None, Query(max_length=8)] = None,
     category: Category | None = None,
     kind: SubjectKind | None = None,
     older_than: Annotated[str | None, Query(max_length=16)] = None,
     cursor: Cursor = None, limit: PageLimit = 20,
 ) -> Page[QueueItemOut]:
-    """Open items, oldest first. ``lang``: the content's language (en, zh, mixed, other);
+    """Open items, oldest first. ``content_lang``: the content's language (en, zh, mixed, other);
     ``older_than``: items waiting longer than this (``30m``, ``6h``, ``2d``, or seconds)."""
     age = _age(older_than)
     before = services.clock.now() - age if age is not None else None
-    return queries.queue_page(session, kind=kind, category=category, lang=lang, created_before=before,
+    return queries.queue_page(session, kind=kind, category=category, lang=content_lang, created_before=before,
                               cursor=cursor, limit=limit)
 
 
