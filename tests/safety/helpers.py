@@ -14,7 +14,7 @@ from redbridge.safety.models import AuditEntry
 from tests.factories import Factory, UserHandle
 from tests.moderation.test_screening import HOLD, FakeChecker
 
-__all__ = ["HOLD", "audit_rows", "find_item", "install_fake_checker", "report", "staff"]
+__all__ = ["HOLD", "audit_rows", "find_item", "install_fake_checker", "removal", "report", "staff"]
 
 
 def staff(factory: Factory, services: Services, role: str) -> UserHandle:
@@ -59,3 +59,22 @@ def find_item(client: TestClient, moderator: UserHandle, subject_id: str, **filt
         cursor = page["next_cursor"]
         if not cursor:
             return None
+
+
+def removal(client: TestClient, author: UserHandle, remover: UserHandle, reporter: UserHandle,
+            **note: Any) -> tuple[dict[str, Any], str]:
+    """A note of ``author``'s, reported by ``reporter`` and removed by ``remover``: (the note, the id of
+    the removal decision as its author sees it in /moderation/mine)."""
+    made = client.post("/api/v1/notes", headers=author.headers,
+                       json={"title": "A note", "body": "Nothing wrong with this one", **note})
+    assert made.status_code == 201, made.text
+    created: dict[str, Any] = made.json()
+    report(client, reporter, "note", created["id"])
+    item = find_item(client, remover, created["id"])
+    assert item is not None
+    response = client.post(f"/api/v1/moderation/queue/{item['id']}/decision", headers=remover.headers,
+                           json={"action": "remove", "reason": "spam"})
+    assert response.status_code == 200, response.text
+    mine = client.get("/api/v1/moderation/mine", headers=author.headers).json()["items"]
+    decision = next(d for d in mine if d["subject_id"] == created["id"] and d["decision"] == "remove")
+    return created, str(decision["id"])

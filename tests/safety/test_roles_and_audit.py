@@ -15,10 +15,13 @@ from starlette.routing import Route
 from redbridge.app import _all_routes
 from redbridge.core.services import Services
 from tests.factories import Factory, UserHandle
-from tests.safety.helpers import audit_rows, find_item, report, staff
+from tests.safety.helpers import audit_rows, find_item, removal, report, staff
 
 ROLES = ("anonymous", "user", "moderator", "admin")
 STAFF_PREFIXES = ("/api/v1/moderation", "/api/v1/admin")
+# Routes under those prefixes that any account may call about its own content (the lowest role
+# "user"): not staff actions, so they write no audit row. Each is called by an account of the role
+# under test as the author of the content (``World.caller``); another account gets 404 (tests/safety/test_appeals.py).
 
 
 @dataclass
@@ -28,6 +31,24 @@ class World:
     services: Services
     users: dict[str, UserHandle]
     reporter: UserHandle
+    remover: UserHandle  # a moderator of its own, so every role under test may decide its removals' appeals
+    caller: str = "anonymous"  # the role the matrix is calling as
+
+    def author(self) -> UserHandle:
+        return self.users.get(self.caller) or self.users["user"]
+
+    def removed_decision(self) -> str:
+        """The id of a fresh removal of the caller's own note (what its author appeals)."""
+        return removal(self.client, self.author(), self.remover, self.reporter)[1]
+
+    def open_appeal(self) -> str:
+        """A fresh open appeal (someone else's note, removed by ``remover``)."""
+        author = self.factory.user()
+        _, decision_id = removal(self.client, author, self.remover, self.reporter)
+        response = self.client.post(f"/api/v1/moderation/decisions/{decision_id}/appeal", headers=author.headers,
+                                    json={"text": "It was a joke"})
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
 
     def open_item(self) -> str:
         """A fresh open queue item (someone else's note, reported)."""
@@ -48,6 +69,12 @@ ENDPOINTS: dict[tuple[str, str], tuple[str, Call]] = {
         ("moderator", lambda w: (f"/api/v1/moderation/queue/{w.open_item()}/decision",
                                  {"action": "remove", "reason": "spam"})),
     ("GET", "/api/v1/moderation/mine"): ("user", lambda w: ("/api/v1/moderation/mine", None)),
+    ("POST", "/api/v1/moderation/decisions/{decision_id}/appeal"):
+        ("user", lambda w: (f"/api/v1/moderation/decisions/{w.removed_decision()}/appeal", {"text": "Please look again"})),
+    ("GET", "/api/v1/moderation/appeals"): ("moderator", lambda w: ("/api/v1/moderation/appeals", None)),
+    ("POST", "/api/v1/moderation/appeals/{appeal_id}/decision"):
+        ("moderator", lambda w: (f"/api/v1/moderation/appeals/{w.open_appeal()}/decision",
+                                 {"action": "reinstate", "reason": "no_violation"})),
     ("GET", "/api/v1/moderation/audit"): ("admin", lambda w: ("/api/v1/moderation/audit", None)),
     ("PUT", "/api/v1/admin/users/{username}/role"):
         ("admin", lambda w: (f"/api/v1/admin/users/{w.factory.user().username}/role", {"role": "moderator"})),
@@ -63,7 +90,7 @@ def staff_routes(app: FastAPI) -> set[tuple[str, str]]:
 def world(client: TestClient, factory: Factory, services: Services) -> World:
     users = {"user": factory.user(), "moderator": staff(factory, services, "moderator"),
              "admin": staff(factory, services, "admin")}
-    return World(client, factory, services, users, factory.user())
+    return World(client, factory, services, users, factory.user(), staff(factory, services, "moderator"))
 
 
 def test_the_matrix_covers_every_staff_route(app: FastAPI) -> None:
@@ -75,6 +102,7 @@ def test_role_matrix(endpoint: tuple[str, str], world: World) -> None:
     lowest, call = ENDPOINTS[endpoint]
     method = endpoint[0]
     for role in ROLES:
+        world.caller = role
         url, body = call(world)
         user = world.users.get(role)
         response = world.client.request(method, url, headers=user.headers if user else {}, json=body)
@@ -89,10 +117,25 @@ def test_role_matrix(endpoint: tuple[str, str], world: World) -> None:
             assert set(response.json()["error"]) >= {"code", "message"}  # the one envelope
 
 
-@pytest.mark.parametrize("endpoint", sorted(e for e in ENDPOINTS if e[0] != "GET"), ids=lambda e: f"{e[0]} {e[1]}")
+STAFF_WRITES = sorted(e for e, (lowest, _) in ENDPOINTS.items() if e[0] != "GET" and lowest != "user")
+
+
+def test_user_routes_under_the_staff_prefixes_write_no_audit_row(world: World) -> None:
+    for endpoint in (e for e, (lowest, _) in ENDPOINTS.items() if e[0] != "GET" and lowest == "user"):
+        world.caller = "user"
+        url, body = ENDPOINTS[endpoint][1](world)
+        before = audit_rows(world.services)
+        response = world.client.request(endpoint[0], url, headers=world.users["user"].headers, json=body)
+        assert response.status_code in (200, 201), response.text
+        assert audit_rows(world.services) == before, endpoint
+
+
+@pytest.mark.parametrize("endpoint", STAFF_WRITES, ids=lambda e: f"{e[0]} {e[1]}")
 def test_every_staff_write_is_audited(endpoint: tuple[str, str], world: World) -> None:
-    """Every route under /api/v1/moderation/ and /api/v1/admin/ that is not a GET writes one audit row
-    in its own transaction (the list is the app's, so a new write route is covered, or fails the matrix)."""
+    """Every route under /api/v1/moderation/ and /api/v1/admin/ that is not a GET, and not an account's
+    own (lowest role "user"), writes one audit row in its own transaction (the list is the app's, so a
+    new write route is covered, or fails the matrix)."""
+    world.caller = "admin"
     url, body = ENDPOINTS[endpoint][1](world)
     before = audit_rows(world.services)
     response = world.client.request(endpoint[0], url, headers=world.users["admin"].headers, json=body)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from redbridge.core.db import Base, IdType, UTCDateTime
 
 SUBJECT_KINDS = ("note", "comment", "profile")
-SOURCES = ("pipeline", "moderator")
+SOURCES = ("pipeline", "moderator", "appeal")  # appeal: a moderator's decision on an appeal
 # What a moderator decides about a queue item (``moderation_decisions.decision`` for source
 # ``moderator``); the pipeline's are allow | label | hold | reject.
 MODERATOR_DECISIONS = ("approve", "remove", "label")

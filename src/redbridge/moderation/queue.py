@@ -75,12 +75,14 @@ def close(session: Session, now: datetime, item: QueueItem, outcome: str, modera
 
 
 def record_moderator_decision(session: Session, now: datetime, subject_kind: str, subject_id: int, author_id: int,
-                              decision: str, reason: str, moderator_id: int) -> ModerationDecision:
-    """Store a moderator's decision (``source: "moderator"``) in the caller's transaction; the
-    latest row of a subject says whose hold it is (``screening.held_by_pipeline``)."""
+                              decision: str, reason: str, moderator_id: int, *,
+                              source: str = "moderator") -> ModerationDecision:
+    """Store a moderator's decision (``source: "moderator"``, or ``"appeal"`` for a decision on an
+    appeal) in the caller's transaction; the latest row of a subject says whose hold it is
+    (``screening.held_by_pipeline``)."""
     row = ModerationDecision(
         id=ids.new_id(now), subject_kind=subject_kind, subject_id=subject_id, author_id=author_id,
-        decision=decision, reasons=[reason], evidence=[], source="moderator", moderator_id=moderator_id,
+        decision=decision, reasons=[reason], evidence=[], source=source, moderator_id=moderator_id,
         created_at=now,
     )
     session.add(row)

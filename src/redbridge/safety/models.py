@@ -54,3 +54,30 @@ class AuditEntry(Base):
     subject_id: Mapped[int] = mapped_column(IdType)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Appeal(Base):
+    """An author's appeal of a moderator's removal: one per decision (the unique key), opening a
+    queue item for the subject again (``queue_item_id``), decided by a moderator other than the one
+    who removed it (``removed_by``). ``outcome``: upheld | reinstated, once decided."""
+
+    __tablename__ = "safety_appeals"
+    __table_args__ = (
+        UniqueConstraint("decision_id", name="uq_safety_appeals_decision"),
+        Index("ix_safety_appeals_state", "state", "id"),
+        Index("ix_safety_appeals_author", "author_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
+    decision_id: Mapped[int] = mapped_column(IdType, ForeignKey("moderation_decisions.id", ondelete="CASCADE"))
+    queue_item_id: Mapped[int] = mapped_column(IdType, ForeignKey("moderation_queue.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
+    subject_kind: Mapped[str] = mapped_column(String(10))  # note | comment
+    subject_id: Mapped[int] = mapped_column(IdType)
+    text: Mapped[str] = mapped_column(String(1000))
+    removed_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(10), default="open")  # open | closed
+    outcome: Mapped[str | None] = mapped_column(String(10))  # upheld | reinstated
+    decided_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -27,8 +27,9 @@ from redbridge.engagement.models import Comment
 from redbridge.moderation.models import OPEN, ModerationDecision, QueueItem
 from redbridge.moderation.screening import reason_message
 from redbridge.notes.models import Note
-from redbridge.safety.models import AuditEntry, Report
+from redbridge.safety.models import Appeal, AuditEntry, Report
 from redbridge.safety.schemas import (
+    AppealOut,
     AuditOut,
     AuthorHistory,
     DecisionRow,
@@ -43,6 +44,10 @@ DETAILS_SHOWN = 5
 # The kind a queue item's decision rows carry (``moderation_decisions.subject_kind``).
 DECISION_KIND = {"note": "note", "comment": "comment", "user": "profile"}
 _APPROVED_MESSAGE = _("A moderator reviewed this and found no violation.")
+_APPEAL_MESSAGES = {
+    "reinstate": _("On appeal, another moderator reinstated this."),
+    "uphold": _("On appeal, another moderator upheld the removal."),
+}
 
 
 # ---------------------------------------------------------------------------------------- reports
@@ -190,6 +195,9 @@ def items_out(session: Session, items: Sequence[QueueItem]) -> list[QueueItemOut
         if decision == "hold" and source == "pipeline":
             history[author_id]["holds"] += n
 
+    appeals = dict(session.execute(select(Appeal.queue_item_id, Appeal.id)
+                                   .where(Appeal.queue_item_id.in_(item_ids))).all())
+
     out: list[QueueItemOut] = []
     for item in items:
         content = contents.get((item.subject_kind, item.subject_id))
@@ -211,6 +219,7 @@ def items_out(session: Session, items: Sequence[QueueItem]) -> list[QueueItemOut
                 removals=past["removals"] - sum(r.decision == "remove" and r.source == "moderator" for r in own),
                 holds=past["holds"] - sum(r.decision == "hold" and r.source == "pipeline" for r in own),
             ),
+            appeal_id=ids.encode(appeals[item.id]) if item.id in appeals else None,
         ))
     return out
 
@@ -224,10 +233,19 @@ def my_decisions(session: Session, user_id: int, cursor: str | None, limit: int,
     query = select(ModerationDecision).where(ModerationDecision.author_id == user_id)
     rows, next_cursor = id_page(session, query, ModerationDecision.id, cursor, limit, newest_first=True)
     def message(row: ModerationDecision) -> str:
-        msgid = _APPROVED_MESSAGE if row.decision == "approve" else reason_message(list(row.reasons or []))
+        if row.source == "appeal":
+            msgid = _APPEAL_MESSAGES[row.decision]
+        elif row.decision == "approve":
+            msgid = _APPROVED_MESSAGE
+        else:
+            msgid = reason_message(list(row.reasons or []))
         return gettext(msgid, locale)
 
+    appealed = dict(session.execute(select(Appeal.decision_id, Appeal.state)
+                                    .where(Appeal.decision_id.in_([r.id for r in rows]))).all()) \
+        if rows else {}
     return Page(items=[MyDecisionOut(
+        id=ids.encode(r.id), appeal=appealed.get(r.id),
         kind=r.subject_kind,
         subject_id=ids.encode(r.subject_id), decision=r.decision, reasons=list(r.reasons or []),
         message=message(r),
@@ -246,3 +264,42 @@ def audit_page(session: Session, cursor: str | None, limit: int) -> Page[AuditOu
         subject_kind=r.subject_kind, subject_id=ids.encode(r.subject_id), details=dict(r.details or {}),
         created_at=r.created_at,
     ) for r in rows], next_cursor=next_cursor)
+
+
+# ---------------------------------------------------------------------------------------- appeals
+
+
+def appeals_out(session: Session, rows: Sequence[Appeal]) -> list[AppealOut]:
+    """Appeals as moderators see them: names and the removal's reasons read once per page."""
+    if not rows:
+        return []
+    people = {r.author_id for r in rows} | {r.removed_by for r in rows if r.removed_by is not None} \
+        | {r.decided_by for r in rows if r.decided_by is not None}
+    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(people))).all())
+    reasons = dict(session.execute(select(ModerationDecision.id, ModerationDecision.reasons)
+                                   .where(ModerationDecision.id.in_([r.decision_id for r in rows]))).all())
+    return [AppealOut(
+        id=ids.encode(r.id), decision_id=ids.encode(r.decision_id), kind=r.subject_kind,
+        subject_id=ids.encode(r.subject_id), author=names.get(r.author_id), text=r.text,
+        reasons=list(reasons.get(r.decision_id) or []),
+        removed_by=names.get(r.removed_by) if r.removed_by is not None else None,
+        state=r.state, outcome=r.outcome,
+        decided_by=names.get(r.decided_by) if r.decided_by is not None else None,
+        created_at=r.created_at, decided_at=r.decided_at,
+    ) for r in rows]
+
+
+def appeal_out(session: Session, row: Appeal) -> AppealOut:
+    return appeals_out(session, [row])[0]
+
+
+def appeals_page(session: Session, *, state: str | None, kind: str | None, cursor: str | None,
+                 limit: int) -> Page[AppealOut]:
+    """Appeals, oldest first (worked in order, like the queue); ``state`` open | closed, both when None."""
+    query = select(Appeal)
+    if state is not None:
+        query = query.where(Appeal.state == state)
+    if kind is not None:
+        query = query.where(Appeal.subject_kind == kind)
+    rows, next_cursor = id_page(session, query, Appeal.id, cursor, limit, newest_first=False)
+    return Page(items=appeals_out(session, rows), next_cursor=next_cursor)

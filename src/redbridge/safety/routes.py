@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 
@@ -18,6 +18,10 @@ from redbridge.core.pagination import Page
 from redbridge.safety import actions, queries
 from redbridge.safety.deps import AdminDep, ModeratorDep
 from redbridge.safety.schemas import (
+    AppealDecisionIn,
+    AppealIn,
+    AppealOut,
+    AppealState,
     AuditOut,
     Category,
     DecisionIn,
@@ -115,6 +119,43 @@ def my_decisions(request: Request, viewer: ViewerDep, session: DbDep, cursor: Cu
                  limit: PageLimit = 20) -> Page[MyDecisionOut]:
     """Decisions about your own content (why a note is held or was removed), newest first."""
     return queries.my_decisions(session, viewer.id, cursor, limit, request_locale(request))
+
+
+# ---------------------------------------------------------------------------------------- appeals
+
+
+def _decision_id(value: str) -> int:
+    parsed = ids.decode(value)
+    if parsed is None:
+        raise not_found("decision")
+    return parsed
+
+
+def _appeal_id(value: str) -> int:
+    parsed = ids.decode(value)
+    if parsed is None:
+        raise not_found("appeal")
+    return parsed
+
+
+@router.post("/moderation/decisions/{decision_id}/appeal", response_model=AppealOut,
+             status_code=status.HTTP_201_CREATED)
+def appeal(decision_id: str, body: AppealIn, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> AppealOut:
+    """The author appeals a moderator's removal of their content (the ``id`` in ``/moderation/mine``), once."""
+    return actions.appeal(session, services.clock.now(), viewer.user, _decision_id(decision_id), body)
+
+
+@router.get("/moderation/appeals", response_model=Page[AppealOut])
+def appeals(viewer: ModeratorDep, session: DbDep, state: AppealState | None = "open",
+            kind: Literal["note", "comment"] | None = None, cursor: Cursor = None,
+            limit: PageLimit = 20) -> Page[AppealOut]:
+    return queries.appeals_page(session, state=state, kind=kind, cursor=cursor, limit=limit)
+
+
+@router.post("/moderation/appeals/{appeal_id}/decision", response_model=AppealOut)
+def decide_appeal(appeal_id: str, body: AppealDecisionIn, viewer: ModeratorDep, session: DbDep,
+                  services: ServicesDep) -> AppealOut:
+    return actions.decide_appeal(session, services.clock.now(), viewer.user, _appeal_id(appeal_id), body)
 
 
 # ---------------------------------------------------------------------------------- audit, roles

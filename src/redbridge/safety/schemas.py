@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from redbridge.accounts.schemas import NO_NUL, Strict, UserBrief
-from redbridge.text.clean import SingleLine
+from redbridge.text.clean import RequiredSingleLine, SingleLine
 
 SubjectKind = Literal["note", "comment", "user"]
 Category = Literal["harassment", "slur", "threat", "self_harm", "sexual", "spam", "personal_data"]
@@ -18,7 +18,10 @@ DecisionReason = Literal["harassment", "slur", "threat", "self_harm", "sexual", 
                          "no_violation", "other"]
 Action = Literal["approve", "remove", "label"]
 Role = Literal["user", "moderator", "admin"]
-Outcome = Literal["approved", "removed", "labelled", "lifted"]
+Outcome = Literal["approved", "removed", "labelled", "lifted", "upheld", "reinstated"]
+Source = Literal["pipeline", "moderator", "appeal"]
+AppealAction = Literal["uphold", "reinstate"]
+AppealState = Literal["open", "closed"]
 
 DETAIL_MAX = 500
 ReportDetail = Annotated[str, StringConstraints(strip_whitespace=True, max_length=DETAIL_MAX, pattern=NO_NUL),
@@ -54,7 +57,7 @@ class DecisionRow(BaseModel):
     decision: str
     reasons: list[str]
     evidence: list[dict[str, Any]]
-    source: Literal["pipeline", "moderator"]
+    source: Source
     moderator: str | None  # the moderator's username
     created_at: datetime
 
@@ -99,6 +102,7 @@ class QueueItemOut(BaseModel):
     evidence: list[DecisionRow]
     reports: ReportSummary
     author_history: AuthorHistory
+    appeal_id: str | None = None  # an item opened by the author's appeal: decided under /moderation/appeals
 
 
 class DecisionIn(Strict):
@@ -119,13 +123,15 @@ class DecisionOut(BaseModel):
 class MyDecisionOut(BaseModel):
     """A decision about the caller's own content, as its author sees it."""
 
+    id: str  # the decision's id (a moderator's removal is appealed by it)
     kind: Literal["note", "comment", "profile"]
     subject_id: str
     decision: str
     reasons: list[str]
     message: str  # the first reason in the caller's language
-    source: Literal["pipeline", "moderator"]
+    source: Source
     created_at: datetime
+    appeal: AppealState | None = None  # a removal the author appealed: open until decided
 
 
 class AuditOut(BaseModel):
@@ -146,3 +152,33 @@ class RoleOut(BaseModel):
     username: str
     role: Role
     previous: Role
+
+
+APPEAL_MAX = 1000
+AppealText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=APPEAL_MAX,
+                                              pattern=NO_NUL), RequiredSingleLine]
+
+
+class AppealIn(Strict):
+    text: AppealText
+
+
+class AppealOut(BaseModel):
+    id: str
+    decision_id: str  # the removal appealed
+    kind: Literal["note", "comment"]
+    subject_id: str
+    author: str | None  # username
+    text: str
+    reasons: list[str]  # the removal's
+    removed_by: str | None  # the moderator who removed it (who may not decide the appeal)
+    state: AppealState
+    outcome: Outcome | None
+    decided_by: str | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class AppealDecisionIn(Strict):
+    action: AppealAction
+    reason: DecisionReason
