@@ -270,6 +270,10 @@ def seed(http: httpx.Client, prefix: str) -> Seed:
     ok(http.post(f"/api/v1/notes/{other['id']}/collect", headers=alice.bearer, json={"collection_id": collection["id"]}))
     ok(http.post(f"/api/v1/users/{bob.username}/follow", headers=alice.bearer))
     ok(http.post(f"/api/v1/users/{alice.username}/follow", headers=bob.bearer))
+    # A report, so that alice's "my reports" and bob's queue-facing reads have something to show.
+    # The moderation routes answer these non-moderators 401 / 403 whatever the item id.
+    report = ok(http.post("/api/v1/reports", headers=alice.bearer,
+                          json={"subject": "note", "id": other["id"], "reason": "spam"}))
     page = http.get("/", headers={"Accept": HTML})
     static = re.search(r"/static/([^/\"']+)/([^\"'?#]+)", page.text)
     assert static is not None, "no /static/ asset linked from /"
@@ -277,7 +281,7 @@ def seed(http: httpx.Client, prefix: str) -> Seed:
     return Seed(alice, bob, {
         "username": alice.username, "note_id": note["id"], "comment_id": comment["id"],
         "collection_id": collection["id"], "media_id": media["id"], "key": key, "tag": "food", "code": "zh-Hans",
-        "fingerprint": static.group(1), "path": static.group(2),
+        "fingerprint": static.group(1), "path": static.group(2), "item_id": report["id"],
     })
 
 
