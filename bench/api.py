@@ -683,11 +683,7 @@ def main(argv: list[str] | None = None) -> int:
         load = uvloop.run(run_load(port, server.pid, usernames, popular, args))
     machine["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     report: dict[str, Any] = {
-        "benchmark": "api",
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine,
-        "data": data,
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        **report_head("api", machine, data, args),
         "server": "uvicorn redbridge.app:create_app --factory --loop uvloop --http httptools --no-access-log "
                   "(1 process; SQLite WAL; embedded jobs; default argon2id 64 MiB, t=3)",
         **load,
@@ -696,6 +692,17 @@ def main(argv: list[str] | None = None) -> int:
     print_table(report)
     write_report(args.out, report)
     return 0
+
+
+def report_head(name: str, machine: dict[str, Any], data: dict[str, Any], args: Any) -> dict[str, Any]:
+    """What every server benchmark's report starts with: which, when, on what, with which options."""
+    return {
+        "benchmark": name,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine,
+        "data": data,
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+    }
 
 
 def write_report(path: Path, report: dict[str, Any]) -> None:

@@ -31,7 +31,6 @@ import os
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -185,11 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         bursts = uvloop.run(run(port, note_id, sizes, args.timeout))
     machine["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     report: dict[str, Any] = {
-        "benchmark": "stress",
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine,
-        "data": data,
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        **api.report_head("stress", machine, data, args),
         "capacity": {k.lower(): v for k, v in capacity.items()},
         "server": "uvicorn redbridge.app:create_app --factory --loop uvloop --http httptools --no-access-log "
                   "(1 process; SQLite WAL; embedded jobs; prod env)",

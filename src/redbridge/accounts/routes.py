@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -26,14 +24,13 @@ from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep
 from redbridge.core.errors import AppError, not_found
 from redbridge.core.i18n import _
-from redbridge.core.pagination import Page
+from redbridge.core.pagination import Page, PageLimit
 from redbridge.core.security import csrf_token
 from redbridge.core.services import Services
 from redbridge.moderation import screening
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 users_router = APIRouter(prefix="/api/v1/users", tags=["users"])
-PageLimit = Annotated[int, Query(ge=1, le=50)]
 
 
 def _auth_out(services: Services, opened: flows.Opened) -> AuthOut:

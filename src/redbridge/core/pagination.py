@@ -5,14 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
+from fastapi import Query
 from pydantic import BaseModel
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from redbridge.core.errors import AppError
 from redbridge.core.i18n import _
+
+# The ``limit`` query parameter of every paginated list of the API.
+PageLimit = Annotated[int, Query(ge=1, le=50, description="Items per page")]
 
 T = TypeVar("T")
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from redbridge.accounts.deps import OptionalViewerDep, ViewerDep
 from redbridge.accounts.queries import get_active
 from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep, client_ip
 from redbridge.core.errors import ErrorEnvelope, not_found
-from redbridge.core.pagination import Page
+from redbridge.core.pagination import Page, PageLimit
 from redbridge.engagement import actions, queries
 from redbridge.engagement.schemas import (
     CollectIn,
@@ -29,7 +27,6 @@ ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorEnvelope} for code in (400, 401, 403, 404, 409, 413, 422, 429)
 }
 router = APIRouter(prefix="/api/v1", tags=["engagement"], responses=ERRORS)
-PageLimit = Annotated[int, Query(ge=1, le=50)]
 
 
 def _path_id(value: str, what: str) -> int:

@@ -11,9 +11,10 @@ from redbridge.accounts.deps import OptionalViewerDep, ViewerDep, peek_caller, r
 from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep, answer_json, services_of
 from redbridge.core.errors import ErrorEnvelope, not_found, unauthenticated
+from redbridge.core.pagination import PageLimit
 from redbridge.core.services import Services
 from redbridge.feeds import explore, queries
-from redbridge.feeds.schemas import Cursor, FeedPage, PageLimit, TopicFilter
+from redbridge.feeds.schemas import Cursor, FeedPage, TopicFilter
 
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorEnvelope} for code in (400, 401, 404, 422)}
 router = APIRouter(tags=["feeds"], responses=ERRORS)

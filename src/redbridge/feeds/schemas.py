@@ -11,6 +11,5 @@ from redbridge.core.pagination import Page
 from redbridge.notes.schemas import NoteCard
 
 FeedPage = Page[NoteCard]
-PageLimit = Annotated[int, Query(ge=1, le=50, description="Items per page")]
 Cursor = Annotated[str | None, Query(description="Opaque cursor from the previous page's next_cursor")]
 TopicFilter = Annotated[Topic | None, Query(description="Only notes of this topic (an explore channel)")]

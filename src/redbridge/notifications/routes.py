@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from redbridge.accounts.deps import ViewerDep
 from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep
 from redbridge.core.errors import ErrorEnvelope
-from redbridge.core.pagination import Page
+from redbridge.core.pagination import Page, PageLimit
 from redbridge.notifications import actions, queries
 from redbridge.notifications.schemas import MarkReadIn, NotificationOut, UnreadOut
 
@@ -18,7 +16,6 @@ ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorEnvelope} for code in (400, 401, 413, 422)
 }
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"], responses=ERRORS)
-PageLimit = Annotated[int, Query(ge=1, le=50)]
 
 
 @router.get("", response_model=Page[NotificationOut])

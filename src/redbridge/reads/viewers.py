@@ -49,14 +49,31 @@ FOLLOWS_LIMIT = 200
 MEMO_TTL_S = 600.0
 
 
+# Each token's key, spelt once: read below, retired by the subscribers at the end.
+def _viewer_key(user_id: int) -> str:
+    return f"feeds:viewer-gen:{user_id}"
+
+
+def _follows_key(user_id: int) -> str:
+    return f"reads:follows-gen:{user_id}"
+
+
+def _author_key(author_id: int) -> str:
+    return f"reads:author-gen:{author_id}"
+
+
+def _account_key(user_id: int) -> str:
+    return f"reads:account-gen:{user_id}"
+
+
 def viewer_generation(services: Services, user_id: int) -> bytes:
     """The token of the viewer's own likes and collects (read it before reading them)."""
-    return generation(services.cache, f"feeds:viewer-gen:{user_id}")
+    return generation(services.cache, _viewer_key(user_id))
 
 
 def follows_generation(services: Services, user_id: int) -> bytes:
     """The token of whom the viewer follows."""
-    return generation(services.cache, f"reads:follows-gen:{user_id}")
+    return generation(services.cache, _follows_key(user_id))
 
 
 def author_generations(services: Services, author_ids: Sequence[int]) -> bytes:
@@ -65,37 +82,37 @@ def author_generations(services: Services, author_ids: Sequence[int]) -> bytes:
     cache = services.cache
     digest = hashlib.blake2b(digest_size=16)
     for author_id in author_ids:
-        digest.update(generation(cache, f"reads:author-gen:{author_id}"))
+        digest.update(generation(cache, _author_key(author_id)))
     return digest.digest()
 
 
 def account_generation(services: Services, user_id: int) -> bytes:
     """The token of what an account shows others (display name, bio): retired by ``account_changed``."""
-    return generation(services.cache, f"reads:account-gen:{user_id}")
+    return generation(services.cache, _account_key(user_id))
 
 
 @changes.ACCOUNT_CHANGED.subscribe
 def _account_changed(services: Services, payload: dict[str, Any]) -> None:
     for user_id in payload["user_ids"]:
-        retire_generation(services.cache, f"reads:account-gen:{int(user_id)}")
+        retire_generation(services.cache, _account_key(int(user_id)))
 
 
 @changes.ENGAGEMENT_CHANGED.subscribe
 def _engaged(services: Services, payload: dict[str, Any]) -> None:
     """The account's own liked_by_me / collected_by_me changed: retire what is cached under it
     (explore and following pages, its engagement memo) before the write answers."""
-    retire_generation(services.cache, f"feeds:viewer-gen:{int(payload['user_id'])}")
+    retire_generation(services.cache, _viewer_key(int(payload["user_id"])))
 
 
 @changes.FOLLOW_GRAPH_CHANGED.subscribe
 def _follows_changed(services: Services, payload: dict[str, Any]) -> None:
     for user_id in payload["user_ids"]:
-        retire_generation(services.cache, f"reads:follows-gen:{int(user_id)}")
+        retire_generation(services.cache, _follows_key(int(user_id)))
 
 
 @changes.NOTE_VISIBILITY_CHANGED.subscribe
 def _author_published(services: Services, payload: dict[str, Any]) -> None:
-    retire_generation(services.cache, f"reads:author-gen:{int(payload['author_id'])}")
+    retire_generation(services.cache, _author_key(int(payload["author_id"])))
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep, client_ip
 from redbridge.core.errors import AppError, ErrorEnvelope, not_found, request_locale
 from redbridge.core.i18n import _
-from redbridge.core.pagination import Page
+from redbridge.core.pagination import Page, PageLimit
 from redbridge.safety import actions, queries
 from redbridge.safety.deps import AdminDep, ModeratorDep
 from redbridge.safety.schemas import (
@@ -39,7 +39,6 @@ ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorEnvelope} for code in (400, 401, 403, 404, 409, 413, 422, 429)
 }
 router = APIRouter(prefix="/api/v1", tags=["safety"], responses=ERRORS)
-PageLimit = Annotated[int, Query(ge=1, le=50)]
 Cursor = Annotated[str | None, Query(max_length=2048)]
 _AGE = re.compile(r"^(\d{1,7})([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
