@@ -1,0 +1,27 @@
+"""moderation rules editor: administrators' terms and regexes
+
+Revision ID: 0007
+Revises: 0006
+
+Reserved in the chain so the pieces of issue 8 can land in any order; filled by its owner.
+"""
+from alembic import op
+import sqlalchemy as sa
+import redbridge.core.db
+
+
+revision = '0007'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+_ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+_TS = redbridge.core.db.UTCDateTime(timezone=True)
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
