@@ -5,11 +5,11 @@ from redbridge.core.db import Base
 from redbridge.core.outbox import OutboxRow
 from redbridge.engagement.models import Collect, Collection, Comment, CommentLike, Like
 from redbridge.media.models import Media
-from redbridge.moderation.models import ModerationDecision, QueueItem
+from redbridge.moderation.models import AuditEntry, ModerationDecision, QueueItem
 from redbridge.notes.models import Note, NoteTag
 from redbridge.notifications.models import Notification
 from redbridge.ops.models import Heartbeat
-from redbridge.safety.models import AuditEntry, Report
+from redbridge.safety.models import Report
 
 __all__ = [
     "AuditEntry",

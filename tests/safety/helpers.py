@@ -9,8 +9,8 @@ from sqlalchemy import func, select, update
 
 from redbridge.accounts.models import User
 from redbridge.core.services import Services
+from redbridge.moderation.models import AuditEntry
 from redbridge.moderation.text import TextChecker
-from redbridge.safety.models import AuditEntry
 from tests.factories import Factory, UserHandle
 from tests.moderation.test_screening import HOLD, FakeChecker
 

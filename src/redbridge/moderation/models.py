@@ -81,3 +81,21 @@ class QueueItem(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class AuditEntry(Base):
+    """One moderator or admin action (or a rules change from the command line: ``actor_id`` None),
+    written in the action's own transaction (:func:`redbridge.moderation.audit.audit`): a decision
+    that happened has its row, and a row never describes one that rolled back. It lives in this
+    layer, below every staff feature (safety, rules), so each writes its own rows."""
+
+    __tablename__ = "safety_audit"
+    __table_args__ = (Index("ix_safety_audit_actor", "actor_id", "id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
+    actor_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))  # queue.approve | queue.remove | queue.label | role.set
+    subject_kind: Mapped[str] = mapped_column(String(10))  # note | comment | user
+    subject_id: Mapped[int] = mapped_column(IdType)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -19,7 +19,6 @@ account (warn, mute, suspend, ban) is the next phase's.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -37,12 +36,13 @@ from redbridge.engagement import actions as engagement_actions
 from redbridge.engagement.models import Comment
 from redbridge.engagement.queries import comment_note_id
 from redbridge.moderation import queue
+from redbridge.moderation.audit import audit
 from redbridge.moderation.models import OPEN, ModerationDecision, QueueItem
 from redbridge.moderation.screening import LABEL_SENSITIVE
 from redbridge.notes import actions as notes_actions
 from redbridge.notes.models import PUBLISHED, REMOVED, Note
 from redbridge.notes.queries import get_visible
-from redbridge.safety.models import Appeal, AuditEntry, Report
+from redbridge.safety.models import Appeal, Report
 from redbridge.safety.queries import DECISION_KIND, appeal_out, report_out
 from redbridge.safety.schemas import (
     AppealDecisionIn,
@@ -56,13 +56,6 @@ from redbridge.safety.schemas import (
 )
 
 OUTCOMES = {"approve": "approved", "remove": "removed", "label": "labelled"}
-
-
-def audit(session: Session, now: datetime, actor_id: int, action: str, subject_kind: str, subject_id: int,
-          details: dict[str, Any]) -> None:
-    """The audit row of a moderator or admin action, in the action's write transaction."""
-    session.add(AuditEntry(id=ids.new_id(now), actor_id=actor_id, action=action, subject_kind=subject_kind,
-                           subject_id=subject_id, details=details, created_at=now))
 
 
 # ---------------------------------------------------------------------------------------- reports

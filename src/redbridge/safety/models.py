@@ -5,9 +5,8 @@ sits below every content feature)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from redbridge.core.db import Base, IdType, UTCDateTime
@@ -38,22 +37,6 @@ class Report(Base):
     outcome: Mapped[str | None] = mapped_column(String(10))  # the queue item's, once decided
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class AuditEntry(Base):
-    """One moderator or admin action, written in the action's own transaction: a decision that
-    happened has its row, and a row never describes one that rolled back."""
-
-    __tablename__ = "safety_audit"
-    __table_args__ = (Index("ix_safety_audit_actor", "actor_id", "id"),)
-
-    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
-    actor_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
-    action: Mapped[str] = mapped_column(String(40))  # queue.approve | queue.remove | queue.label | role.set
-    subject_kind: Mapped[str] = mapped_column(String(10))  # note | comment | user
-    subject_id: Mapped[int] = mapped_column(IdType)
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Appeal(Base):

@@ -24,10 +24,10 @@ from redbridge.core.errors import not_found
 from redbridge.core.i18n import _, gettext
 from redbridge.core.pagination import Page, id_page
 from redbridge.engagement.models import Comment
-from redbridge.moderation.models import OPEN, ModerationDecision, QueueItem
+from redbridge.moderation.models import OPEN, AuditEntry, ModerationDecision, QueueItem
 from redbridge.moderation.screening import reason_message
 from redbridge.notes.models import Note
-from redbridge.safety.models import Appeal, AuditEntry, Report
+from redbridge.safety.models import Appeal, Report
 from redbridge.safety.schemas import (
     AppealOut,
     AuditOut,

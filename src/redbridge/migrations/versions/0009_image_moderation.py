@@ -5,7 +5,7 @@ Revises: 0008
 
 Reserved in the chain so the pieces of issue 8 can land in any order; filled by its owner.
 """
-from alembic import op
+from alembic import op  # noqa: F401  # the owner fills upgrade() in
 import sqlalchemy as sa
 import redbridge.core.db
 
