@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from redbridge.core.db import Base, IdType, UTCDateTime
@@ -99,3 +99,63 @@ class AuditEntry(Base):
     subject_id: Mapped[int] = mapped_column(IdType)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- the rules editor (migration 0007) ----------------------------------------------------------
+
+
+class ModerationRule(Base):
+    """An administrator's rule: a term or a regex, compiled into the checker in force next to the
+    shipped lists (``redbridge.moderation.live``). Its lexicon id is ``admin:<encoded id>``. A
+    pattern is stored once per kind (the unique key), so an import can match a file's entries to
+    rows by (kind, pattern)."""
+
+    __tablename__ = "moderation_rules"
+    __table_args__ = (
+        UniqueConstraint("kind", "pattern", name="uq_moderation_rules_kind_pattern"),
+        Index("ix_moderation_rules_category", "category", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(5))  # term | regex
+    pattern: Mapped[str] = mapped_column(String(512))
+    category: Mapped[str] = mapped_column(String(20))  # rules.CATEGORIES
+    lang: Mapped[str] = mapped_column(String(3))  # en | zh | any
+    action: Mapped[str] = mapped_column(String(10))  # label | hold | reject
+    allow: Mapped[list[str]] = mapped_column(JSON, default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    updated_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RuleOverride(Base):
+    """An administrator's change to one shipped rule, named by its id (``spam_zh:加vx``): disabled,
+    or another action. The shipped files stay as shipped; removing the row restores the rule."""
+
+    __tablename__ = "moderation_rule_overrides"
+    __table_args__ = (UniqueConstraint("rule_id", name="uq_moderation_rule_overrides_rule_id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
+    rule_id: Mapped[str] = mapped_column(String(300))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    action: Mapped[str | None] = mapped_column(String(10))  # None: the shipped action
+    note: Mapped[str] = mapped_column(String(500), default="")
+    updated_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RulesVersion(Base):
+    """One row (id 1): bumped in the transaction of every rules change, polled by every process
+    (at most once a second) to notice that its checker is out of date. In the database rather than
+    a cache generation: it commits with the change it counts, and survives a Redis flush — a
+    flushed generation would read as "changed" everywhere at once (every process rebuilding), and a
+    lost bump would never be noticed."""
+
+    __tablename__ = "moderation_rules_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
