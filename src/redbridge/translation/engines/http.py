@@ -1,0 +1,65 @@
+"""The one way the HTTP engines talk to their servers: JSON POST with every wait bounded.
+
+httpx's timeouts bound each phase (connect, each read, each write, waiting for a pooled
+connection), not the whole exchange: a server that trickles one byte per second never trips a
+read timeout. So the body is streamed and the total time is checked against a deadline as it
+arrives, and the body size is capped (a runaway generation cannot fill memory).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Final
+
+import httpx
+
+from redbridge.translation.engine import EngineError
+
+__all__ = ["HttpOptions", "make_client", "post_json"]
+
+_MAX_BODY: Final = 1 << 20
+
+
+class HttpOptions:
+    """``connect``: seconds to open a connection; ``total``: seconds for the whole exchange."""
+
+    def __init__(self, connect: float = 2.0, total: float = 20.0, max_body: int = _MAX_BODY) -> None:
+        self.connect = connect
+        self.total = total
+        self.max_body = max_body
+
+
+def make_client(options: HttpOptions) -> httpx.Client:
+    timeout = httpx.Timeout(options.total, connect=options.connect)
+    # No proxies from the environment: these are local inference servers, and a proxy set for
+    # the package registries must not see user text.
+    return httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False)
+
+
+def post_json(
+    client: httpx.Client, url: str, payload: dict[str, Any], options: HttpOptions, headers: dict[str, str] | None = None
+) -> Any:
+    """POST ``payload`` as JSON and return the decoded JSON answer; :class:`EngineError` with
+    code ``timeout``, ``unreachable``, ``http-<status>``, ``too-large`` or ``malformed``."""
+    deadline = time.monotonic() + options.total
+    try:
+        with client.stream("POST", url, json=payload, headers=headers) as response:
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > options.max_body:
+                    raise EngineError("too-large", url)
+                if time.monotonic() > deadline:
+                    raise EngineError("timeout", f"{url}: over {options.total}s")
+            status = response.status_code
+    except httpx.TimeoutException as exc:
+        raise EngineError("timeout", f"{url}: {exc}") from exc
+    except httpx.HTTPError as exc:
+        raise EngineError("unreachable", f"{url}: {exc}") from exc
+    if status != httpx.codes.OK:
+        raise EngineError(f"http-{status}", url)
+    try:
+        return json.loads(bytes(body))
+    except ValueError as exc:
+        raise EngineError("malformed", f"{url}: not JSON") from exc
