@@ -26,10 +26,11 @@ numbers survive for the personal-data regexes:
 ``compact`` — ``folded`` with the evasions between characters undone, for matching only:
 
 6. :func:`unleet` — character-level leetspeak (``0``→o ``1``→i ``3``→e ``4``→a ``5``→s ``7``→t,
-   ``$``→s ``!``→i ``@``→a inside a word) in tokens that contain a letter and no run of five or
-   more digits (``d1e`` → ``die``, ``1d10t`` → ``idiot``, ``$hit`` → ``shit``); ``$5``,
-   ``13812345678``, ``vx13812345678`` and ``@alice`` keep their characters. Term-level leet
-   (``h8``) is in the term lists.
+   ``$``→s ``!``→i ``@``→a inside a word) in tokens that contain a Latin letter and no run of five
+   or more digits (``d1e`` → ``die``, ``1d10t`` → ``idiot``, ``$hit`` → ``shit``); ``$5``,
+   ``13812345678``, ``vx13812345678`` and ``@alice`` keep their characters, and so does a
+   character next to a Chinese one (``3点``, ``约拍！广州``). Term-level leet (``h8``) is in the
+   term lists.
 7. :func:`join_split` — punctuation (but , ; : ?), symbols and emoji between two letters are removed
    (``f*ck`` → ``fck``, ``sh.it`` → ``shit``, ``去😊死`` → ``去死``); anything that is not a
    letter or digit between two CJK characters is removed (``去 . 死`` → ``去死``); a chain of
@@ -41,9 +42,11 @@ numbers survive for the personal-data regexes:
    phone number read out); spaces between a CJK character and a Latin letter or digit are
    removed (``hook up 吗`` → ``hook up吗``, so mixed-language terms meet); split characters used to hide a word are
    recomposed (:data:`SPLIT_CHARACTERS`: ``弓虽`` → ``强``, ``女干`` → ``奸``, ``歹匕`` → ``死``,
-   ``衤果`` → ``裸``, ``力口`` → ``加``, ``女表`` → ``婊``, ``扌喿`` → ``操``...). Only pairs that
+   ``衤果`` → ``裸``, ``力口`` → ``加``, ``女表`` → ``婊``, ``扌喿`` → ``操``, ``木仓`` → ``枪``...). Only pairs that
    are rarely a word of their own are listed, and the recomposed character only matters when it
-   completes a listed term.
+   completes a listed term; a few emoji next to a Chinese character stand for one
+   (:data:`EMOJI_CHARACTERS`: ``我要🔪了你`` → ``我要刀了你``, ``去💀吧`` → ``去死吧``), and emoji
+   stuck to one end of a Latin word are dropped (``on 📱telegram📱`` → ``on telegram``).
 
 ``pinyin`` / ``initials`` — empty unless the text has CJK characters; then every CJK character
 is replaced by its toneless pinyin (pypinyin ``lazy_pinyin``, ``Style.NORMAL``) and Latin words
@@ -66,6 +69,7 @@ from importlib import resources
 from redbridge.text.clean import BIDI_CONTROLS, INVISIBLE
 
 __all__ = [
+    "EMOJI_CHARACTERS",
     "SPLIT_CHARACTERS",
     "Normalized",
     "chains",
@@ -276,25 +280,36 @@ _TOKEN = re.compile(r"\S+")
 _LONG_NUMBER = re.compile(r"\d{5}")
 
 
+def _latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
+
+
 def _unleet_token(match: re.Match[str]) -> str:
     token = match.group()
     if not any(ch in _LEET_CHARS for ch in token):
         return token
-    if not any(ch.isalpha() for ch in token) or _LONG_NUMBER.search(token):
+    if not any(map(_latin, token)) or _LONG_NUMBER.search(token):
         return token  # a number, a price, a phone number or an id with a prefix: not leet
     out: list[str] = []
     last = len(token) - 1
     for i, ch in enumerate(token):
-        if ch in _LEET_DIGITS:
+        after = token[i + 1] if i < last else ""
+        before = token[i - 1] if i else ""
+        if has_cjk(before) or has_cjk(after):
+            # Leetspeak disguises Latin words. Next to a Chinese character a digit is a number
+            # ("3点到", "1楼") and "!" is punctuation ("约拍！广州"): turned into letters they would
+            # split the Chinese run, and a two-character run's initials can be a listed
+            # abbreviation ("上班" → sb).
+            out.append(ch)
+        elif ch in _LEET_DIGITS:
             out.append(_LEET_DIGITS[ch])
         elif ch in _LEET_SYMBOLS:
-            after = token[i + 1] if i < last else ""
-            before = out[-1] if out else ""
+            prev = out[-1] if out else ""
             # Inside or at the start of a word ("sh!t", "$hit", "@ss"), or "$"/"@" closing one
             # ("a$$"); a closing "!" is punctuation ("die!").
             # "@" opens a mention ("@alice"), so it is a letter only after one ("b@d").
-            inner = (after.isalnum() or after in _LEET_SYMBOLS) and (ch != "@" or before.isalpha())
-            closing = ch != "!" and before.isalpha()
+            inner = (after.isalnum() or after in _LEET_SYMBOLS) and (ch != "@" or prev.isalpha())
+            closing = ch != "!" and prev.isalpha()
             out.append(_LEET_SYMBOLS[ch] if inner or closing else ch)
         else:
             out.append(ch)
@@ -323,8 +338,22 @@ _CHAIN_SEPARATORS = re.compile(r"[\W_]+")
 SPLIT_CHARACTERS = {
     "弓虽": "强", "女干": "奸", "扌喿": "操", "身寸": "射", "石更": "硬", "歹匕": "死", "衤果": "裸",
     "力口": "加", "女表": "婊", "亻尔": "你", "女马": "妈", "口勿": "吻", "米青": "精",
+    "木仓": "枪", "火包": "炮",
 }
-_DIGIT_CHAIN = re.compile(r"(?<!\d)\d(?:[\W_]{1,2}\d(?!\d)){5,}")
+# Emoji written in place of a Chinese character (``我要🔪了你``, ``去💀吧``): next to a CJK
+# character they are read as that character instead of being dropped like other emoji. Only
+# emoji with one reading that matters are listed: 🔥 is 火 ("popular") as often as 烧 (burn),
+# 🐔 and 🐷 are food far more often than insults.
+EMOJI_CHARACTERS = {"🔪": "刀", "🗡": "刀", "💀": "死", "☠": "死", "🔫": "枪", "💣": "炸"}
+_EMOJI_CHARACTER = re.compile(
+    rf"(?<=[{_CJK_CLASS}])(?:{'|'.join(EMOJI_CHARACTERS)})|(?:{'|'.join(EMOJI_CHARACTERS)})(?=[{_CJK_CLASS}])"
+)
+# Emoji and other pictographs stuck to one end of a Latin word ("on 📱telegram📱 for"): the word
+# is the same word without them. (Between two letters they are removed as separators.)
+_PICTOGRAPH = "←-⇿⌀-⏿①-⓿■-➿⬀-⯿🀀-🫿"
+_EDGE_PICTOGRAPHS = re.compile(rf"(?<=[a-z])[{_PICTOGRAPH}]+(?![a-z])|(?<![a-z])[{_PICTOGRAPH}]+(?=[a-z])")
+# Separators of up to three characters: "5 5 5 - 0 1 9 9" is one number read out.
+_DIGIT_CHAIN = re.compile(r"(?<!\d)\d(?:[\W_]{1,3}\d(?!\d)){5,}")
 _CN_NUMERALS = {**dict(zip("零〇一二三四五六七八九", "00123456789", strict=True)), "幺": "1", "两": "2",
                 **dict(zip("壹贰叁肆伍陆柒捌玖", "123456789", strict=True))}
 _CJK_LATIN_GAPS = re.compile(rf"(?<=[{_CJK_CLASS}])\s+(?=[a-z0-9])|(?<=[a-z0-9])\s+(?=[{_CJK_CLASS}])")
@@ -343,6 +372,8 @@ def join_split(text: str) -> str:
         if not any(not ch.isalnum() for ch in text):
             return text
     else:
+        text = _EMOJI_CHARACTER.sub(lambda m: EMOJI_CHARACTERS[m.group()], text)
+        text = _EDGE_PICTOGRAPHS.sub("", text)
         text = _CJK_GAPS.sub("", text)
         text = _SPLIT.sub(lambda m: SPLIT_CHARACTERS[m.group()], text)
         text = _CN_NUMERAL_RUN.sub(lambda m: "".join(_CN_NUMERALS[c] for c in m.group()), text)
