@@ -145,7 +145,9 @@ class Translator:
             done = self._run_engine(engine, todo)
             for job, text in done.items():
                 request = job.request
-                results[job.index] = Translation("translated", text, request.target, job.source, engine.name)
+                results[job.index] = Translation(
+                    "translated", text, request.target, job.source, engine.name, errors=tuple(job.errors)
+                )
                 key = cache_key(job.source, request.target, engine.name, request.text, request.places)
                 self.cache.put(key, CachedTranslation(text, engine.name))
             pending = [job for job in pending if job not in done]

@@ -9,7 +9,7 @@ Where a sentence ends:
 * after 。！？!?… (and runs of them, "？！", "……"), plus any closing quotes or brackets
   (”’」』）)"'】) that follow; Chinese needs no space after the mark;
 * after "." only when white space follows and the word before it is not an abbreviation
-  ("Mr.", "e.g.", "St.") or a single initial ("J. K."), so decimals ("3.5"), URLs and versions
+  ("Mr.", "e.g.", "St.") or a capital initial ("J. K."), so decimals ("3.5"), URLs and versions
   never split (URLs are placeholders by then anyway);
 * at every line break.
 """
@@ -31,7 +31,8 @@ _CLOSERS: Final = "”’」』）)\"'】》〉"
 _END_RE: Final = re.compile(
     rf"(?:[。！？!?…]+|\.{{3,}}|(?<!\.)\.(?!\.))[{_CLOSERS}]*(?P<ws>[^\S\n]*)|(?P<nl>[^\S\n]*\n\s*)"
 )
-_WORD_BEFORE_RE: Final = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
+# The whole word before the dot ("Paul's." is not the initial "s.").
+_WORD_BEFORE_RE: Final = re.compile(r"(?<![A-Za-z'’])([A-Za-z][A-Za-z.]*)\.$")
 
 
 def split_sentences(text: str) -> list[tuple[str, str]]:
@@ -49,7 +50,7 @@ def split_sentences(text: str) -> list[tuple[str, str]]:
                 if not ws and not at_end:
                     continue  # "3.5", "example.com", "a.m.": no space, no sentence end
                 before = _WORD_BEFORE_RE.search(text[start : match.start() + 1])
-                if before and (before.group(1).lower().rstrip(".") in _ABBREVIATIONS or len(before.group(1)) == 1):
+                if before and (before.group(1).lower().rstrip(".") in _ABBREVIATIONS or _is_initial(before.group(1))):
                     continue
             cut = match.end() - len(ws)
         if cut > start:
@@ -63,6 +64,11 @@ def split_sentences(text: str) -> list[tuple[str, str]]:
     if start < len(text):
         pieces.append((text[start:], ""))
     return pieces
+
+
+def _is_initial(word: str) -> bool:
+    # "J." in "J. K. Rowling"; a lower-case letter before a dot ends a sentence ("plan a.").
+    return len(word) == 1 and word.isupper()
 
 
 def pack(pieces: list[tuple[str, str]], max_chars: int, max_sentences: int = 1_000) -> list[list[tuple[str, str]]]:

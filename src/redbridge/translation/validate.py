@@ -70,7 +70,9 @@ def check_content(source_text: str, output: str, target: TargetLang) -> None:
     if output.strip().count("\n") > source_text.strip().count("\n"):
         raise RejectedError("added-lines")
     w_in, w_out = weighted_length(bare_in), weighted_length(bare_out)
-    if w_out > w_in * MAX_RATIO + _SLACK or w_out < w_in * MIN_RATIO - _SLACK:
+    # The slack widens the upper bound only: a short input may grow ("ok" → "好的"), but no
+    # real translation of a sentence collapses to a word.
+    if w_out > w_in * MAX_RATIO + _SLACK or w_out < w_in * MIN_RATIO:
         raise RejectedError("length-ratio")
     language = detect_language(bare_out)
     wanted = base_language(target)
