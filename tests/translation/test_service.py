@@ -173,3 +173,16 @@ def test_traditional_target_from_a_simplified_only_engine_is_converted() -> None
     engine = SimplifiedOnly(transform=lambda text, target: "这个很好吃")
     result = Translator([engine]).translate("This is tasty", "zh-Hant")
     assert (result.status, result.text) == ("translated", "這個很好吃")
+
+
+def test_traditional_and_simplified_readers_share_one_engine_call() -> None:
+    class SimplifiedOnly(FakeEngine):
+        def supports(self, source: str, target: str) -> bool:  # type: ignore[override]
+            return source == "en" and target == "zh-Hans"
+
+    engine = SimplifiedOnly(transform=lambda text, target: "这个很好吃")
+    translator = Translator([engine])
+    assert translator.translate("This is tasty", "zh-Hant").text == "這個很好吃"
+    second = translator.translate("This is tasty", "zh-Hans")
+    assert (second.text, second.cached) == ("这个很好吃", True)
+    assert len(engine.batches) == 1

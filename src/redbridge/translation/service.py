@@ -143,13 +143,16 @@ class Translator:
             if not todo:
                 continue
             done = self._run_engine(engine, todo)
-            for job, text in done.items():
+            for job, (engine_target, raw) in done.items():
                 request = job.request
+                text = _to_script(raw, request.target) if engine_target != request.target else raw
                 results[job.index] = Translation(
                     "translated", text, request.target, job.source, engine.name, errors=tuple(job.errors)
                 )
-                key = cache_key(job.source, request.target, engine.name, request.text, request.places)
-                self.cache.put(key, CachedTranslation(text, engine.name))
+                # Stored as the engine wrote it: a Traditional reader's request made through a
+                # Simplified-only engine also serves the Simplified readers, and back.
+                key = cache_key(job.source, engine_target, engine.name, request.text, request.places)
+                self.cache.put(key, CachedTranslation(raw, engine.name))
             pending = [job for job in pending if job not in done]
 
         for job in pending:
@@ -167,8 +170,19 @@ class Translator:
             return Translation("too_long", None, target), None
         source = source_language(text, target)
         if source is None:
-            return Translation("unsupported" if _has_letters(text) else "unchanged",
-                               None if _has_letters(text) else text, target), None
+            if _has_letters(text):
+                return Translation("unsupported", None, target), None
+            return Translation("unchanged", text, target), None
+        candidates = self._candidates(source, target) if source != base_language(target) else []
+        # The cache comes before any other work: a hit (every viewer but the first) costs the
+        # detection above, a hash and a dictionary lookup.
+        for engine in candidates:
+            engine_target = _engine_target(engine, source, target)
+            assert engine_target is not None
+            hit = self.cache.get(cache_key(source, engine_target, engine.name, text, request.places))
+            if hit is not None:
+                hit_text = _to_script(hit.text, target) if engine_target != target else hit.text
+                return Translation("translated", hit_text, target, source, hit.engine, cached=True), None
         protected = protect(text, request.places, keep_spans(text, source, target))
         if source == base_language(target) or not protected.has_content:
             # Nothing for an engine: the reader's own language (perhaps in the other script),
@@ -178,17 +192,13 @@ class Translator:
                 return Translation("unchanged", text, target, source), None
             status: Status = "converted" if source == "zh" and base_language(target) == "zh" else "translated"
             return Translation(status, restored, target, source, SLANG_ONLY if status == "translated" else None), None
-        candidates = self._candidates(source, target)
         if not candidates:
             return Translation("no_engine", None, target, source), None
-        for engine in candidates:
-            hit = self.cache.get(cache_key(source, target, engine.name, text, request.places))
-            if hit is not None:
-                return Translation("translated", hit.text, target, source, hit.engine, cached=True), None
         return None, _Job(index, request, source, protected)
 
-    def _run_engine(self, engine: TranslationEngine, jobs: list[_Job]) -> dict[_Job, str]:
-        """Translate ``jobs`` with one engine; the texts that came back valid, restored."""
+    def _run_engine(self, engine: TranslationEngine, jobs: list[_Job]) -> dict[_Job, tuple[TargetLang, str]]:
+        """Translate ``jobs`` with one engine; the texts that came back valid, restored, each with
+        the target the engine was asked for."""
         plans: list[tuple[_Job, TargetLang, list[_Segment]]] = []
         units: dict[tuple[SourceLang, TargetLang], dict[str, int]] = {}
         for job in jobs:
@@ -214,7 +224,7 @@ class Translator:
                 continue
             outputs[direction] = translated
 
-        done: dict[_Job, str] = {}
+        done: dict[_Job, tuple[TargetLang, str]] = {}
         for job, engine_target, segments in plans:
             direction = (job.source, engine_target)
             if direction in failed:
@@ -236,7 +246,7 @@ class Translator:
             except PlaceholderError:
                 job.errors.append(f"{engine.name}:placeholders")
                 continue
-            done[job] = _to_script(text, job.request.target) if engine_target != job.request.target else text
+            done[job] = (engine_target, text)
         return done
 
 
