@@ -37,8 +37,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import api  # bench/api.py: machine info, report writer
-from moderation import pin_one_core
 
+from moderation import pin_one_core
 from redbridge.translation.engine import SourceLang, TargetLang, TranslationEngine
 from redbridge.translation.engines.ctranslate2 import CTranslate2Config, CTranslate2Engine
 from redbridge.translation.service import TranslationRequest, Translator
