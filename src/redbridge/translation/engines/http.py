@@ -16,7 +16,7 @@ import httpx
 
 from redbridge.translation.engine import EngineError
 
-__all__ = ["HttpOptions", "make_client", "post_json"]
+__all__ = ["HttpEngine", "HttpOptions", "make_client", "post_json"]
 
 _MAX_BODY: Final = 1 << 20
 
@@ -63,3 +63,24 @@ def post_json(
         return json.loads(bytes(body))
     except ValueError as exc:
         raise EngineError("malformed", f"{url}: not JSON") from exc
+
+
+class HttpEngine:
+    """What the HTTP engines share: one client with bounded waits, the endpoint, the name."""
+
+    def __init__(self, name: str, url: str, connect: float, total: float, max_segment_chars: int) -> None:
+        self._options = HttpOptions(connect=connect, total=total)
+        self._client = make_client(self._options)
+        self._url = url
+        self._name = name
+        self.max_segment_chars = max_segment_chars
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _post(self, payload: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
+        return post_json(self._client, self._url, payload, self._options, headers)

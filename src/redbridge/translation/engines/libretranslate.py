@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from redbridge.translation.engine import EngineError, SourceLang, TargetLang
-from redbridge.translation.engines.http import HttpOptions, make_client, post_json
+from redbridge.translation.engines.http import HttpEngine
 
 __all__ = ["LibreTranslateConfig", "LibreTranslateEngine"]
 
@@ -36,29 +36,20 @@ class LibreTranslateConfig:
     version: str | None = None
 
 
-class LibreTranslateEngine:
+class LibreTranslateEngine(HttpEngine):
     sees_placeholders = False
     instructable = False
     max_segment_sentences = 1
 
     def __init__(self, config: LibreTranslateConfig) -> None:
+        base = config.url.rstrip("/")
+        super().__init__(f"libretranslate:{base}@{config.version or 'v1'}", base + "/translate",
+                         config.connect_timeout, config.timeout, config.max_segment_chars)
         self._config = config
-        self._options = HttpOptions(connect=config.connect_timeout, total=config.timeout)
-        self._client = make_client(self._options)
-        self._url = config.url.rstrip("/") + "/translate"
-        self._name = f"libretranslate:{config.url.rstrip('/')}@{config.version or 'v1'}"
-        self.max_segment_chars = config.max_segment_chars
-
-    @property
-    def name(self) -> str:
-        return self._name
 
     def supports(self, source: SourceLang, target: TargetLang) -> bool:
         languages = self._config.languages
         return source in languages and target in languages and languages[source] != languages[target]
-
-    def close(self) -> None:
-        self._client.close()
 
     def translate_batch(self, texts: Sequence[str], source: SourceLang, target: TargetLang) -> list[str]:
         if not self.supports(source, target):
@@ -73,7 +64,7 @@ class LibreTranslateEngine:
         }
         if self._config.api_key:
             payload["api_key"] = self._config.api_key
-        answer = post_json(self._client, self._url, payload, self._options)
+        answer = self._post(payload)
         translated = answer.get("translatedText") if isinstance(answer, dict) else None
         if not isinstance(translated, list) or len(translated) != len(texts):
             raise EngineError("malformed", "translatedText is not one string per input")

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from redbridge.translation.engine import EngineError, SourceLang, TargetLang, base_language
-from redbridge.translation.engines.http import HttpOptions, make_client, post_json
+from redbridge.translation.engines.http import HttpEngine
 
 __all__ = ["SYSTEM_PROMPT", "OpenAIChatConfig", "OpenAIChatEngine", "user_message"]
 
@@ -75,28 +75,19 @@ class OpenAIChatConfig:
 _FENCE_RE: Final = re.compile(r"^```(?:json)?\s*\n?(?P<body>.*?)\n?```$", re.DOTALL)
 
 
-class OpenAIChatEngine:
+class OpenAIChatEngine(HttpEngine):
     sees_placeholders = True
     instructable = True
     max_segment_sentences = 50
 
     def __init__(self, config: OpenAIChatConfig) -> None:
+        super().__init__(f"openai-chat:{config.model}@{config.version or 'v1'}",
+                         config.base_url.rstrip("/") + "/chat/completions",
+                         config.connect_timeout, config.timeout, config.max_segment_chars)
         self._config = config
-        self._options = HttpOptions(connect=config.connect_timeout, total=config.timeout)
-        self._client = make_client(self._options)
-        self._url = config.base_url.rstrip("/") + "/chat/completions"
-        self._name = f"openai-chat:{config.model}@{config.version or 'v1'}"
-        self.max_segment_chars = config.max_segment_chars
-
-    @property
-    def name(self) -> str:
-        return self._name
 
     def supports(self, source: SourceLang, target: TargetLang) -> bool:
         return source != base_language(target)
-
-    def close(self) -> None:
-        self._client.close()
 
     def translate_batch(self, texts: Sequence[str], source: SourceLang, target: TargetLang) -> list[str]:
         return [self._translate_one(text, source, target) for text in texts]
@@ -115,7 +106,7 @@ class OpenAIChatEngine:
         if self._config.json_mode:
             payload["response_format"] = {"type": "json_object"}
         headers = {"Authorization": f"Bearer {self._config.api_key}"} if self._config.api_key else None
-        answer = post_json(self._client, self._url, payload, self._options, headers)
+        answer = self._post(payload, headers)
         return _parse_answer(answer)
 
 
