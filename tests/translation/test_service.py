@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from redbridge.core.cache import MemoryCache
 from redbridge.translation.cache import CacheStore, TranslationCache
@@ -186,3 +188,16 @@ def test_traditional_and_simplified_readers_share_one_engine_call() -> None:
     second = translator.translate("This is tasty", "zh-Hans")
     assert (second.text, second.cached) == ("这个很好吃", True)
     assert len(engine.batches) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab yyds中文好。！?.\n#@¥38😍⟦⟧0 ")) | st.characters(), max_size=80),
+       st.sampled_from(["en", "zh-Hans", "zh-Hant"]), st.booleans())
+def test_any_text_gets_an_answer_never_an_exception(text: str, target: str, sees_placeholders: bool) -> None:
+    engine = FakeEngine(sees_placeholders=sees_placeholders, instructable=True)
+    result = Translator([engine]).translate(text, target, places=["中文"])  # type: ignore[arg-type]
+    assert result.status in {"translated", "unchanged", "converted", "unsupported", "failed"}
+    if result.status == "unchanged":
+        assert result.text == text
+    if result.status == "translated":
+        assert result.text is not None
