@@ -111,6 +111,57 @@ class OutboxSettings(BaseModel):
     retry_max_s: float = Field(default=30.0, gt=0, le=86_400)
 
 
+class TrustLimits(BaseModel):
+    """One trust level's budgets (count, window seconds), on top of the general per-account ones."""
+
+    note: tuple[int, int]
+    comment: tuple[int, int]
+    follow: tuple[int, int]
+
+
+class SpamSettings(BaseModel):
+    """Trust levels' limits (``accounts.trust``) and surge mode (``moderation.surge``,
+    ``accounts.proof``); the defaults and why: docs/moderation.md. The text signals' thresholds are
+    ``moderation.signals.Thresholds``."""
+
+    # Per trust level: a brand-new account writes a handful an hour, which nobody notices and a
+    # spam run does; ``surge`` replaces ``new`` while surge mode is on.
+    limits_new: TrustLimits = TrustLimits(note=(5, 3600), comment=(20, 3600), follow=(30, 3600))
+    limits_basic: TrustLimits = TrustLimits(note=(15, 3600), comment=(60, 3600), follow=(100, 3600))
+    limits_trusted: TrustLimits = TrustLimits(note=(30, 3600), comment=(120, 3600), follow=(300, 3600))
+    limits_surge: TrustLimits = TrustLimits(note=(2, 3600), comment=(8, 3600), follow=(10, 3600))
+    surge_queue_threshold: int = Field(default=500, ge=1, le=10_000_000)
+    pow_bits: int = Field(default=16, ge=0, le=32)  # ~65k SHA-256 in the browser: about a second
+    pow_ttl_s: int = Field(default=300, ge=10, le=86_400)
+
+
+class SemanticSettings(BaseModel):
+    """The semantic matcher (``moderation.semantic``; calibration in docs/benchmarks.md): a text is
+    held when its cosine to the nearest marked example is at least ``min_score`` and it stands at
+    least ``min_margin`` spreads above the benign anchors' similarity to that example (in the
+    text's language). ``REDBRIDGE_SEMANTIC__MIN_MARGIN=5`` and so on."""
+
+    enabled: bool = True
+    min_score: float = Field(default=0.80, ge=0.0, le=1.0)
+    min_margin: float = Field(default=4.5, ge=0.0, le=100.0)
+    # How often a process asks the database whether the examples changed (a new example reaches
+    # every process within this; the process that added it sees it at once).
+    refresh_s: float = Field(default=1.0, gt=0, le=3600)
+
+
+class ImageSettings(BaseModel):
+    """Image moderation (``moderation.images``, docs/moderation.md "Images"): the open_nsfw score
+    labels a note ``sensitive`` from ``nsfw_label`` and holds it for review from ``nsfw_hold``; an
+    upload whose perceptual hash is within ``blocklist_distance`` bits of a blocked one is refused.
+    ``REDBRIDGE_IMAGES__NSFW_HOLD=0.9`` and so on."""
+
+    nsfw: bool = True  # False: no model is loaded and no score is stored (scores are None)
+    nsfw_label: float = Field(default=0.8, ge=0.0, le=1.0)
+    nsfw_hold: float = Field(default=0.95, ge=0.0, le=1.0)
+    # Hamming distance between 64-bit pHashes; the false-match figure behind 10: docs/benchmarks.md.
+    blocklist_distance: int = Field(default=10, ge=0, le=32)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REDBRIDGE_", env_nested_delimiter="__", extra="ignore")
 
@@ -135,6 +186,9 @@ class Settings(BaseSettings):
     passwords: PasswordSettings = Field(default_factory=PasswordSettings)
     capacity: CapacitySettings = Field(default_factory=CapacitySettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    images: ImageSettings = Field(default_factory=ImageSettings)
+    semantic: SemanticSettings = Field(default_factory=SemanticSettings)
+    spam: SpamSettings = Field(default_factory=SpamSettings)
 
     @property
     def resolved_database_url(self) -> str:

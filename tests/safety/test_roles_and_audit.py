@@ -3,6 +3,7 @@ the audit row every staff write leaves, and granting roles (docs/moderation.md, 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,9 +16,11 @@ from starlette.routing import Route
 from redbridge.app import _all_routes
 from redbridge.core.services import Services
 from tests.factories import Factory, UserHandle
+from tests.moderation.pictures import jpeg, picture
 from tests.safety.helpers import audit_rows, find_item, removal, report, staff
 
 ROLES = ("anonymous", "user", "moderator", "admin")
+_picture_seeds = itertools.count(5000)  # the image blocklist's rows: each call blocks a new picture
 STAFF_PREFIXES = ("/api/v1/moderation", "/api/v1/admin")
 # Routes under those prefixes that any account may call about its own content (the lowest role
 # "user"): not staff actions, so they write no audit row. Each is called by an account of the role
@@ -58,6 +61,27 @@ class World:
         assert item is not None
         return str(item["id"])
 
+    def muted_account(self) -> tuple[str, str]:
+        """A fresh account muted by an admin: (its username, the mute's id), for lifting."""
+        target = self.factory.user()
+        response = self.client.post(f"/api/v1/moderation/users/{target.username}/actions",
+                                    headers=self.users["admin"].headers,
+                                    json={"action": "mute", "hours": 6, "reason": "spam"})
+        assert response.status_code == 201, response.text
+        return target.username, str(response.json()["id"])
+
+    def picture_media(self) -> str:
+        """A fresh upload of a picture nobody blocked yet (its own seed: unrelated to every other)."""
+        return str(self.factory.upload(self.factory.user(), jpeg(picture(next(_picture_seeds))), "p.jpg",
+                                       "image/jpeg")["id"])
+
+    def image_block(self) -> str:
+        """A fresh blocklist entry (added by an admin), for taking off the list."""
+        response = self.client.post("/api/v1/moderation/image-blocklist", headers=self.users["admin"].headers,
+                                    json={"media_id": self.picture_media(), "category": "other"})
+        assert response.status_code == 201, response.text
+        return str(response.json()["items"][0]["id"])
+
 
 # (method, path template) → (the lowest role allowed, how to build (url, json) for a call).
 Call = Callable[[World], tuple[str, Any]]
@@ -76,6 +100,19 @@ ENDPOINTS: dict[tuple[str, str], tuple[str, Call]] = {
         ("moderator", lambda w: (f"/api/v1/moderation/appeals/{w.open_appeal()}/decision",
                                  {"action": "reinstate", "reason": "no_violation"})),
     ("GET", "/api/v1/moderation/audit"): ("admin", lambda w: ("/api/v1/moderation/audit", None)),
+    ("GET", "/api/v1/moderation/users/{username}"):
+        ("moderator", lambda w: (f"/api/v1/moderation/users/{w.reporter.username}", None)),
+    ("POST", "/api/v1/moderation/users/{username}/actions"):
+        ("moderator", lambda w: (f"/api/v1/moderation/users/{w.factory.user().username}/actions",
+                                 {"action": "mute", "hours": 24, "reason": "harassment"})),
+    ("POST", "/api/v1/moderation/users/{username}/actions/{action_id}/lift"):
+        ("moderator", lambda w: ("/api/v1/moderation/users/{}/actions/{}/lift".format(*w.muted_account()), None)),
+    ("POST", "/api/v1/moderation/image-blocklist"):
+        ("moderator", lambda w: ("/api/v1/moderation/image-blocklist",
+                                 {"media_id": w.picture_media(), "category": "sexual"})),
+    ("GET", "/api/v1/moderation/image-blocklist"): ("moderator", lambda w: ("/api/v1/moderation/image-blocklist", None)),
+    ("DELETE", "/api/v1/moderation/image-blocklist/{entry_id}"):
+        ("moderator", lambda w: (f"/api/v1/moderation/image-blocklist/{w.image_block()}", None)),
     ("PUT", "/api/v1/admin/users/{username}/role"):
         ("admin", lambda w: (f"/api/v1/admin/users/{w.factory.user().username}/role", {"role": "moderator"})),
 }

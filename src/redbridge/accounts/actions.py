@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
-from redbridge.accounts import queries
+from redbridge.accounts import queries, standing
 from redbridge.accounts.models import AuthSession, Block, Follow, Mute, User
 from redbridge.accounts.passwords_list import is_common_password
 from redbridge.accounts.schemas import ProfileUpdate
@@ -166,6 +166,8 @@ def update_profile(session: Session, user: User, update: ProfileUpdate, *, check
     (``moderation.screening.screen_profile``): a reject or a hold is 422 and nothing changes."""
     data = update.model_dump(exclude_unset=True)
     texts = [str(data[key]).strip() for key in ("display_name", "bio") if data.get(key) is not None]
+    if texts:  # a muted account keeps its settings, not its pen (accounts.standing)
+        standing.check_can_post(session, user.id, now)
     screened = screening.screen_profile(checker, *texts)
     with write(session):
         fresh = session.get(User, user.id)
@@ -211,9 +213,23 @@ def set_role_in_tx(session: Session, user_id: int, role: str) -> str | None:
     return previous
 
 
+def set_standing_in_tx(session: Session, user_id: int, now: datetime, *, muted_until: datetime | None,
+                       suspended_until: datetime | None) -> None:
+    """Put a moderator's mute / suspension in force (or lift it) in the caller's write transaction
+    (``safety.actions`` writes the account action and its audit row there). A suspension in force
+    revokes every open session too — the session lookup refuses them anyway (``accounts.standing``)
+    — and the cached callers are retired at commit (``account_changed``)."""
+    session.execute(update(User).where(User.id == user_id)
+                    .values(muted_until=muted_until, suspended_until=suspended_until))
+    if suspended_until is not None and suspended_until > now:
+        session.execute(update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+                        .values(revoked_at=now))
+    changes.account_changed(session, user_id)
+
+
 def set_avatar(session: Session, services: Services, user: User, fh: BinaryIO) -> User:
     """Process an uploaded picture into the user's square avatar; the old file is deleted by a job."""
-    key, data = media_actions.avatar_file(services, fh)  # before the transaction: image work
+    key, data = media_actions.avatar_file(services, fh, session)  # before the transaction: image work
     return _replace_avatar(session, services, user, key, {key: data})
 
 

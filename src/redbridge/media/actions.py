@@ -45,6 +45,7 @@ from redbridge.media.processing import (
     probe_video,
     strip_video_metadata,
 )
+from redbridge.moderation import images
 from redbridge.settings import MediaSettings
 
 log = logging.getLogger("redbridge.media")
@@ -174,7 +175,7 @@ def _process(services: Services, raw: bytes) -> ProcessedImage:
     settings = services.settings.media
     with _processing_slot(services) as workers:
         try:
-            return workers.process_image(raw, image_limits(settings))
+            return workers.process_image(raw, image_limits(settings), images.scorer(services))
         except MediaError as exc:
             raise upload_error(exc, settings, video=False) from None
         except Exception:  # a decoder bug on a hostile file is the file's problem, not a 500
@@ -204,12 +205,24 @@ def _strip(path: Path, settings: MediaSettings) -> bytes:
     return clean.read_bytes()
 
 
-def _insert(session: Session, media: Media) -> None:
-    """The upload's one write, once its files are processed and stored."""
+def _insert(session: Session, media: Media, max_distance: int | None = None) -> None:
+    """The upload's one write, once its files are processed and stored. With ``max_distance`` an
+    image whose hash is that close to a blocklist entry is refused (422) — checked in the write
+    transaction, so on SQLite an entry either commits first (and refuses this) or after (and its
+    job, scanning once it has committed, finds this row)."""
     with write(session):
+        if max_distance is not None and media.phash is not None:
+            match = images.nearest_block(session, media.phash, max_distance)
+            if match is not None:
+                raise images.blocked_error(match.category)
         session.add(media)
         if media.status == "pending":
             events.publish(session, "media.video_uploaded", {"media_id": media.id})
+
+
+def _nsfw_verdict(services: Services, processed: ProcessedImage) -> str:
+    cfg = services.settings.images
+    return images.verdict_of(processed.nsfw_score, label=cfg.nsfw_label, hold=cfg.nsfw_hold)
 
 
 def upload_image(session: Session, services: Services, owner_id: int, raw: bytes, alt: str) -> Media:
@@ -225,9 +238,10 @@ def upload_image(session: Session, services: Services, owner_id: int, raw: bytes
         key=key, thumb_key=thumb_key, poster_key=None, width=processed.width, height=processed.height,
         thumb_width=processed.thumb_width, thumb_height=processed.thumb_height, size_bytes=len(processed.data),
         duration_s=None, alt=alt.strip(), note_id=None, position=0, created_at=now,
+        phash=processed.phash, nsfw_score=processed.nsfw_score, verdict=_nsfw_verdict(services, processed),
     )
     with stored(services.storage, {key: processed.data, thumb_key: processed.thumb}):
-        _insert(session, media)
+        _insert(session, media, services.settings.images.blocklist_distance)
     return media
 
 
@@ -383,10 +397,19 @@ def _square_avatar(processed: ProcessedImage) -> bytes:
     return buf.getvalue()
 
 
-def avatar_file(services: Services, fh: BinaryIO) -> tuple[str, bytes]:
+def avatar_file(services: Services, fh: BinaryIO, session: Session) -> tuple[str, bytes]:
     """An uploaded picture as the square avatar file to store (``accounts.actions.set_avatar``
-    stores it with ``stored`` and points the account at it): its key and bytes."""
+    stores it with ``stored`` and points the account at it): its key and bytes. A picture on the
+    blocklist, or one the NSFW score would hold, is refused (422): an avatar is shown on every
+    byline, with no held state to wait in (``session``: the blocklist is read before any write)."""
     processed = _process(services, read_capped(fh, services.settings.media))
+    if processed.phash is not None:
+        match = images.nearest_block(session, processed.phash, services.settings.images.blocklist_distance)
+        if match is not None:
+            raise images.blocked_error(match.category)
+    if _nsfw_verdict(services, processed) == images.HOLD:
+        raise AppError("moderation.rejected", images.AVATAR_HOLD_MESSAGE, 422,
+                       fields={"reasons": ["sexual"], "file": "sensitive"})
     now = services.clock.now()
     return _key("a", ids.new_id(now), now, _IMAGE_EXT[processed.content_type]), _square_avatar(processed)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from redbridge.core.db import Base, IdType, UTCDateTime
@@ -20,7 +20,11 @@ class Media(Base):
     """
 
     __tablename__ = "media"
-    __table_args__ = (Index("ix_media_note", "note_id", "position"),)
+    __table_args__ = (
+        Index("ix_media_note", "note_id", "position"),
+        # Deleting a blocklist entry sets its matches' ``blocked_by`` to NULL: found by index.
+        Index("ix_media_blocked_by", "blocked_by"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
     owner_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -40,3 +44,12 @@ class Media(Base):
     note_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("notes.id", ondelete="SET NULL"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Image moderation (``moderation.images``), computed in the worker that re-encodes: the 64-bit
+    # pHash (signed, as BIGINT holds it), the open_nsfw probability (None: not scored, e.g. a
+    # video, or the model is off), the verdict the thresholds gave at upload (allow | label | hold),
+    # and the blocklist entry a later match found (``safety.image_blocked``; a refused upload is
+    # never a row). A note takes the strongest verdict of its pictures.
+    phash: Mapped[int | None] = mapped_column(BigInteger)
+    nsfw_score: Mapped[float | None] = mapped_column(Float)
+    verdict: Mapped[str] = mapped_column(String(10), default="allow")
+    blocked_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("image_blocklist.id", ondelete="SET NULL"))

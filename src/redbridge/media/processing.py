@@ -22,6 +22,9 @@ from typing import Any, Final
 
 from PIL import Image, features
 
+from redbridge.moderation import images
+from redbridge.moderation.images import NSFWScorer
+
 __all__ = [
     "MEDIA_ERROR_CODES",
     "ImageLimits",
@@ -105,6 +108,9 @@ class ProcessedImage:
     thumb: bytes  # thumbnail, same format
     thumb_width: int
     thumb_height: int
+    # Image moderation's measurements (``moderation.images.analyse``), taken from the thumbnail.
+    phash: int | None = None
+    nsfw_score: float | None = None  # None: no scorer was given
 
 
 # Pillow format names we decode. AVIF is the AV1 flavour of HEIF and Pillow decodes it
@@ -385,11 +391,13 @@ def _thumbnail(img: Image.Image, thumb_width: int) -> Image.Image:
     return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
-def process_image(raw: bytes, limits: ImageLimits = ImageLimits()) -> ProcessedImage:
+def process_image(raw: bytes, limits: ImageLimits = ImageLimits(), scorer: NSFWScorer | None = None) -> ProcessedImage:
     """Validate an uploaded image and return a metadata-free WebP copy plus a feed thumbnail.
 
     The first frame of an animation is kept. Orientation from EXIF is applied to the pixels
     before the metadata is discarded, and an embedded colour profile is converted to sRGB.
+    The thumbnail — decoded, upright, small — is also what image moderation measures: its pHash,
+    and its NSFW score when a ``scorer`` is given (no second decode of the upload).
     """
     if len(raw) > limits.max_bytes:
         raise MediaError("media.too_large", f"{len(raw)} bytes > {limits.max_bytes}")
@@ -412,6 +420,7 @@ def process_image(raw: bytes, limits: ImageLimits = ImageLimits()) -> ProcessedI
             work = work.convert("RGB")
         work = _bare(_drop_opaque_alpha(work))
         thumb = _thumbnail(work, limits.thumb_width)
+        signals = images.analyse(thumb, scorer)
         return ProcessedImage(
             data=_encode(work, limits.quality),
             content_type="image/webp" if _webp_supported() else "image/jpeg",
@@ -420,6 +429,8 @@ def process_image(raw: bytes, limits: ImageLimits = ImageLimits()) -> ProcessedI
             thumb=_encode(thumb, limits.quality),
             thumb_width=thumb.width,
             thumb_height=thumb.height,
+            phash=signals.phash,
+            nsfw_score=signals.nsfw_score,
         )
     finally:
         img.close()

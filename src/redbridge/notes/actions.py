@@ -28,6 +28,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from redbridge.accounts import standing, trust
 from redbridge.accounts.models import User
 from redbridge.core import events, ids
 from redbridge.core.cascade import Step
@@ -38,6 +39,7 @@ from redbridge.core.i18n import _
 from redbridge.core.services import Services
 from redbridge.media import actions as media_actions
 from redbridge.media.models import Media
+from redbridge.moderation import images as moderation_images
 from redbridge.moderation import queue as moderation_queue
 from redbridge.moderation import screening
 from redbridge.moderation.screening import Screening
@@ -168,23 +170,34 @@ def count_new_note(services: Services, author_id: int, ip: str) -> None:
     services.limiter.hit("note-ip", ip, limits.note_per_ip)
 
 
-def _screen(checker: TextChecker, title: str, body: str, place: str | None, tags: Sequence[str]) -> Screening:
-    """The note's text as one check (422 ``moderation.rejected`` for a reject)."""
-    return screening.screen(checker, title, body, place, " ".join(f"#{tag}" for tag in tags))
+def _screen(checker: TextChecker, title: str, body: str, place: str | None, tags: Sequence[str],
+            writer: screening.Writer | None = None) -> Screening:
+    """The note's text as one check (422 ``moderation.rejected`` for a reject), with the spam
+    signals when ``writer`` is given."""
+    return screening.screen(checker, title, body, place, " ".join(f"#{tag}" for tag in tags), writer=writer)
+
+
+def _writer(session: Session, now: datetime, author_id: int, note_id: int | None = None) -> screening.Writer:
+    """The spam signals' view of this write (a new account's links wait for review)."""
+    return screening.Writer(session, now, author_id, "note", note_id,
+                            hold_links=trust.hold_links(session, author_id, now))
 
 
 def create_note(session: Session, now: datetime, author_id: int, data: NoteCreate, *, checker: TextChecker) -> Note:
     """Create a note and attach its uploads; publishes ``note.created`` — unless the pipeline held
     it (``status`` held, a decision row, no event and no announcement until it is published)."""
+    standing.check_can_post(session, author_id, now)  # a muted author: 403 before any work
     title = _clean_title(data.title)
     body = _clean_body(data.body)
     tags = _merge_tags(_explicit_tags(data.tags), body)
     lang = _lang(title, body)
     topic = data.topic or infer_topic(title, body, tags)
-    screened = _screen(checker, title, body, data.place.name if data.place else None, tags)
+    screened = _screen(checker, title, body, data.place.name if data.place else None, tags,
+                       _writer(session, now, author_id))
     note_id = ids.new_id(now)
     with write(session):
         kind, media = _carousel(session, author_id, note_id, data.media_ids)
+        screened = moderation_images.with_images(session, screened, media)  # the pictures' verdict too
         note = Note(
             id=note_id, author_id=author_id, kind=kind, title=title, body=body, lang=lang, topic=topic,
             cover_media_id=media[0].id if media else None, like_count=0, collect_count=0, comment_count=0,
@@ -230,7 +243,8 @@ def _retag(session: Session, note: Note, old_body: str, explicit: list[str] | No
 
 
 def _screen_edit(session: Session, checker: TextChecker, user: User, note_id: int, title: str | None,
-                 body: str | None, explicit: list[str] | None, changes: NoteUpdate) -> Screening | None:
+                 body: str | None, explicit: list[str] | None, changes: NoteUpdate,
+                 now: datetime | None = None) -> Screening | None:
     """Screen the text the note will have after the edit, read before the write transaction (None:
     no such note or not the user's; the transaction answers that). Two concurrent edits are each screened on their
     own; only a phrase split across both could slip through, and the next edit re-screens it all."""
@@ -242,7 +256,7 @@ def _screen_edit(session: Session, checker: TextChecker, user: User, note_id: in
         explicit = list(session.scalars(select(NoteTag.tag).where(NoteTag.note_id == note_id)))
     place = None if changes.clear_place else changes.place.name if changes.place else current.place_name
     return _screen(checker, title if title is not None else current.title, new_body, place,
-                   _merge_tags(explicit, new_body))
+                   _merge_tags(explicit, new_body), _writer(session, now, user.id, note_id) if now else None)
 
 
 def _apply_screening(session: Session, now: datetime, note: Note, screened: Screening) -> None:
@@ -306,10 +320,11 @@ def update_note(session: Session, now: datetime, user: User, note_id: int, chang
     """Edit a note (author only). ``media_ids`` replaces the carousel under the create rules; the
     note may gain media but not switch between images and a video. Publishes ``note.updated``.
     The text the note will have is screened first (see the module docstring)."""
+    standing.check_can_post(session, user.id, now)
     title = _clean_title(changes.title) if changes.title is not None else None
     body = _clean_body(changes.body) if changes.body is not None else None
     explicit = _explicit_tags(changes.tags) if changes.tags is not None else None
-    screened = _screen_edit(session, checker, user, note_id, title, body, explicit, changes)
+    screened = _screen_edit(session, checker, user, note_id, title, body, explicit, changes, now)
     with write(session):
         note = _lock_note(session, note_id, user, admin_ok=False)
         old_body = note.body
@@ -339,6 +354,9 @@ def update_note(session: Session, now: datetime, user: User, note_id: int, chang
                 events.publish(session, "media.detached", {"media_ids": detached})
         note.updated_at = now
         if screened is not None:
+            # The pictures the note has after the edit (just attached rows are flushed by the query).
+            pictures = list(session.scalars(select(Media).where(Media.note_id == note.id)))
+            screened = moderation_images.with_images(session, screened, pictures)
             _apply_screening(session, now, note, screened)
         events.publish(session, "note.updated", {"note_id": note.id})
         note_changed(session, note.id, content=True)

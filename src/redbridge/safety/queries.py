@@ -9,36 +9,64 @@ in one query per kind, not per item.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import numpy as np
 from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from redbridge.accounts.models import User
-from redbridge.accounts.queries import briefs
-from redbridge.core import ids
-from redbridge.core.errors import not_found
+from redbridge.accounts.queries import briefs, by_username
+from redbridge.accounts.standing import FOREVER, in_force
+from redbridge.core import changes, ids
+from redbridge.core.errors import AppError, not_found
 from redbridge.core.i18n import _, gettext
 from redbridge.core.pagination import Page, id_page
+from redbridge.core.services import Services
 from redbridge.engagement.models import Comment
-from redbridge.moderation.models import OPEN, AuditEntry, ModerationDecision, QueueItem
+from redbridge.media.models import Media
+from redbridge.moderation import images as moderation_images
+from redbridge.moderation import surge
+from redbridge.moderation.models import (
+    OPEN,
+    AuditEntry,
+    ImageBlock,
+    ModerationDecision,
+    ModerationExample,
+    QueueItem,
+)
 from redbridge.moderation.screening import reason_message
+from redbridge.moderation.semantic import ExampleMatrix, SemanticMatcher
 from redbridge.notes.models import Note
-from redbridge.safety.models import Appeal, Report
+from redbridge.safety.models import AccountAction, Appeal, Report
 from redbridge.safety.schemas import (
+    AccountActionOut,
+    AccountCounts,
+    AccountDecision,
+    AccountHistoryOut,
+    AccountReport,
     AppealOut,
     AuditOut,
     AuthorHistory,
     DecisionRow,
+    ExampleOut,
+    ImageBlockOut,
     MyDecisionOut,
     QueueContent,
     QueueItemOut,
     ReportOut,
     ReportSummary,
+    SurgeOut,
 )
+from redbridge.settings import SemanticSettings
+from redbridge.text.embed import Embedder, default_embedder, from_bytes
 
 DETAILS_SHOWN = 5
 # The kind a queue item's decision rows carry (``moderation_decisions.subject_kind``).
@@ -303,3 +331,304 @@ def appeals_page(session: Session, *, state: str | None, kind: str | None, curso
         query = query.where(Appeal.subject_kind == kind)
     rows, next_cursor = id_page(session, query, Appeal.id, cursor, limit, newest_first=False)
     return Page(items=appeals_out(session, rows), next_cursor=next_cursor)
+
+
+# -------------------------------------------------------------------------------- account actions
+
+HISTORY_ROWS = 50
+
+
+def standing_of(user: User, now: datetime) -> str:
+    if in_force(user.suspended_until, now):
+        assert user.suspended_until is not None
+        return "banned" if user.suspended_until >= FOREVER else "suspended"
+    return "muted" if in_force(user.muted_until, now) else "ok"
+
+
+def action_in_force(row: AccountAction, now: datetime) -> bool:
+    if row.lifted_at is not None or row.action == "warn":
+        return False
+    return row.action == "ban" or in_force(row.until, now)
+
+
+def actions_out(session: Session, rows: Sequence[AccountAction], now: datetime) -> list[AccountActionOut]:
+    """Account actions as moderators see them: names read once per list."""
+    people = {r.user_id for r in rows} | {r.moderator_id for r in rows if r.moderator_id is not None} \
+        | {r.lifted_by for r in rows if r.lifted_by is not None}
+    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(people))).all()) if rows else {}
+    return [AccountActionOut(
+        id=ids.encode(r.id), username=names.get(r.user_id, ""), action=r.action, reason=r.reason, until=r.until,
+        in_force=action_in_force(r, now),
+        moderator=names.get(r.moderator_id) if r.moderator_id is not None else None,
+        queue_item_id=ids.encode(r.queue_item_id) if r.queue_item_id is not None else None,
+        created_at=r.created_at, lifted_at=r.lifted_at,
+        lifted_by=names.get(r.lifted_by) if r.lifted_by is not None else None,
+    ) for r in rows]
+
+
+def account_history(session: Session, username: str, now: datetime) -> AccountHistoryOut:
+    """An account's standing, its counts (decisions about its content, reports against it, account
+    actions) and the newest ``HISTORY_ROWS`` of each — for the moderator deciding what to do."""
+    user = by_username(session, username)
+    if user is None:
+        raise not_found("user")
+    brief = briefs(session, {user.id}).get(user.id)
+    if brief is None:
+        raise not_found("user")
+    actions = list(session.scalars(select(AccountAction).where(AccountAction.user_id == user.id)
+                                   .order_by(AccountAction.id.desc()).limit(HISTORY_ROWS)))
+    decisions = list(session.scalars(select(ModerationDecision).where(ModerationDecision.author_id == user.id)
+                                     .order_by(ModerationDecision.id.desc()).limit(HISTORY_ROWS)))
+    against = select(Report).join(QueueItem, QueueItem.id == Report.queue_item_id).where(QueueItem.author_id == user.id)
+    reports = list(session.scalars(against.order_by(Report.id.desc()).limit(HISTORY_ROWS)))
+    history: Counter[str] = Counter()
+    for decision, source, n in session.execute(
+        select(ModerationDecision.decision, ModerationDecision.source, func.count())
+        .where(ModerationDecision.author_id == user.id)
+        .group_by(ModerationDecision.decision, ModerationDecision.source)
+    ):
+        history["decisions"] += n
+        history["removals"] += n if decision == "remove" and source == "moderator" else 0
+        history["holds"] += n if decision == "hold" and source == "pipeline" else 0
+    report_count = session.scalar(select(func.count()).select_from(against.subquery())) or 0
+    action_count = session.scalar(select(func.count()).select_from(AccountAction)
+                                  .where(AccountAction.user_id == user.id)) or 0
+    suspended = user.suspended_until if in_force(user.suspended_until, now) else None
+    return AccountHistoryOut(
+        user=brief, role=user.role, standing=standing_of(user, now),
+        muted_until=user.muted_until if in_force(user.muted_until, now) else None,
+        suspended_until=suspended if suspended is not None and suspended < FOREVER else None,
+        counts=AccountCounts(decisions=history["decisions"], removals=history["removals"], holds=history["holds"],
+                             reports=int(report_count), actions=int(action_count)),
+        actions=actions_out(session, actions, now),
+        decisions=[AccountDecision(id=ids.encode(d.id), kind=d.subject_kind, subject_id=ids.encode(d.subject_id),
+                                   decision=d.decision, reasons=list(d.reasons or []), source=d.source,
+                                   created_at=d.created_at) for d in decisions],
+        reports=[AccountReport(id=ids.encode(r.id), subject=r.subject_kind, subject_id=ids.encode(r.subject_id),
+                               reason=r.reason, detail=r.detail, outcome=r.outcome, created_at=r.created_at)
+                 for r in reports],
+    )
+
+
+# ------------------------------------------------------------------------------ semantic examples
+
+# A moderator marked or disabled an example. The process that did it retires its copy of the
+# examples at once; every other process finds out by asking the database (``refresh_s``).
+EXAMPLES_CHANGED = changes.Announcement(
+    "semantic_examples_changed", "{} — a moderator marked or disabled a semantic example")
+
+
+def example_out(session: Session, rows: Sequence[ModerationExample]) -> list[ExampleOut]:
+    people = {r.added_by for r in rows if r.added_by is not None} | {r.disabled_by for r in rows if r.disabled_by}
+    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(people))).all()) if people else {}
+    return [ExampleOut(
+        id=ids.encode(r.id), text=r.text, lang=r.lang, category=r.category, source=r.source,
+        queue_item_id=ids.encode(r.queue_item_id) if r.queue_item_id is not None else None,
+        added_by=names.get(r.added_by) if r.added_by is not None else None, created_at=r.created_at,
+        disabled=r.disabled, disabled_by=names.get(r.disabled_by) if r.disabled_by is not None else None,
+        disabled_at=r.disabled_at,
+    ) for r in rows]
+
+
+def examples_page(session: Session, *, disabled: bool | None, cursor: str | None, limit: int) -> Page[ExampleOut]:
+    """Marked examples, newest first; ``disabled`` None lists both."""
+    query = select(ModerationExample)
+    if disabled is not None:
+        query = query.where(ModerationExample.disabled == disabled)
+    rows, next_cursor = id_page(session, query, ModerationExample.id, cursor, limit, newest_first=True)
+    return Page(items=example_out(session, rows), next_cursor=next_cursor)
+
+
+def item_text(session: Session, item_id: int) -> tuple[QueueItem, str, str]:
+    """A queue item with the text and language of its content, to be marked as an example: a note's
+    title and body, a comment's body (404 for no such item, or content that is gone; a user item
+    has no text to mark — 422)."""
+    item = session.get(QueueItem, item_id)
+    if item is None:
+        raise not_found("queue_item")
+    row: tuple[str, str] | None
+    if item.subject_kind == "note":
+        note = session.execute(select(Note.title, Note.body, Note.lang).where(Note.id == item.subject_id)).first()
+        row = ("\n".join(part for part in (note[0], note[1]) if part), note[2]) if note else None
+    elif item.subject_kind == "comment":
+        comment = session.execute(select(Comment.body, Comment.lang).where(Comment.id == item.subject_id)).first()
+        row = (comment[0], comment[1]) if comment else None
+    else:
+        raise AppError("example.no_text", _("Only a note or a comment can be marked as an example."), 422,
+                       fields={"queue_item_id": "kind"})
+    if row is None:
+        raise not_found("queue_item")
+    return item, row[0], row[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What the semantic job checks about one note or comment, read before embedding it."""
+
+    kind: str  # note | comment
+    subject_id: int
+    author_id: int
+    text: str
+    lang: str
+    version: datetime | None  # a note's ``updated_at`` (an edit after the check skips the hold)
+
+
+def to_check(session: Session, kind: str, subject_id: int) -> Checked | None:
+    """The published note or comment to check, or None: gone, not published (already held or
+    removed: nothing for the matcher to add), or approved by a moderator since its last edit — a
+    moderator's approval stands against the machine."""
+    if kind == "note":
+        note = session.get(Note, subject_id)
+        if note is None or note.status != "published":
+            return None
+        checked = Checked("note", note.id, note.author_id, "\n".join(p for p in (note.title, note.body) if p),
+                          note.lang, note.updated_at)
+    else:
+        comment = session.get(Comment, subject_id)
+        if comment is None or comment.status != "published":
+            return None
+        checked = Checked("comment", comment.id, comment.author_id, comment.body, comment.lang, None)
+    return None if approved_since(session, checked) else checked
+
+
+# A moderator's decisions that leave content up: approve, label, reinstate on appeal.
+_UPHELD_BY_MODERATOR = ("approve", "label", "reinstate")
+
+
+def approved_since(session: Session, checked: Checked) -> bool:
+    """Whether a moderator let the content stand after its last edit (comments are not edited: any
+    such decision counts)."""
+    query = select(ModerationDecision.id).where(
+        ModerationDecision.subject_kind == checked.kind, ModerationDecision.subject_id == checked.subject_id,
+        ModerationDecision.source.in_(("moderator", "appeal")),
+        ModerationDecision.decision.in_(_UPHELD_BY_MODERATOR))
+    if checked.version is not None:
+        query = query.where(ModerationDecision.created_at >= checked.version)
+    return session.scalar(query.limit(1)) is not None
+
+
+class SemanticIndex:
+    """The process's matcher and its copy of the enabled examples as one matrix (thread-safe).
+
+    :meth:`examples` asks the database at most every ``refresh_s`` whether the examples changed —
+    the version is (rows, disabled rows): a new example adds a row, a disabling adds a disabled
+    one, nothing deletes either — and reloads them when they did. :data:`EXAMPLES_CHANGED` makes
+    the next call ask at once. A row embedded by another model (a release changed it) is
+    re-embedded here, in memory, with this process's."""
+
+    def __init__(self, settings: SemanticSettings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._matcher: SemanticMatcher | None = None
+        self._lock = threading.Lock()
+        self._version: tuple[int, int] | None = None
+        self._checked = float("-inf")
+        self._matrix: ExampleMatrix | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = default_embedder()
+        return self._embedder
+
+    @property
+    def matcher(self) -> SemanticMatcher:
+        if self._matcher is None:
+            self._matcher = SemanticMatcher(self.embedder, self.settings.min_score, self.settings.min_margin)
+        return self._matcher
+
+    def retire(self) -> None:
+        with self._lock:
+            self._checked = float("-inf")
+
+    def examples(self, session: Session) -> ExampleMatrix | None:
+        """The enabled examples (None when there are none: nothing to embed for)."""
+        with self._lock:
+            if time.monotonic() - self._checked < self.settings.refresh_s:
+                return self._matrix
+            count, disabled = session.execute(
+                select(func.count(), func.count(ModerationExample.disabled_at))).one()
+            version = (int(count), int(disabled))
+            if version != self._version:
+                self._matrix = self._load(session)
+                self._version = version
+            self._checked = time.monotonic()
+            return self._matrix
+
+    def _load(self, session: Session) -> ExampleMatrix | None:
+        rows = session.execute(
+            select(ModerationExample.id, ModerationExample.category, ModerationExample.embedding,
+                   ModerationExample.embedder, ModerationExample.text)
+            .where(ModerationExample.disabled == false()).order_by(ModerationExample.id)).all()
+        if not rows:
+            return None
+        name, dim = self.embedder.name, self.embedder.dim
+        vectors = [from_bytes(r.embedding) for r in rows]
+        stale = [i for i, r in enumerate(rows) if r.embedder != name or len(vectors[i]) != dim]
+        if stale:
+            for i, vector in zip(stale, self.embedder.passages([rows[i].text for i in stale]), strict=True):
+                vectors[i] = vector
+        return self.matcher.build([r.id for r in rows], [r.category for r in rows], np.stack(vectors))
+
+
+def semantic_index(services: Services) -> SemanticIndex:
+    """The app's :class:`SemanticIndex` (tests may install one with a stand-in embedder first)."""
+    return services.state(SemanticIndex, lambda: SemanticIndex(services.settings.semantic))
+
+
+@EXAMPLES_CHANGED.subscribe
+def _retire_examples(services: Services, payload: dict[str, Any]) -> None:
+    semantic_index(services).retire()
+
+
+# -------------------------------------------------------------------------------- image blocklist
+
+# Media rows the blocklist job reads per batch (ids and hashes only: ~40 bytes a row).
+MATCH_BATCH = 5000
+
+
+def image_block_out(session: Session, rows: Sequence[ImageBlock]) -> list[ImageBlockOut]:
+    people = {r.added_by for r in rows if r.added_by is not None}
+    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(people))).all()) if people else {}
+    return [ImageBlockOut(
+        id=ids.encode(r.id), phash=f"{r.phash & ((1 << 64) - 1):016x}", category=r.category, reason=r.reason,
+        source_media_id=ids.encode(r.source_media_id) if r.source_media_id is not None else None,
+        added_by=names.get(r.added_by) if r.added_by is not None else None, created_at=r.created_at,
+    ) for r in rows]
+
+
+def image_blocks_page(session: Session, *, category: str | None, cursor: str | None,
+                      limit: int) -> Page[ImageBlockOut]:
+    """The blocklist, newest first, optionally of one category."""
+    query = select(ImageBlock)
+    if category is not None:
+        query = query.where(ImageBlock.category == category)
+    rows, next_cursor = id_page(session, query, ImageBlock.id, cursor, limit, newest_first=True)
+    return Page(items=image_block_out(session, rows), next_cursor=next_cursor)
+
+
+def matching_media(session: Session, phash: int, max_distance: int, after_id: int = 0,
+                   batch: int = MATCH_BATCH) -> tuple[list[tuple[int, int | None, int]], int | None]:
+    """One batch of the scan for pictures within ``max_distance`` bits of ``phash`` that no entry
+    blocked yet: ``(media id, note id, distance)`` rows and the id to continue after (None: done).
+    Hashes are compared here, not in SQL: neither engine has a portable popcount, and the scan runs
+    in a job, a batch at a time, off every request's path."""
+    rows = session.execute(
+        select(Media.id, Media.phash, Media.note_id)
+        .where(Media.id > after_id, Media.phash.is_not(None), Media.blocked_by.is_(None))
+        .order_by(Media.id).limit(batch)
+    ).all()
+    found = [(media_id, note_id, d) for media_id, hashed, note_id in rows
+             if hashed is not None and (d := moderation_images.distance(phash, hashed)) <= max_distance]
+    return found, (rows[-1][0] if len(rows) == batch else None)
+
+
+# ------------------------------------------------------------------------------------ surge mode
+
+
+def surge_out(session: Session, threshold: int) -> SurgeOut:
+    state = surge.read(session, threshold)
+    admin = session.get(User, state.changed_by) if state.changed_by is not None else None
+    return SurgeOut(mode=state.mode, active=state.active, queue_open=state.queue_open,
+                    threshold=state.threshold, changed_by=admin.username if admin else None,
+                    changed_at=state.changed_at)

@@ -18,6 +18,9 @@ from redbridge.core.pagination import Page, PageLimit
 from redbridge.safety import actions, queries
 from redbridge.safety.deps import AdminDep, ModeratorDep
 from redbridge.safety.schemas import (
+    AccountActionIn,
+    AccountActionOut,
+    AccountHistoryOut,
     AppealDecisionIn,
     AppealIn,
     AppealOut,
@@ -26,6 +29,12 @@ from redbridge.safety.schemas import (
     Category,
     DecisionIn,
     DecisionOut,
+    ExampleIn,
+    ExampleOut,
+    ImageBlockIn,
+    ImageBlockOut,
+    ImageBlocksAdded,
+    ImageCategory,
     MyDecisionOut,
     QueueItemOut,
     ReportIn,
@@ -33,6 +42,8 @@ from redbridge.safety.schemas import (
     RoleIn,
     RoleOut,
     SubjectKind,
+    SurgeIn,
+    SurgeOut,
 )
 
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -168,3 +179,99 @@ def audit_log(viewer: AdminDep, session: DbDep, cursor: Cursor = None, limit: Pa
 @router.put("/admin/users/{username}/role", response_model=RoleOut)
 def set_role(username: str, body: RoleIn, viewer: AdminDep, session: DbDep, services: ServicesDep) -> RoleOut:
     return actions.set_role(session, services.clock.now(), viewer.user, username, body.role)
+
+
+# -------------------------------------------------------------------------------- account actions
+
+
+@router.get("/moderation/users/{username}", response_model=AccountHistoryOut)
+def account_history(username: str, viewer: ModeratorDep, session: DbDep, services: ServicesDep) -> AccountHistoryOut:
+    """An account's standing and history: decisions about its content, reports against it, actions."""
+    return queries.account_history(session, username, services.clock.now())
+
+
+@router.post("/moderation/users/{username}/actions", response_model=AccountActionOut,
+             status_code=status.HTTP_201_CREATED)
+def act_on_account(username: str, body: AccountActionIn, viewer: ModeratorDep, session: DbDep,
+                   services: ServicesDep) -> AccountActionOut:
+    """Warn, mute (``hours``), suspend (``hours``) or ban (admins) an account."""
+    return actions.act_on_account(session, services.clock.now(), viewer.user, username, body)
+
+
+@router.post("/moderation/users/{username}/actions/{action_id}/lift", response_model=AccountActionOut)
+def lift_action(username: str, action_id: str, viewer: ModeratorDep, session: DbDep,
+                services: ServicesDep) -> AccountActionOut:
+    """Lift a mute, suspension or ban early (unmute, unsuspend, unban)."""
+    parsed = ids.decode(action_id)
+    if parsed is None:
+        raise not_found("account_action")
+    return actions.lift_action(session, services.clock.now(), viewer.user, username, parsed)
+
+
+# ------------------------------------------------------------------------------ semantic examples
+
+
+@router.post("/moderation/examples", response_model=ExampleOut, status_code=status.HTTP_201_CREATED)
+def add_example(body: ExampleIn, viewer: ModeratorDep, session: DbDep, services: ServicesDep) -> ExampleOut:
+    """Mark an example of violating content (a ``text``, or a queue item's content): new notes and
+    comments close to it in meaning, in English or Chinese, are held for review."""
+    return actions.add_example(session, services.clock.now(), viewer.user, body, queries.semantic_index(services))
+
+
+@router.get("/moderation/examples", response_model=Page[ExampleOut])
+def examples(viewer: ModeratorDep, session: DbDep, state: Literal["enabled", "disabled", "all"] = "enabled",
+             cursor: Cursor = None, limit: PageLimit = 20) -> Page[ExampleOut]:
+    """Marked examples, newest first."""
+    disabled = None if state == "all" else state == "disabled"
+    return queries.examples_page(session, disabled=disabled, cursor=cursor, limit=limit)
+
+
+@router.delete("/moderation/examples/{example_id}", response_model=ExampleOut)
+def disable_example(example_id: str, viewer: ModeratorDep, session: DbDep, services: ServicesDep) -> ExampleOut:
+    """Disable an example: nothing more is held for resembling it (what it held stays in the queue)."""
+    parsed = ids.decode(example_id)
+    if parsed is None:
+        raise not_found("example")
+    return actions.disable_example(session, services.clock.now(), viewer.user, parsed)
+
+
+# -------------------------------------------------------------------------------- image blocklist
+
+
+@router.post("/moderation/image-blocklist", response_model=ImageBlocksAdded, status_code=status.HTTP_201_CREATED)
+def add_image_blocks(body: ImageBlockIn, viewer: ModeratorDep, session: DbDep, services: ServicesDep) -> ImageBlocksAdded:
+    """Block a picture (``media_id``) or every picture of a note (``note_id``) by perceptual hash:
+    uploads like it are refused from now on, and notes that already show one are held (a job)."""
+    return actions.add_image_blocks(session, services.clock.now(), viewer.user, body)
+
+
+@router.get("/moderation/image-blocklist", response_model=Page[ImageBlockOut])
+def image_blocklist(viewer: ModeratorDep, session: DbDep, category: ImageCategory | None = None,
+                    cursor: Cursor = None, limit: PageLimit = 20) -> Page[ImageBlockOut]:
+    """The blocked hashes, newest first."""
+    return queries.image_blocks_page(session, category=category, cursor=cursor, limit=limit)
+
+
+@router.delete("/moderation/image-blocklist/{entry_id}", response_model=ImageBlockOut)
+def remove_image_block(entry_id: str, viewer: ModeratorDep, session: DbDep, services: ServicesDep) -> ImageBlockOut:
+    """Take a hash off the list (the notes it held stay in the queue for a moderator)."""
+    parsed = ids.decode(entry_id)
+    if parsed is None:
+        raise not_found("image_block")
+    return actions.remove_image_block(session, services.clock.now(), viewer.user, parsed)
+
+
+# ------------------------------------------------------------------------------------ surge mode
+
+
+@router.get("/admin/surge", response_model=SurgeOut)
+def get_surge(viewer: AdminDep, session: DbDep, services: ServicesDep) -> SurgeOut:
+    """Surge mode's switch, whether it is in force, and the open review queue against its threshold."""
+    return queries.surge_out(session, services.settings.spam.surge_queue_threshold)
+
+
+@router.put("/admin/surge", response_model=SurgeOut)
+def set_surge(body: SurgeIn, viewer: AdminDep, session: DbDep, services: ServicesDep) -> SurgeOut:
+    """Switch surge mode off, to auto (on past the queue threshold) or on (audited)."""
+    return actions.set_surge(session, services.clock.now(), viewer.user, body.mode,
+                             services.settings.spam.surge_queue_threshold)
