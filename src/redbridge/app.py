@@ -36,6 +36,7 @@ from redbridge.notifications import feature as notifications
 from redbridge.ops import feature as ops
 from redbridge.ops.checks import Readiness
 from redbridge.reads import feature as reads
+from redbridge.rules import feature as rules
 from redbridge.safety import feature as safety
 from redbridge.settings import Settings
 from redbridge.web import feature as web
@@ -55,6 +56,7 @@ FEATURES: tuple[Install, ...] = (
     engagement.install,
     notifications.install,
     safety.install,
+    rules.install,
     reads.install,
     web.install,
 )

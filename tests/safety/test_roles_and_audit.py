@@ -53,6 +53,21 @@ class World:
         assert response.status_code == 201, response.text
         return str(response.json()["id"])
 
+    def rule(self) -> str:
+        """A fresh administrator's rule (the rules editor's routes)."""
+        response = self.client.post("/api/v1/admin/moderation/rules", headers=self.users["admin"].headers,
+                                    json={"pattern": f"matrix phrase {self.factory.user().username}", "category": "spam"})
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    def overridden_shipped(self) -> str:
+        """A shipped rule's id, overridden (so its override can be removed)."""
+        rule_id = "spam_zh:vx"
+        response = self.client.put("/api/v1/admin/moderation/rules/shipped/override", params={"id": rule_id},
+                                   headers=self.users["admin"].headers, json={"enabled": False})
+        assert response.status_code == 200, response.text
+        return rule_id
+
     def open_item(self) -> str:
         """A fresh open queue item (someone else's note, reported)."""
         note = self.factory.note(self.factory.user(), images=0)
@@ -113,6 +128,26 @@ ENDPOINTS: dict[tuple[str, str], tuple[str, Call]] = {
     ("GET", "/api/v1/moderation/image-blocklist"): ("moderator", lambda w: ("/api/v1/moderation/image-blocklist", None)),
     ("DELETE", "/api/v1/moderation/image-blocklist/{entry_id}"):
         ("moderator", lambda w: (f"/api/v1/moderation/image-blocklist/{w.image_block()}", None)),
+    ("GET", "/api/v1/admin/moderation/rules"): ("moderator", lambda w: ("/api/v1/admin/moderation/rules", None)),
+    ("POST", "/api/v1/admin/moderation/rules"):
+        ("admin", lambda w: ("/api/v1/admin/moderation/rules",
+                             {"pattern": f"matrix new {w.factory.user().username}", "category": "spam"})),
+    ("GET", "/api/v1/admin/moderation/rules/{rule_id}"):
+        ("moderator", lambda w: (f"/api/v1/admin/moderation/rules/{w.rule()}", None)),
+    ("PATCH", "/api/v1/admin/moderation/rules/{rule_id}"):
+        ("admin", lambda w: (f"/api/v1/admin/moderation/rules/{w.rule()}", {"action": "label"})),
+    ("POST", "/api/v1/admin/moderation/rules/{rule_id}/disable"):
+        ("admin", lambda w: (f"/api/v1/admin/moderation/rules/{w.rule()}/disable", None)),
+    ("POST", "/api/v1/admin/moderation/rules/{rule_id}/enable"):
+        ("admin", lambda w: (f"/api/v1/admin/moderation/rules/{w.rule()}/enable", None)),
+    ("POST", "/api/v1/admin/moderation/rules/try"):
+        ("moderator", lambda w: ("/api/v1/admin/moderation/rules/try", {"text": "加vx聊"})),
+    ("GET", "/api/v1/admin/moderation/rules/shipped"):
+        ("moderator", lambda w: ("/api/v1/admin/moderation/rules/shipped", None)),
+    ("PUT", "/api/v1/admin/moderation/rules/shipped/override"):
+        ("admin", lambda w: ("/api/v1/admin/moderation/rules/shipped/override?id=spam_zh:vx", {"enabled": False})),
+    ("DELETE", "/api/v1/admin/moderation/rules/shipped/override"):
+        ("admin", lambda w: (f"/api/v1/admin/moderation/rules/shipped/override?id={w.overridden_shipped()}", None)),
     ("PUT", "/api/v1/admin/users/{username}/role"):
         ("admin", lambda w: (f"/api/v1/admin/users/{w.factory.user().username}/role", {"role": "moderator"})),
 }

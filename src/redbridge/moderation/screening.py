@@ -30,9 +30,9 @@ One checker per app (``services.state``): the lists are compiled once, and two a
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,9 +41,10 @@ from redbridge.core import ids
 from redbridge.core.errors import AppError
 from redbridge.core.i18n import _
 from redbridge.core.services import Services
-from redbridge.moderation import queue
+from redbridge.moderation import fingerprints, queue, signals
+from redbridge.moderation.live import LiveRules, live_rules
 from redbridge.moderation.models import ModerationDecision
-from redbridge.moderation.text import TextChecker, Verdict, default_checker
+from redbridge.moderation.text import TextChecker, Verdict
 
 PUBLISHED, HELD = "published", "held"
 LABEL_SENSITIVE = "sensitive"
@@ -70,6 +71,9 @@ class Screening:
     decision: str  # allow | label | hold
     reasons: tuple[str, ...] = ()
     evidence: tuple[dict[str, Any], ...] = field(default=())
+    # The text's SimHash (``moderation.signals``) when the spam signals ran on it and it is long
+    # enough: :func:`record` stores it for the near-duplicate lookup of later writes.
+    fingerprint: int | None = None
 
     @property
     def status(self) -> str:
@@ -90,8 +94,13 @@ ALLOW = Screening("allow")
 
 
 def checker(services: Services) -> TextChecker:
-    """The app's text checker, built on first use."""
-    return services.state(TextChecker, default_checker)
+    """The app's checker in force now: the shipped lists, administrators' overrides and rules
+    (``moderation.live``; rebuilt in the background after a change, noticed by every process
+    within a second or two). The ``TextChecker`` slot of the services holds the live rules unless
+    a test put a stand-in checker there first."""
+    live = live_rules(services)  # first: ``state`` is not re-entrant
+    found: object = services.state(TextChecker, lambda: cast(TextChecker, live))
+    return found.current() if isinstance(found, LiveRules) else cast(TextChecker, found)
 
 
 def reason_message(reasons: tuple[str, ...] | list[str]) -> str:
@@ -113,16 +122,16 @@ def _screening(verdict: Verdict) -> Screening:
     return Screening(verdict.decision, tuple(verdict.reasons), tuple(verdict.evidence))
 
 
-def screen(text_checker: TextChecker, *texts: str | None) -> Screening:
+def screen(text_checker: TextChecker, *texts: str | None, writer: Writer | None = None) -> Screening:
     """Screen the text of a note or comment (the parts are checked as one text). Raises
     ``moderation.rejected`` (422) for a ``reject``; otherwise the write proceeds as the result says.
-    Call it before the write transaction: the check is CPU work, and a refusal takes no lock."""
+    Call it before the write transaction: the check is CPU work, and a refusal takes no lock.
+    With ``writer`` the spam signals run too (:func:`spam_signals`: one indexed read)."""
     verdict = _check(text_checker, texts)
-    if verdict is None or verdict.decision == "allow":
-        return ALLOW
-    if verdict.decision == "reject":
+    if verdict is not None and verdict.decision == "reject":
         raise rejected(tuple(verdict.reasons))
-    return _screening(verdict)
+    screened = ALLOW if verdict is None or verdict.decision == "allow" else _screening(verdict)
+    return screened if writer is None else spam_signals(screened, writer, texts)
 
 
 def screen_profile(text_checker: TextChecker, *texts: str | None) -> Screening:
@@ -150,6 +159,8 @@ def record(session: Session, now: datetime, screened: Screening, subject_kind: s
     """Store the pipeline's decision about a subject, in the caller's write transaction (so held
     content never exists without the decision that held it), and put held content in the review
     queue in the same transaction (``moderation.queue.open_item``). Nothing for ``allow``."""
+    if screened.fingerprint is not None:
+        fingerprints.store(session, now, screened.fingerprint, subject_kind, subject_id, author_id)
     if not screened.stored:
         return
     if screened.decision == "hold":
@@ -170,3 +181,55 @@ def held_by_pipeline(session: Session, subject_kind: str, subject_id: int) -> bo
         .order_by(ModerationDecision.id.desc()).limit(1)
     )
     return source in (None, "pipeline")
+
+
+# ---------------------------------------------------------------------------------- spam signals
+
+
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """Who is writing, as the spam signals need it: the session to read recent fingerprints with
+    (before the write transaction), the time, the author, what is written (``note`` | ``comment``;
+    ``subject_id`` for an edit, so its own old text is no copy) and whether the author's links wait
+    for review (a new account: ``accounts.trust``)."""
+
+    session: Session
+    now: datetime
+    author_id: int
+    subject_kind: str
+    subject_id: int | None = None
+    hold_links: bool = False
+    thresholds: signals.Thresholds = field(default_factory=signals.Thresholds)
+
+
+def spam_signals(screened: Screening, writer: Writer, texts: tuple[str | None, ...]) -> Screening:
+    """Add the spam signals to the text pipeline's verdict: link flooding, mention flooding, a
+    new account's link, near copies across accounts (and many of one's own). Any of them holds
+    the write with reason ``spam`` and one evidence entry per signal (``{"signal": ...}``); a
+    ``label`` or ``hold`` of the pipeline keeps its own reasons and evidence."""
+    text = "\n".join(t for t in texts if t and t.strip())
+    limits = writer.thresholds
+    found: list[dict[str, Any]] = []
+    links = signals.count_links(text)
+    if links > limits.max_links:
+        found.append({"signal": "link_flood", "links": links, "max": limits.max_links})
+    elif links and writer.hold_links:
+        found.append({"signal": "new_account_link", "links": links})
+    mentions = signals.count_mentions(text)
+    if mentions > limits.max_mentions:
+        found.append({"signal": "mention_flood", "mentions": mentions, "max": limits.max_mentions})
+    fingerprint = signals.simhash(text)
+    if fingerprint is not None:
+        copies = fingerprints.near_copies(
+            writer.session, writer.now, fingerprint, author_id=writer.author_id, subject_kind=writer.subject_kind,
+            subject_id=writer.subject_id, max_distance=limits.max_distance,
+            window=timedelta(seconds=limits.window_s))
+        if copies.accounts >= limits.accounts:
+            found.append({"signal": "near_duplicate", "accounts": copies.accounts, "distance": copies.closest,
+                          "window_s": limits.window_s})
+        elif copies.own >= limits.own_copies:
+            found.append({"signal": "own_copies", "copies": copies.own, "window_s": limits.window_s})
+    if not found:
+        return replace(screened, fingerprint=fingerprint)
+    reasons = screened.reasons if "spam" in screened.reasons else (*screened.reasons, "spam")
+    return Screening("hold", reasons, (*screened.evidence, *found), fingerprint=fingerprint)
