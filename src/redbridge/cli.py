@@ -1,4 +1,4 @@
-"""``redbridge serve | migrate | demo | createadmin | worker``."""
+"""``redbridge serve | migrate | demo | createadmin | worker | moderation export / import``."""
 
 from __future__ import annotations
 
@@ -140,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     worker = sub.add_parser("worker", help="consume background jobs from Redis (cluster mode)")
     worker.add_argument("--workers", type=int, default=4)
     worker.set_defaults(func=cmd_worker)
+
+    from redbridge.rules.cli import add_commands as moderation_commands
+
+    moderation_commands(sub)
 
     args = parser.parse_args(argv)
     result: int = args.func(args)
