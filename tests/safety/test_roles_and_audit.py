@@ -97,6 +97,13 @@ class World:
         assert response.status_code == 201, response.text
         return str(response.json()["items"][0]["id"])
 
+    def example(self) -> str:
+        """A fresh semantic example (marked by an admin), for disabling."""
+        response = self.client.post("/api/v1/moderation/examples", headers=self.users["admin"].headers,
+                                    json={"text": "Send me 0.1 BTC and get 0.2 BTC back in an hour", "category": "spam"})
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
 
 # (method, path template) → (the lowest role allowed, how to build (url, json) for a call).
 Call = Callable[[World], tuple[str, Any]]
@@ -150,6 +157,11 @@ ENDPOINTS: dict[tuple[str, str], tuple[str, Call]] = {
         ("admin", lambda w: (f"/api/v1/admin/moderation/rules/shipped/override?id={w.overridden_shipped()}", None)),
     ("PUT", "/api/v1/admin/users/{username}/role"):
         ("admin", lambda w: (f"/api/v1/admin/users/{w.factory.user().username}/role", {"role": "moderator"})),
+    ("POST", "/api/v1/moderation/examples"):
+        ("moderator", lambda w: ("/api/v1/moderation/examples", {"text": "Double your bitcoin in an hour", "category": "spam"})),
+    ("GET", "/api/v1/moderation/examples"): ("moderator", lambda w: ("/api/v1/moderation/examples", None)),
+    ("DELETE", "/api/v1/moderation/examples/{example_id}"):
+        ("moderator", lambda w: (f"/api/v1/moderation/examples/{w.example()}", None)),
 }
 
 

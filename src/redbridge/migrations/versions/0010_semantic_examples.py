@@ -3,9 +3,10 @@
 Revision ID: 0010
 Revises: 0009
 
-Reserved in the chain so the pieces of issue 8 can land in any order; filled by its owner.
+``moderation_examples``: violating text a moderator marked, with its embedding; new text close to
+one in meaning is held (``moderation.semantic``).
 """
-from alembic import op  # noqa: F401  # the owner fills upgrade() in
+from alembic import op
 import sqlalchemy as sa
 import redbridge.core.db
 
@@ -20,8 +21,31 @@ _TS = redbridge.core.db.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:
-    pass
+    op.create_table('moderation_examples',
+    sa.Column('id', _ID, autoincrement=False, nullable=False),
+    sa.Column('text', sa.String(length=4000), nullable=False),
+    sa.Column('lang', sa.String(length=8), nullable=False),
+    sa.Column('category', sa.String(length=20), nullable=False),
+    sa.Column('embedding', sa.LargeBinary(), nullable=False),
+    sa.Column('embedder', sa.String(length=80), nullable=False),
+    sa.Column('source', sa.String(length=10), nullable=False),
+    sa.Column('queue_item_id', _ID, nullable=True),
+    sa.Column('added_by', _ID, nullable=True),
+    sa.Column('created_at', _TS, nullable=False),
+    sa.Column('disabled', sa.Boolean(), nullable=False),
+    sa.Column('disabled_by', _ID, nullable=True),
+    sa.Column('disabled_at', _TS, nullable=True),
+    sa.ForeignKeyConstraint(['queue_item_id'], ['moderation_queue.id'],
+                            name=op.f('fk_moderation_examples_queue_item_id_moderation_queue'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['added_by'], ['users.id'], name=op.f('fk_moderation_examples_added_by_users'),
+                            ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['disabled_by'], ['users.id'], name=op.f('fk_moderation_examples_disabled_by_users'),
+                            ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_moderation_examples')),
+    )
+    op.create_index('ix_moderation_examples_disabled', 'moderation_examples', ['disabled', 'id'], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index('ix_moderation_examples_disabled', table_name='moderation_examples')
+    op.drop_table('moderation_examples')
