@@ -664,7 +664,7 @@ def remove_image_block(session: Session, now: datetime, moderator: User, entry_i
         if row is None:
             raise not_found("image_block")
         out = image_block_out(session, [row])[0]
-        audit(session, now, moderator.id, "image_blocklist.remove", "image_block", row.id,
+        audit(session, now, moderator.id, "image_blocklist.remove", "image", row.id,
               {"phash": out.phash, "category": row.category})
         session.delete(row)
     return out
