@@ -141,6 +141,7 @@ def layout_context(request: Request, services: Services, viewer: Viewer | None, 
     return {
         "me": brief(viewer.user) if viewer is not None else None,
         "needs_onboarding": viewer is not None and not viewer.user.onboarded,
+        "is_staff": viewer is not None and viewer.user.is_moderator,  # the top bar's "Moderation" link
         "csrf_token": csrf_token(services.secret, viewer.digest) if viewer is not None else None,
         "unread": unread,
         "now": services.clock.now(),

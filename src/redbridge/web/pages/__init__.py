@@ -5,9 +5,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from redbridge.web.pages import auth, compose, feeds, notes, notifications, profiles, rules, settings
+from redbridge.web.pages import (
+    auth,
+    compose,
+    feeds,
+    moderation,
+    notes,
+    notifications,
+    profiles,
+    rules,
+    settings,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
-    auth.router, compose.router, feeds.router, notes.router, notifications.router, profiles.router, rules.router,
-    settings.router,
+    auth.router, compose.router, feeds.router, moderation.router, notes.router, notifications.router, profiles.router,
+    rules.router, settings.router,
 )
