@@ -36,6 +36,11 @@ class User(Base):
     # review queue; admins also manage accounts and rules.
     role: Mapped[str] = mapped_column(String(10), default="user", server_default="user")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A moderator's account action in force (``safety.actions.act_on_account``; the history is in
+    # ``account_actions``): kept on the row so the session lookup and the write checks need no join.
+    # A ban is a suspension until ``accounts.standing.FOREVER``.
+    muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     follower_count: Mapped[int] = mapped_column(Integer, default=0)
     following_count: Mapped[int] = mapped_column(Integer, default=0)
     note_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -49,7 +49,8 @@ def session_for_token(session: Session, digest: str, now: datetime) -> tuple[Aut
     if row is None:
         return None
     auth, user = row
-    if auth.revoked_at is not None or auth.expires_at <= now or not user.is_active:
+    if auth.revoked_at is not None or auth.expires_at <= now or not user.is_active \
+            or (user.suspended_until is not None and user.suspended_until > now):
         return None
     return auth, user
 
@@ -78,14 +79,16 @@ _CALLER = (
            _users_t.c.ui_lang, _users_t.c.interests, _users_t.c.read_langs)
     .join(_users_t, _users_t.c.id == _sessions_t.c.user_id)
     .where(_sessions_t.c.token_digest == bindparam("digest"), _sessions_t.c.revoked_at.is_(None),
-           _users_t.c.is_active.is_(True))
+           _users_t.c.is_active.is_(True),
+           # A suspension revokes the sessions too; this refuses them even if one slipped past.
+           or_(_users_t.c.suspended_until.is_(None), _users_t.c.suspended_until <= bindparam("now")))
 )
 
 
 def caller_for_token(session: Session, digest: str, now: datetime, stamp: str = "") -> Caller | None:
     """The live session of ``digest`` and its account, or None (unknown, revoked, expired, or the
-    account is deactivated)."""
-    row = session.execute(_CALLER, {"digest": digest}).first()
+    account is deactivated or suspended)."""
+    row = session.execute(_CALLER, {"digest": digest, "now": now}).first()
     if row is None or row.expires_at <= now:
         return None
     return Caller(

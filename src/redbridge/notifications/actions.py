@@ -19,7 +19,7 @@ from redbridge.accounts.models import Block, Mute, User
 from redbridge.core import ids
 from redbridge.core.db import write
 from redbridge.notifications import queries
-from redbridge.notifications.models import Notification
+from redbridge.notifications.models import MODERATION_KINDS, Notification
 from redbridge.text.markup import extract_mentions
 
 # One-shot kinds point at an object created once (a comment, a note's mention): any earlier
@@ -164,6 +164,33 @@ def on_note_created(session: Session, now: datetime, note_id: int, *, event_id: 
         return 0
     return notify(session, now, note.author_id, dict.fromkeys(_mentioned(session, note.text), "mention"),
                   note_id=note_id, event_id=event_id)
+
+
+def on_safety_notice(session: Session, now: datetime, kind: str, recipient_ids: list[int], details: dict[str, Any],
+                     *, note_id: int | None = None, comment_id: int | None = None,
+                     event_id: int | None = None) -> int:
+    """A moderators' notice (``safety.notice``: a decision about the recipient's content, an
+    appeal's outcome, an account action, a report's outcome) for each recipient. Unlike the social
+    kinds nobody can mute it and it names no actor (``actor_id`` is the recipient). Idempotent on
+    ``event_id`` (the unique key on event and recipient); accounts gone since are skipped, and so is
+    a note or comment deleted since (the notice stays, without the link)."""
+    if kind not in MODERATION_KINDS or not recipient_ids:
+        return 0
+    with write(session):
+        wanted = set(session.scalars(select(User.id).where(User.id.in_(recipient_ids))))
+        if event_id is not None:
+            wanted -= set(session.scalars(select(Notification.recipient_id).where(
+                Notification.event_id == event_id, Notification.recipient_id.in_(wanted))))
+        if note_id is not None and queries.note_author(session, note_id) is None:
+            note_id = None
+        if comment_id is not None and queries.comment_author(session, comment_id) is None:
+            comment_id = None
+        for recipient in sorted(wanted):
+            session.add(Notification(
+                id=ids.new_id(now), recipient_id=recipient, actor_id=recipient, kind=kind, note_id=note_id,
+                comment_id=comment_id, created_at=now, read_at=None, event_id=event_id, details=dict(details),
+            ))
+    return len(wanted)
 
 
 # ----------------------------------------------------------------------------------- read state

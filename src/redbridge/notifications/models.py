@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from redbridge.core.db import Base, IdType, UTCDateTime
+
+# Notices from the moderators (``actor_id`` is the recipient: moderators act unnamed).
+MODERATION_KINDS = frozenset({"moderation", "appeal", "account", "report"})
 
 
 class Notification(Base):
@@ -22,10 +26,14 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
     recipient_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
     actor_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(20))  # like | collect | comment | reply | follow | mention | comment_like
+    kind: Mapped[str] = mapped_column(String(20))  # like | collect | comment | reply | follow | mention | comment_like | MODERATION_KINDS
     note_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("notes.id", ondelete="CASCADE"))
     comment_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("comments.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The outbox row that caused it (``core.outbox.EVENT_ID``); None for notifications made otherwise.
     event_id: Mapped[int | None] = mapped_column(IdType)
+    # What a moderation notice says (kinds in ``MODERATION_KINDS``: the decision, reason code,
+    # outcome, action and its end), so the inbox renders it in the reader's language without
+    # reading the safety tables. None for the social kinds.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)

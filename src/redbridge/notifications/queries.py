@@ -4,20 +4,24 @@ need to know to address a notification."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from redbridge.accounts import standing
 from redbridge.accounts.models import User
 from redbridge.accounts.queries import briefs
 from redbridge.core import ids
+from redbridge.core.i18n import _, gettext
 from redbridge.core.pagination import Page, id_page
 from redbridge.engagement.models import Comment
 from redbridge.media.models import Media
+from redbridge.moderation.screening import reason_message
 from redbridge.notes.models import HELD, PUBLISHED, Note
 from redbridge.notes.queries import cover_of
-from redbridge.notifications.models import Notification
+from redbridge.notifications.models import MODERATION_KINDS, Notification
 from redbridge.notifications.schemas import CommentRef, NoteRef, NotificationOut
 
 EXCERPT = 80
@@ -65,12 +69,14 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
 
 
-def _note_refs(session: Session, note_ids: set[int], viewer_id: int) -> dict[int, NoteRef]:
+def _note_refs(session: Session, note_ids: set[int], viewer_id: int, noticed: frozenset[int] = frozenset()) -> dict[int, NoteRef]:
     """What a notification shows of each note: only published notes, and the viewer's own held
-    ones (a note held or removed since it was notified about must not show through the inbox)."""
+    ones (a note held or removed since it was notified about must not show through the inbox) —
+    and the viewer's own notes a moderators' notice is about (``noticed``), whatever their status."""
     if not note_ids:
         return {}
-    shown = or_(Note.status == PUBLISHED, and_(Note.author_id == viewer_id, Note.status == HELD))
+    own = or_(Note.status == HELD, Note.id.in_(noticed)) if noticed else Note.status == HELD
+    shown = or_(Note.status == PUBLISHED, and_(Note.author_id == viewer_id, own))
     notes = session.execute(
         select(Note.id, Note.title, Note.cover_media_id).where(Note.id.in_(note_ids), shown)).all()
     cover_ids = {n.cover_media_id for n in notes if n.cover_media_id is not None}
@@ -91,23 +97,90 @@ def _comment_refs(session: Session, comment_ids: set[int], viewer_id: int) -> di
     return {row.id: CommentRef(id=ids.encode(row.id), body=_excerpt(row.body)) for row in rows}
 
 
-def page(session: Session, viewer_id: int, cursor: str | None, limit: int) -> Page[NotificationOut]:
+def page(session: Session, viewer_id: int, cursor: str | None, limit: int,
+         locale: str | None = None) -> Page[NotificationOut]:
     """The viewer's notifications, newest first (only ever the viewer's own). A notification about
-    a note or comment the viewer may no longer see (held, removed) is left out."""
+    a note or comment the viewer may no longer see (held, removed) is left out — except in a
+    moderators' notice about the viewer's own content, whose ``message`` is in ``locale`` (the
+    request's language when None)."""
     query = select(Notification).where(Notification.recipient_id == viewer_id)
     rows, next_cursor = id_page(session, query, Notification.id, cursor, limit, newest_first=True)
-    actors = briefs(session, {n.actor_id for n in rows})
-    notes = _note_refs(session, {n.note_id for n in rows if n.note_id is not None}, viewer_id)
+    social = [n for n in rows if n.kind not in MODERATION_KINDS]
+    actors = briefs(session, {n.actor_id for n in social})
+    noticed = frozenset(n.note_id for n in rows if n.kind in MODERATION_KINDS and n.note_id is not None)
+    notes = _note_refs(session, {n.note_id for n in rows if n.note_id is not None}, viewer_id, noticed)
     comments = _comment_refs(session, {n.comment_id for n in rows if n.comment_id is not None}, viewer_id)
     items = [
         NotificationOut.model_validate({
-            "id": ids.encode(n.id), "kind": n.kind, "actor": actors[n.actor_id],
+            "id": ids.encode(n.id), "kind": n.kind,
+            "actor": actors[n.actor_id] if n.kind not in MODERATION_KINDS else None,
             "note": notes.get(n.note_id) if n.note_id is not None else None,
             "comment": comments.get(n.comment_id) if n.comment_id is not None else None,
             "created_at": n.created_at, "read": n.read_at is not None,
+            **({"details": n.details or {}, "message": notice_message(n.kind, n.details or {}, locale)}
+               if n.kind in MODERATION_KINDS else {}),
         })
         for n in rows
-        if n.actor_id in actors and (n.note_id is None or n.note_id in notes)
+        if (n.kind in MODERATION_KINDS or n.actor_id in actors) and (n.note_id is None or n.note_id in notes)
         and (n.comment_id is None or n.comment_id in comments)
     ]
     return Page[NotificationOut](items=items, next_cursor=next_cursor)
+
+
+# ------------------------------------------------------------------------ moderators' notices
+
+_DECIDED = {
+    ("note", "removed"): _("A moderator removed your note."),
+    ("comment", "removed"): _("A moderator removed your comment."),
+    ("note", "labelled"): _("A moderator marked your note as sensitive."),
+    ("comment", "labelled"): _("A moderator reviewed your comment and published it."),
+    ("note", "approved"): _("A moderator reviewed your note and published it."),
+    ("comment", "approved"): _("A moderator reviewed your comment and published it."),
+}
+_APPEALED = {
+    ("note", "reinstated"): _("On appeal, another moderator reinstated your note."),
+    ("comment", "reinstated"): _("On appeal, another moderator reinstated your comment."),
+    ("note", "upheld"): _("On appeal, another moderator upheld the removal of your note."),
+    ("comment", "upheld"): _("On appeal, another moderator upheld the removal of your comment."),
+}
+_ACCOUNT = {
+    "warn": _("A moderator warned your account."),
+    "mute": _("Your account is muted until %(until)s: you cannot post or edit for now."),
+    "suspend": _("Your account was suspended until %(until)s."),
+    "ban": _("Your account was banned."),
+    "unmute": _("A moderator lifted your account's mute."),
+    "unsuspend": _("A moderator lifted your account's suspension."),
+    "unban": _("A moderator lifted your account's ban."),
+}
+_REPORTED = {
+    "removed": _("Thank you for your report: a moderator removed what you reported."),
+    "labelled": _("Thank you for your report: a moderator marked what you reported as sensitive."),
+    "approved": _("Thank you for your report: a moderator reviewed it and found no violation."),
+    "actioned": _("Thank you for your report: a moderator acted on the account you reported."),
+}
+_NOTICE = _("A message from the moderators.")
+_WITH_REASON = frozenset({"removed", "labelled", "warn", "mute", "suspend", "ban"})
+
+
+def notice_message(kind: str, details: dict[str, object], locale: str | None = None) -> str:
+    """A moderators' notice as one or two sentences in ``locale``: what was decided, then why (the
+    reason code's sentence) for a decision against the reader."""
+    subject, reason = str(details.get("subject", "")), str(details.get("reason", ""))
+    if kind == "moderation":
+        what = str(details.get("decision", ""))
+        msgid = _DECIDED.get((subject, what), _NOTICE)
+    elif kind == "appeal":
+        what = str(details.get("outcome", ""))
+        msgid = _APPEALED.get((subject, what), _NOTICE)
+    elif kind == "account":
+        what = str(details.get("action", ""))
+        msgid = _ACCOUNT.get(what, _NOTICE)
+    else:
+        what = str(details.get("outcome", ""))
+        msgid = _REPORTED.get(what, _NOTICE)
+    until = details.get("until")
+    end = standing.shown(datetime.fromisoformat(str(until))) if until else ""
+    text = gettext(msgid, locale, until=end) if "%(until)s" in msgid else gettext(msgid, locale)
+    if what in _WITH_REASON and reason:
+        text += " " + gettext(reason_message([reason]), locale)
+    return text

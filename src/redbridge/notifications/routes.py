@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from redbridge.accounts.deps import ViewerDep
 from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep
-from redbridge.core.errors import ErrorEnvelope
+from redbridge.core.errors import ErrorEnvelope, request_locale
 from redbridge.core.pagination import Page, PageLimit
 from redbridge.notifications import actions, queries
 from redbridge.notifications.schemas import MarkReadIn, NotificationOut, UnreadOut
@@ -20,9 +20,9 @@ router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"], respo
 
 @router.get("", response_model=Page[NotificationOut])
 def list_notifications(
-    viewer: ViewerDep, session: DbDep, cursor: str | None = None, limit: PageLimit = 20
+    request: Request, viewer: ViewerDep, session: DbDep, cursor: str | None = None, limit: PageLimit = 20
 ) -> Page[NotificationOut]:
-    return queries.page(session, viewer.user.id, cursor, limit)
+    return queries.page(session, viewer.user.id, cursor, limit, request_locale(request))
 
 
 @router.get("/unread-count", response_model=UnreadOut)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from redbridge.accounts.schemas import Strict, UserBrief
 from redbridge.engagement.schemas import OpaqueId
 
-Kind = Literal["like", "collect", "comment", "reply", "mention", "comment_like", "follow"]
+# The last four are the moderators' notices (``models.MODERATION_KINDS``): no actor, a ``message``.
+Kind = Literal["like", "collect", "comment", "reply", "mention", "comment_like", "follow",
+               "moderation", "appeal", "account", "report"]
 
 
 class NoteRef(BaseModel):
@@ -27,11 +29,14 @@ class CommentRef(BaseModel):
 class NotificationOut(BaseModel):
     id: str
     kind: Kind
-    actor: UserBrief
+    actor: UserBrief | None = Field(description="Who acted; null for a moderators' notice (they act unnamed).")
     note: NoteRef | None
     comment: CommentRef | None
     created_at: datetime
     read: bool
+    details: dict[str, Any] | None = Field(
+        None, description="A moderators' notice: codes (subject, decision / outcome / action, reason, until).")
+    message: str | None = Field(None, description="A moderators' notice, in the reader's language.")
 
 
 class UnreadOut(BaseModel):

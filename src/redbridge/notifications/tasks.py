@@ -1,4 +1,4 @@
-"""Event handlers that turn engagement and follows into notifications.
+"""Event handlers that turn engagement, follows and the moderators' decisions into notifications.
 
 Each runs after the publishing transaction commits, in its own transaction, and is idempotent:
 the outbox may deliver an event twice (at least once), and a job may be retried, but
@@ -61,3 +61,16 @@ def user_followed(services: Services, payload: dict[str, Any]) -> None:
 def note_created(services: Services, payload: dict[str, Any]) -> None:
     with services.sessions() as session:
         actions.on_note_created(session, services.clock.now(), int(payload["note_id"]), event_id=_event(payload))
+
+
+@job("notifications.safety_notice", on=("safety.notice",))
+def safety_notice(services: Services, payload: dict[str, Any]) -> None:
+    """A moderators' decision, appeal outcome, account action or report outcome (``safety.actions``)."""
+    with services.sessions() as session:
+        actions.on_safety_notice(
+            session, services.clock.now(), str(payload["kind"]), [int(r) for r in payload["recipient_ids"]],
+            dict(payload.get("details") or {}),
+            note_id=int(payload["note_id"]) if payload.get("note_id") is not None else None,
+            comment_id=int(payload["comment_id"]) if payload.get("comment_id") is not None else None,
+            event_id=_event(payload),
+        )

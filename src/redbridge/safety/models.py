@@ -64,3 +64,30 @@ class Appeal(Base):
     decided_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+ACCOUNT_ACTIONS = ("warn", "mute", "suspend", "ban")
+ACTION_REASONS = (*CATEGORIES, "other")
+
+
+class AccountAction(Base):
+    """A moderator's action on an account: ``warn`` (a notice), ``mute`` (no posting until
+    ``until``), ``suspend`` (no login until ``until``), ``ban`` (suspended for good: ``until`` is
+    None). What is in force is copied onto ``users.muted_until`` / ``suspended_until``
+    (``safety.actions._refresh_standing``), so the hot paths never read this table. Lifting early
+    sets ``lifted_at`` / ``lifted_by``; rows are never deleted (the account's history)."""
+
+    __tablename__ = "account_actions"
+    __table_args__ = (Index("ix_account_actions_user", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
+    moderator_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(10))  # ACCOUNT_ACTIONS
+    reason: Mapped[str] = mapped_column(String(20))  # ACTION_REASONS
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # mute, suspend
+    # The queue item it decided (a reported profile, or the removal it came with), if any.
+    queue_item_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("moderation_queue.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lifted_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))

@@ -24,7 +24,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/notifications", name="notifications")
 def notifications_page(page: PageDep, cursor: str | None = None, partial: str | None = None) -> Response:
     viewer = page.require_login()
-    listing = queries.page(page.session, viewer.id, cursor, PAGE_SIZE)
+    listing = queries.page(page.session, viewer.id, cursor, PAGE_SIZE, page.locale)  # notices' language
     newest = ids.decode(listing.items[0].id) if listing.items else None
     if partial is None and newest is not None:
         actions.mark_read(page.session, viewer.id, newest, page.services.clock.now())
