@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from redbridge.accounts import actions, queries
+from redbridge.accounts import actions, queries, standing
 from redbridge.accounts.models import AuthSession, User
 from redbridge.accounts.schemas import LoginIn, SignupIn
 from redbridge.core.deps import client_ip
@@ -143,6 +143,8 @@ async def login(services: Services, request: Request, body: LoginIn) -> Opened:
     if user is None or not ok or not user.is_active:
         services.limiter.record("login-account-fail", account, _failure_budget(limits))
         raise AppError("auth.invalid", _("Wrong username or password."), 401)
+    # After the password: only the account's owner learns that it is suspended.
+    standing.check_can_log_in(user, services.clock.now())
     if services.passwords.needs_rehash(user.password_hash):
         new_hash = await services.passwords.hash(body.password)
 

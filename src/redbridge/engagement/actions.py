@@ -38,6 +38,7 @@ from sqlalchemy import Result, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from redbridge.accounts import standing
 from redbridge.accounts.models import User
 from redbridge.accounts.queries import is_blocked_either_way
 from redbridge.core import changes, events, ids
@@ -320,6 +321,7 @@ def create_comment(
     under a published parent only: a held one (or one under a held parent) counts nowhere and
     publishes nothing. A rejected body is 422 before anything is written.
     """
+    standing.check_can_post(session, viewer_id, now)  # a muted account: 403 before the screening
     screened = screening.screen(checker, body)
     lang = detect_language(body)
     with write(session):
