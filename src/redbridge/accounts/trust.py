@@ -1,0 +1,83 @@
+"""Trust levels: how much the platform lets an account do before it has shown it is a person.
+
+Derived on every write from what the account row already holds plus one indexed read, never
+stored (so nothing has to keep it up to date):
+
+* ``new`` — younger than 3 days, or any content removed by a moderator in the last 90 days;
+* ``trusted`` — 30 days or older, 5+ published notes, 20+ likes / collects / comments received,
+  and a clean history;
+* ``basic`` — everyone else.
+
+A new account publishes benign text at once (holding everything from new accounts is not
+moderation), but its links wait for review (``moderation.screening.Writer.hold_links``) and its
+notes, comments and follows per hour are fewer (``settings.spam.limits_*``, on top of the general
+per-account limits); in surge mode (``moderation.surge``) a new account gets ``limits_surge``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from redbridge.accounts.models import User
+from redbridge.core import ids
+from redbridge.core.services import Services
+from redbridge.moderation import surge
+from redbridge.moderation.models import ModerationDecision
+from redbridge.settings import TrustLimits
+
+NEW, BASIC, TRUSTED = "new", "basic", "trusted"
+LEVELS = (NEW, BASIC, TRUSTED)
+NEW_FOR = timedelta(days=3)
+TRUSTED_AFTER = timedelta(days=30)
+TRUSTED_NOTES = 5
+TRUSTED_ENGAGEMENT = 20
+CLEAN_FOR = timedelta(days=90)
+
+Action = Literal["note", "comment", "follow"]
+
+
+def _removed_lately(session: Session, user_id: int, now: datetime) -> bool:
+    # ix_moderation_decisions_author (author_id, id): the author's own decision rows only.
+    return session.scalar(
+        select(ModerationDecision.id).where(
+            ModerationDecision.author_id == user_id, ModerationDecision.source == "moderator",
+            ModerationDecision.decision == "remove", ModerationDecision.created_at >= now - CLEAN_FOR,
+        ).limit(1)
+    ) is not None
+
+
+def level(session: Session, user: User, now: datetime) -> str:
+    """The account's trust level now (see the module docstring)."""
+    age = now - user.created_at
+    if age < NEW_FOR or _removed_lately(session, user.id, now):
+        return NEW
+    if age >= TRUSTED_AFTER and user.note_count >= TRUSTED_NOTES and user.engagement_received >= TRUSTED_ENGAGEMENT:
+        return TRUSTED
+    return BASIC
+
+
+def hold_links(session: Session, author_id: int, now: datetime) -> bool:
+    """Whether the author's links wait for review (a new account)."""
+    user = session.get(User, author_id)
+    return user is None or level(session, user, now) == NEW
+
+
+def budget(services: Services, session: Session, user: User, action: Action) -> tuple[str, tuple[int, int]]:
+    """The limiter scope and budget of ``action`` for this account now."""
+    spam = services.settings.spam
+    lvl = level(session, user, services.clock.now())
+    limits: TrustLimits = getattr(spam, f"limits_{lvl}")
+    if lvl == NEW and surge.active(session, spam.surge_queue_threshold):
+        lvl, limits = "surge", spam.limits_surge
+    return f"{action}-{lvl}", getattr(limits, action)
+
+
+def limit(services: Services, session: Session, user: User, action: Action) -> None:
+    """Spend one ``action`` from the account's trust-level budget (429 with ``Retry-After`` once
+    it is used up). Called where the general per-account limits are, before the write."""
+    scope, spend = budget(services, session, user, action)
+    services.limiter.hit(scope, ids.encode(user.id), spend)
