@@ -22,7 +22,14 @@ from redbridge.core import migrate
 from redbridge.core.clock import SystemClock
 from redbridge.core.services import Services
 from redbridge.models import Base
-from redbridge.settings import CapacitySettings, PasswordSettings, RateLimitSettings, Settings
+from redbridge.settings import (
+    CapacitySettings,
+    PasswordSettings,
+    RateLimitSettings,
+    Settings,
+    SpamSettings,
+    TrustLimits,
+)
 from tests.factories import Factory
 
 BACKEND = os.environ.get("REDBRIDGE_TEST_BACKEND", "sqlite")
@@ -79,6 +86,11 @@ def settings(tmp_path: Path, pg_template: tuple[object, str] | None, redis_serve
         "secret_key": "test-secret",
         "passwords": fast_passwords(),
         "rate_limits": generous_limits(),
+        # Trust levels' limits out of the way too (every test account is new); tests/accounts/test_surge.py
+        # and tests/moderation/test_signals.py set their own.
+        "spam": SpamSettings(**{f"limits_{level}": TrustLimits(note=(100_000, 3600), comment=(100_000, 3600),
+                                                                follow=(100_000, 3600))
+                                for level in ("new", "basic", "trusted", "surge")}),
         # Small pools, as under a crowd: admission control keeps them sufficient (core.admission).
         "capacity": CapacitySettings(max_inflight=4, max_queued=64, queue_timeout_s=30),
     }

@@ -155,6 +155,8 @@ ENDPOINTS: dict[tuple[str, str], tuple[str, Call]] = {
         ("admin", lambda w: ("/api/v1/admin/moderation/rules/shipped/override?id=spam_zh:vx", {"enabled": False})),
     ("DELETE", "/api/v1/admin/moderation/rules/shipped/override"):
         ("admin", lambda w: (f"/api/v1/admin/moderation/rules/shipped/override?id={w.overridden_shipped()}", None)),
+    ("GET", "/api/v1/admin/surge"): ("admin", lambda w: ("/api/v1/admin/surge", None)),
+    ("PUT", "/api/v1/admin/surge"): ("admin", lambda w: ("/api/v1/admin/surge", {"mode": "auto"})),
     ("PUT", "/api/v1/admin/users/{username}/role"):
         ("admin", lambda w: (f"/api/v1/admin/users/{w.factory.user().username}/role", {"role": "moderator"})),
     ("POST", "/api/v1/moderation/examples"):

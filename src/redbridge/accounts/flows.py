@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from redbridge.accounts import actions, queries, standing
+from redbridge.accounts import actions, proof, queries, standing
 from redbridge.accounts.models import AuthSession, User
-from redbridge.accounts.schemas import LoginIn, SignupIn
+from redbridge.accounts.schemas import ChallengeOut, LoginIn, SignupIn
 from redbridge.core.deps import client_ip
 from redbridge.core.errors import AppError
 from redbridge.core.i18n import _
 from redbridge.core.services import Services
-from redbridge.moderation import screening
+from redbridge.moderation import screening, surge
 from redbridge.settings import RateLimitSettings
 
 
@@ -52,6 +52,7 @@ async def open_session(services: Services, request: Request, user: User) -> Open
 async def signup(services: Services, request: Request, body: SignupIn) -> Opened:
     """Create the account and log it in. The UI language defaults to the request's locale."""
     services.limiter.hit("signup-ip", client_ip(request), services.settings.rate_limits.signup_per_ip)
+    await run_in_threadpool(check_proof, services, body.challenge, body.nonce)
     actions.check_password(body.password, body.username, body.email,
                            min_strength=services.settings.passwords.min_strength)
 
@@ -75,6 +76,28 @@ async def signup(services: Services, request: Request, body: SignupIn) -> Opened
 
     user = await run_in_threadpool(create)
     return await open_session(services, request, user)
+
+
+def surge_active(services: Services) -> bool:
+    with services.sessions() as session:
+        return surge.active(session, services.settings.spam.surge_queue_threshold)
+
+
+def challenge(services: Services) -> ChallengeOut:
+    """A proof-of-work challenge, and whether signup needs one now (surge mode)."""
+    spam = services.settings.spam
+    issued = proof.issue(services.secret, services.clock.now(), spam.pow_bits, spam.pow_ttl_s)
+    return ChallengeOut(required=surge_active(services), challenge=issued.challenge, bits=issued.bits,
+                        expires_at=issued.expires_at)
+
+
+def check_proof(services: Services, challenge: str | None, nonce: str | None) -> None:
+    """In surge mode, spend the signup's proof-of-work (422 ``signup.proof_*`` without a valid,
+    unexpired, unused one); nothing otherwise. Before the password hash, the expensive part."""
+    with services.sessions() as session:
+        if surge.active(session, services.settings.spam.surge_queue_threshold):
+            proof.spend(session, services.clock.now(), services.secret, challenge, nonce,
+                        services.settings.spam.pow_bits)
 
 
 def source_key(ip: str) -> str:

@@ -6,11 +6,12 @@ from fastapi import APIRouter, Request, Response, status
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from redbridge.accounts import actions, flows, queries
+from redbridge.accounts import actions, flows, queries, trust
 from redbridge.accounts.deps import OptionalViewerDep, ViewerDep
 from redbridge.accounts.models import User
 from redbridge.accounts.schemas import (
     AuthOut,
+    ChallengeOut,
     LoginIn,
     Me,
     PasswordChange,
@@ -41,6 +42,12 @@ def _auth_out(services: Services, opened: flows.Opened) -> AuthOut:
 @auth_router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=AuthOut)
 async def signup(body: SignupIn, request: Request, services: ServicesDep) -> AuthOut:
     return _auth_out(services, await flows.signup(services, request, body))
+
+
+@auth_router.get("/challenge", response_model=ChallengeOut)
+def challenge(services: ServicesDep) -> ChallengeOut:
+    """A signup proof-of-work challenge (required while surge mode is on: docs/security.md)."""
+    return flows.challenge(services)
 
 
 @auth_router.post("/login", response_model=AuthOut)
@@ -114,6 +121,7 @@ def _target(session: Session, username: str) -> User:
 @users_router.post("/{username}/follow", response_model=Profile)
 def follow(username: str, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> Profile:
     target = _target(session, username)
+    trust.limit(services, session, viewer.user, "follow")
     actions.follow(session, viewer.user, target, services.clock.now())
     return queries.profile(session, queries.get_active(session, username), viewer.user.id)
 

@@ -27,6 +27,21 @@ class SignupIn(Strict):
     display_name: Annotated[str, SingleLine] | None = Field(default=None, max_length=40)
     ui_lang: UiLang | None = None
     read_langs: list[ReadLang] | None = Field(default=None, max_length=2)
+    # Surge mode's proof-of-work (``accounts.proof``): the challenge from GET /auth/challenge and a
+    # nonce that solves it. Ignored while surge mode is off.
+    challenge: str | None = Field(default=None, max_length=200)
+    nonce: str | None = Field(default=None, max_length=64)
+
+
+class ChallengeOut(BaseModel):
+    """A signup proof-of-work challenge: find ``nonce`` with ``sha256(challenge + nonce)`` starting
+    with ``bits`` zero bits. ``required``: whether signup needs it now (surge mode)."""
+
+    required: bool
+    challenge: str
+    bits: int
+    algorithm: str = "sha256"
+    expires_at: datetime
 
 
 class LoginIn(Strict):

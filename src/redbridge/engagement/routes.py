@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
+from redbridge.accounts import trust
 from redbridge.accounts.deps import OptionalViewerDep, ViewerDep
 from redbridge.accounts.queries import get_active
 from redbridge.core import ids
@@ -127,6 +128,7 @@ def create_comment(
     limits = services.settings.rate_limits
     services.limiter.hit("comment-account", ids.encode(viewer.user.id), limits.comment_per_account)
     services.limiter.hit("comment-ip", client_ip(request), limits.comment_per_ip)
+    trust.limit(services, session, viewer.user, "comment")
     parent_id = ids.decode(body.parent_id) if body.parent_id else None
     comment = actions.create_comment(
         session, viewer.user.id, _path_id(note_id, "note"), body.body, parent_id, services.clock.now(),

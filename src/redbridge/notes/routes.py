@@ -6,6 +6,7 @@ from functools import partial
 
 from fastapi import APIRouter, Request, Response, status
 
+from redbridge.accounts import trust
 from redbridge.accounts.deps import OptionalViewerDep, ViewerDep, peek_caller, resolve_viewer
 from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep, answer_json, client_ip, services_of
@@ -34,6 +35,7 @@ def _note_id(raw: str) -> int:
 def create_note(body: NoteCreate, request: Request, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> NoteOut:
     """Post a note: text only, 1–18 uploaded images (in carousel order), or one uploaded video."""
     actions.count_new_note(services, viewer.user.id, client_ip(request))
+    trust.limit(services, session, viewer.user, "note")
     note = actions.create_note(session, services.clock.now(), viewer.user.id, body,
                                checker=screening.checker(services))
     return read_notes.note_out(session, note, viewer.user.id, services.settings.base_url)

@@ -53,7 +53,7 @@ def _signed_in(page: PageContext, opened: flows.Opened, target: str) -> Response
 def signup_form(page: PageDep) -> Response:
     if page.viewer is not None:
         return page.redirect("/")
-    return _form_page(page, "pages/signup.html", errors={}, values={})
+    return _form_page(page, "pages/signup.html", errors={}, values={}, proof=flows.challenge(page.services))
 
 
 @router.post("/signup")
@@ -62,10 +62,13 @@ async def signup(page: AnonymousPageDep, form: FormDep) -> Response:
     try:
         body = validate(SignupIn, page.locale, username=values["username"], password=form_text(form, "password"),
                         email=values["email"] or None, display_name=values["display_name"] or None,
-                        ui_lang=page.locale)
+                        ui_lang=page.locale, challenge=form_text(form, "challenge") or None,
+                        nonce=form_text(form, "nonce") or None)
         opened = await _run_flow(page, flows.signup(page.services, page.request, body))
     except FormErrors as refused:
-        return _form_page(page, "pages/signup.html", status=422, errors=refused.errors, values=values)
+        # A fresh challenge: a proof is spent even when the signup then fails (a taken name).
+        return _form_page(page, "pages/signup.html", status=422, errors=refused.errors, values=values,
+                          proof=flows.challenge(page.services))
     return _signed_in(page, opened, "/onboarding")
 
 

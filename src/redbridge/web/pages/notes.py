@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from starlette.datastructures import FormData
 
+from redbridge.accounts import trust
 from redbridge.accounts.queries import relation
 from redbridge.core import ids
 from redbridge.core.deps import client_ip
@@ -160,6 +161,7 @@ def comment(note_id: str, page: PageDep, form: FormDep) -> Response:
     limits = page.services.settings.rate_limits
     page.services.limiter.hit("comment-account", ids.encode(viewer.id), limits.comment_per_account)
     page.services.limiter.hit("comment-ip", client_ip(page.request), limits.comment_per_ip)
+    trust.limit(page.services, page.session, viewer, "comment")
     try:
         created = engagement.create_comment(page.session, viewer.id, parsed, data.body,
                                             ids.decode(data.parent_id) if data.parent_id else None,

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from redbridge.accounts import actions
+from redbridge.accounts import actions, trust
 from redbridge.accounts import queries as accounts_queries
 from redbridge.accounts.models import User
 from redbridge.accounts.schemas import UserBrief
@@ -111,6 +111,7 @@ def follow(username: str, page: PageDep, form: FormDep) -> Response:
     if form_text(form, "on") == "0":
         actions.unfollow(page.session, viewer.user, target)
     else:
+        trust.limit(page.services, page.session, viewer.user, "follow")
         actions.follow(page.session, viewer.user, target, page.services.clock.now())
     if is_htmx(page.request):
         following = accounts_queries.relation(page.session, viewer.id, target.id)["followed_by_me"]

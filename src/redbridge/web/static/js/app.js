@@ -5,9 +5,10 @@
 import * as carousel from "./carousel.js";
 import * as composer from "./composer.js";
 import * as feed from "./feed.js";
+import * as proof from "./proof.js";
 import * as share from "./share.js";
 
-const modules = [feed, carousel, share, composer];
+const modules = [feed, carousel, share, composer, proof];
 
 function init(root) {
   for (const module of modules) {
