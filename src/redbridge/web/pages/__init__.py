@@ -10,6 +10,7 @@ from redbridge.web.pages import (
     compose,
     feeds,
     moderation,
+    moderation_users,
     notes,
     notifications,
     profiles,
@@ -18,6 +19,6 @@ from redbridge.web.pages import (
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
-    auth.router, compose.router, feeds.router, moderation.router, notes.router, notifications.router, profiles.router,
+    auth.router, compose.router, feeds.router, moderation.router, moderation_users.router, notes.router, notifications.router, profiles.router,
     rules.router, settings.router,
 )
