@@ -242,3 +242,20 @@ def test_removed_comment_is_reinstated(client: TestClient, cast: dict[str, UserH
     assert client.get(f"/api/v1/notes/{note['id']}", headers=reader.headers).json()["comment_count"] == 1
     comments = client.get(f"/api/v1/notes/{note['id']}/comments", headers=reader.headers).json()["items"]
     assert comment["id"] in [c["id"] for c in comments]
+
+
+def test_the_author_is_told_the_appeals_outcome(client: TestClient, cast: dict[str, UserHandle]) -> None:
+    author, remover, other = cast["author"], cast["remover"], cast["other_mod"]
+    for action, expected in (("reinstate", "On appeal, another moderator reinstated your note."),
+                             ("uphold", "On appeal, another moderator upheld the removal of your note.")):
+        note, decision_id = removal(client, author, remover, cast["reporter"])
+        appealed = _appeal(client, author, decision_id)
+        _decide(client, other, appealed["id"], action)
+        items = client.get("/api/v1/notifications", headers=author.headers).json()["items"]
+        told = next(n for n in items if n["kind"] == "appeal")
+        assert told["message"] == expected
+        assert told["note"]["id"] == note["id"]
+        assert told["actor"] is None
+        assert told["details"]["outcome"] == ("reinstated" if action == "reinstate" else "upheld")
+    zh = client.get("/api/v1/notifications?lang=zh-Hans", headers=author.headers).json()["items"]
+    assert next(n for n in zh if n["kind"] == "appeal")["message"].startswith("申诉后")
