@@ -1,8 +1,8 @@
 """Spam and abuse signals over one text: pure functions, no database (the fingerprints' table and
 its lookup are ``moderation.fingerprints``; the verdict they feed is ``moderation.screening``).
 
-* :func:`simhash` — a 64-bit SimHash of a text's normalised form (``normalize(text).compact``:
-  invisible characters, width, case, confusables, leetspeak and split characters already folded,
+* :func:`simhash` — a 64-bit SimHash of a text's normalised form (``normalize.fold``, the ``folded`` form:
+  invisible characters, width, case, confusables and repeats already folded,
   so ``ＦＲＥＥ`` and ``free`` fingerprint alike). Features are the *set* of 5-character shingles of
   the text's tokens joined by single spaces (a token is one CJK character or one run of other
   letters and digits, so punctuation, emoji and spacing do not count); each feature is hashed
@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Final
 
-from redbridge.moderation.normalize import normalize
+import numpy as np
+
+from redbridge.moderation.normalize import fold
 from redbridge.text.markup import iter_markup
 
 BITS: Final = 64
@@ -73,7 +75,7 @@ def shingle_text(text: str) -> str:
     letters and digits; punctuation, emoji and spacing dropped), Latin tokens one space apart and
     CJK characters side by side. ``folded`` rather than ``compact``: unleeting turns punctuation
     into letters (``!`` → ``i``), which would make ``好吃了！`` and ``好吃了，`` different texts."""
-    return _CJK_SPACE_RE.sub("", " ".join(_TOKEN_RE.findall(normalize(text).folded)))
+    return _CJK_SPACE_RE.sub("", " ".join(_TOKEN_RE.findall(fold(text))))
 
 
 def weight(shingled: str) -> int:
@@ -82,21 +84,18 @@ def weight(shingled: str) -> int:
     return len(shingled) - cjk + CJK_WEIGHT * cjk
 
 
-def _feature_hash(feature: str) -> int:
-    return int.from_bytes(blake2b(feature.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
-
-
 def simhash(text: str) -> int | None:
     """The unsigned 64-bit SimHash of ``text``, or None for a text lighter than :data:`MIN_WEIGHT`."""
     shingled = shingle_text(text)
     if weight(shingled) < MIN_WEIGHT:
         return None
     features = {shingled[i:i + SHINGLE] for i in range(len(shingled) - SHINGLE + 1)}
-    rows = [format(_feature_hash(f), "064b") for f in features]
-    half = len(rows) / 2
-    # One column per bit (most significant first); a bit is set when most features set it.
-    bits = "".join("1" if column.count("1") > half else "0" for column in map("".join, zip(*rows, strict=True)))
-    return int(bits, 2)
+    digests = b"".join(blake2b(f.encode("utf-8", "surrogatepass"), digest_size=8).digest() for f in features)
+    # One row of 64 bits per feature (most significant first); a bit of the fingerprint is set
+    # when most features set it.
+    bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8)).reshape(-1, BITS)
+    votes = bits.sum(axis=0, dtype=np.int64) * 2 > len(features)
+    return int.from_bytes(np.packbits(votes).tobytes(), "big")
 
 
 def bands(fingerprint: int) -> tuple[int, ...]:
@@ -123,7 +122,7 @@ def count_links(text: str) -> int:
     """Links in ``text`` (URLs, ``www.`` hosts, bare host names under common TLDs), as written and
     as normalised — ``ｗｗｗ．ｓｈｏｐ．ｘｙｚ`` counts too."""
     raw = len(_LINK_RE.findall(text))
-    folded = len(_LINK_RE.findall(normalize(text).folded))
+    folded = len(_LINK_RE.findall(fold(text)))
     return max(raw, folded)
 
 
