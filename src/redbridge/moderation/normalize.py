@@ -352,6 +352,9 @@ _EMOJI_CHARACTER = re.compile(
 # is the same word without them. (Between two letters they are removed as separators.)
 _PICTOGRAPH = "←-⇿⌀-⏿①-⓿■-➿⬀-⯿🀀-🫿"
 _EDGE_PICTOGRAPHS = re.compile(rf"(?<=[a-z])[{_PICTOGRAPH}]+(?![a-z])|(?<![a-z])[{_PICTOGRAPH}]+(?=[a-z])")
+# Both patterns above start with a look-behind, which re tries at every position: they run only on
+# text that has a pictograph at all (a character-class search, which re skips through quickly).
+_ANY_PICTOGRAPH = re.compile(f"[{_PICTOGRAPH}]")
 # Separators of up to three characters: "5 5 5 - 0 1 9 9" is one number read out.
 _DIGIT_CHAIN = re.compile(r"(?<!\d)\d(?:[\W_]{1,3}\d(?!\d)){5,}")
 _CN_NUMERALS = {**dict(zip("零〇一二三四五六七八九", "00123456789", strict=True)), "幺": "1", "两": "2",
@@ -372,8 +375,9 @@ def join_split(text: str) -> str:
         if not any(not ch.isalnum() for ch in text):
             return text
     else:
-        text = _EMOJI_CHARACTER.sub(lambda m: EMOJI_CHARACTERS[m.group()], text)
-        text = _EDGE_PICTOGRAPHS.sub("", text)
+        if _ANY_PICTOGRAPH.search(text):
+            text = _EMOJI_CHARACTER.sub(lambda m: EMOJI_CHARACTERS[m.group()], text)
+            text = _EDGE_PICTOGRAPHS.sub("", text)
         text = _CJK_GAPS.sub("", text)
         text = _SPLIT.sub(lambda m: SPLIT_CHARACTERS[m.group()], text)
         text = _CN_NUMERAL_RUN.sub(lambda m: "".join(_CN_NUMERALS[c] for c in m.group()), text)
