@@ -160,8 +160,10 @@ def test_held_note_is_queued_with_evidence_and_approval_publishes_it(client: Tes
     before = audit_rows(services)
     out = _decide(client, moderator, item["id"], "approve", "no_violation")
     assert out == {"item_id": item["id"], "kind": "note", "subject_id": held["id"], "outcome": "approved",
-                   "status": "published", "label": None, "reports_resolved": 0}
+                   "status": "published", "label": None, "reports_resolved": 0, "account_action": None}
     assert audit_rows(services) == before + 1
+    inbox = client.get("/api/v1/notifications", headers=author.headers).json()["items"]
+    assert [n["details"]["decision"] for n in inbox if n["kind"] == "moderation"] == ["approved"]  # told at once
     assert client.get(f"/api/v1/notes/{held['id']}", headers=reader.headers).status_code == 200
     assert _me(client, author)["note_count"] == 2
     following = client.get("/api/v1/feeds/following", headers=reader.headers).json()
