@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import io
 import itertools
-import os
 import statistics
 import sys
 import time
@@ -39,6 +38,8 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api  # bench/api.py: machine info, report writer
 
+from moderation import percentiles, pin_one_core  # bench/moderation.py: the same one-core harness
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
@@ -50,15 +51,6 @@ from tests.moderation.pictures import jpeg, picture, variants  # noqa: E402
 THRESHOLDS = (4, 6, 8, 10, 12, 14, 16, 20)
 
 
-def pin_one_core() -> int | None:
-    try:
-        cpu = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpu})
-    except (AttributeError, OSError):
-        return None
-    return cpu
-
-
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -66,19 +58,10 @@ def rss_mb() -> float:
     return 0.0
 
 
-def percentiles(samples_ms: list[float]) -> dict[str, float]:
-    ordered = sorted(samples_ms)
-
-    def at(q: float) -> float:
-        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-    return {"p50_ms": at(0.5), "p99_ms": at(0.99), "mean_ms": statistics.fmean(ordered), "max_ms": ordered[-1]}
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
+def timed(fn: Callable[[], object]) -> int:
+    start = time.perf_counter_ns()
     fn()
-    return (time.perf_counter() - start) * 1e3
+    return time.perf_counter_ns() - start
 
 
 def _no_moderation(image: Image.Image, scorer: object) -> images.Signals:
@@ -88,11 +71,11 @@ def _no_moderation(image: Image.Image, scorer: object) -> images.Signals:
 def cost(n: int) -> dict[str, Any]:
     uploads = [jpeg(picture(seed, (1920, 1080)), 90) for seed in range(n)]
     before = rss_mb()
-    load_ms = timed(images.warm)
+    load_ms = timed(images.warm) / 1e6
     model_mb = rss_mb() - before
     scorer = images.OpenNSFW()
     real = images.analyse
-    samples: dict[str, list[float]] = {"reencode": [], "reencode+moderation": [], "phash": [], "nsfw": []}
+    samples: dict[str, list[int]] = {"reencode": [], "reencode+moderation": [], "phash": [], "nsfw": []}
     processing.process_image(uploads[0], processing.ImageLimits(), scorer)  # warm both paths once
     for raw in uploads:
         images.analyse = _no_moderation  # type: ignore[assignment]
