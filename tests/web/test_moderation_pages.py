@@ -14,12 +14,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from redbridge.app import create_app
 from redbridge.core import ids
+from redbridge.core.clock import SystemClock
 from redbridge.core.services import Services
 from redbridge.moderation.audit import audit
 from redbridge.moderation.models import AuditEntry
 from redbridge.notes.models import Note
 from redbridge.safety.models import Appeal, Report
+from redbridge.settings import RateLimitSettings, Settings
+from tests.conftest import generous_limits, prepare_schema
 from tests.factories import Factory, UserHandle
 from tests.safety.helpers import HOLD, install_fake_checker, staff
 from tests.web.helpers import browser, count_rows, csrf_of, find, get_ok, post_form, text_of
@@ -175,6 +179,32 @@ def test_report_needs_login_and_csrf(mod: Mod) -> None:
     assert post_form(mod.tab(mod.reporter), "/report", data, "forged").status_code == 403
     assert count_rows(mod.services, Report) == 0
     assert mod.tab().get("/settings/reports").headers["location"] == "/login?next=/settings/reports"
+
+
+def test_reports_from_pages_share_the_api_rate_limit(settings: Settings) -> None:
+    limits = generous_limits().model_dump()
+    limits["report_per_account"] = (2, 3600)
+    app = create_app(settings.model_copy(update={"rate_limits": RateLimitSettings(**limits)}), SystemClock())
+    prepare_schema(app.state.services)
+    try:
+        with TestClient(app) as client:
+            factory = Factory(client, app.state.services)
+            author, reporter = factory.user(), factory.user()
+            notes = [factory.note(author, images=0) for _ in range(3)]
+            response = client.post("/api/v1/reports", headers=reporter.headers,
+                                   json={"subject": "note", "id": notes[0]["id"], "reason": "spam"})
+            assert response.status_code == 201  # one spent through the API
+            tab = browser(app, reporter)
+            token = csrf_of(get_ok(tab, f"/n/{notes[1]['id']}"))
+            data = {"subject": "note", "reason": "spam"}
+            assert post_form(tab, "/report", {**data, "id": notes[1]["id"]}, token).status_code == 303
+            limited = post_form(tab, "/report", {**data, "id": notes[2]["id"]}, token)
+            assert limited.status_code == 429
+            assert "text/html" in limited.headers["content-type"]
+            assert "retry-after" in {k.lower() for k in limited.headers}
+            assert count_rows(app.state.services, Report) == 2
+    finally:
+        app.state.services.close()
 
 
 # ------------------------------------------------------------------------------------------ queue

@@ -89,11 +89,16 @@ def _refusal(page: PageContext, work: Callable[[], R]) -> tuple[R | None, dict[s
         return None, app_error_fields(exc, page.locale), exc.status
 
 
-def _form(page: PageContext, model: type[M], **values: object) -> tuple[M | None, dict[str, str]]:
+def _submit(page: PageContext, model: type[M], values: dict[str, str],
+            act: Callable[[M], R]) -> tuple[R | None, dict[str, str], int]:
+    """A form post: the API's schema over the fields, then the action on what it parsed. Returns
+    (the action's result, {}, 200), or (None, messages by field, status) for the form: 422 when the
+    fields are invalid, else the refusal's own status (see :func:`_refusal`)."""
     try:
-        return validate(model, page.locale, **values), {}
+        data = validate(model, page.locale, **values)
     except FormErrors as refused:
-        return None, refused.errors
+        return None, refused.errors, 422
+    return _refusal(page, lambda: act(data))
 
 
 # ------------------------------------------------------------------------------------------ queue
@@ -176,12 +181,8 @@ def decide(item_id: str, page: PageDep, form: FormDep) -> Response:
     viewer = _staff(page, f"/moderation/items/{item_id}")
     parsed = path_id(item_id, "queue_item")
     values = {"action": form_text(form, "action"), "reason": form_text(form, "reason")}
-    data, errors = _form(page, DecisionIn, **values)
-    status = 422
-    if data is not None:
-        chosen = data
-        _done, errors, status = _refusal(page, lambda: actions.decide(
-            page.session, page.services.clock.now(), viewer.user, parsed, chosen))
+    _done, errors, status = _submit(page, DecisionIn, values, lambda data: actions.decide(
+        page.session, page.services.clock.now(), viewer.user, parsed, data))
     if errors:
         return _item_page(page, parsed, status, errors, values)
     return page.redirect("/moderation")
@@ -223,12 +224,8 @@ def decide_appeal(appeal_id: str, page: PageDep, form: FormDep) -> Response:
     viewer = _staff(page, "/moderation/appeals")
     parsed = path_id(appeal_id, "appeal")
     values = {"action": form_text(form, "action"), "reason": form_text(form, "reason")}
-    data, errors = _form(page, AppealDecisionIn, **values)
-    status = 422
-    if data is not None:
-        chosen = data
-        _done, errors, status = _refusal(page, lambda: actions.decide_appeal(
-            page.session, page.services.clock.now(), viewer.user, parsed, chosen))
+    _done, errors, status = _submit(page, AppealDecisionIn, values, lambda data: actions.decide_appeal(
+        page.session, page.services.clock.now(), viewer.user, parsed, data))
     if errors:
         # Keyed by the appeal, so the message shows at the right form on a page of many; an appeal
         # decided meanwhile is no longer listed, so a conflict is said above the list.
@@ -308,12 +305,8 @@ def appeal(decision_id: str, page: PageDep, form: FormDep) -> Response:
     viewer = page.require_login("/settings/moderation")
     parsed = path_id(decision_id, "decision")
     text = form_text(form, "text")
-    data, errors = _form(page, AppealIn, text=text)
-    status = 422
-    if data is not None:
-        chosen = data
-        _done, errors, status = _refusal(page, lambda: actions.appeal(
-            page.session, page.services.clock.now(), viewer.user, parsed, chosen))
+    _done, errors, status = _submit(page, AppealIn, {"text": text}, lambda data: actions.appeal(
+        page.session, page.services.clock.now(), viewer.user, parsed, data))
     if errors:
         message = errors.get("text") or next(iter(errors.values()))
         return _mine_page(page, viewer, None, status, {decision_id: message}, {decision_id: text})
@@ -329,15 +322,15 @@ def report(page: PageDep, form: FormDep) -> Response:
     limits and its answers (not visible to the reporter: 404; one's own: the form again, 422)."""
     viewer = page.require_login("/")
     values = {name: form_text(form, name) for name in ("subject", "id", "reason", "detail")}
-    data, errors = _form(page, ReportIn, **values)
-    status = 422
-    if data is not None:
-        chosen = data
+
+    def send(data: ReportIn) -> str:
+        # Spent once the form is valid, before the action, as the API does (429 is the error page).
         actions.count_report(page.services, viewer.id, client_ip(page.request))
-        done, errors, status = _refusal(page, lambda: actions.report(
-            page.session, page.services.clock.now(), viewer.user, chosen))
-        if done is not None:
-            return page.redirect(f"/settings/reports#r-{done[0].id}")
+        return actions.report(page.session, page.services.clock.now(), viewer.user, data)[0].id
+
+    report_id, errors, status = _submit(page, ReportIn, values, send)
+    if report_id is not None:
+        return page.redirect(f"/settings/reports#r-{report_id}")
     return page.render("pages/moderation/report.html", status=status, values=values, errors=errors,
                        subject_ok=values["subject"] in KINDS, tab="")
 
