@@ -18,7 +18,8 @@ from redbridge.media.schemas import media_url
 
 
 def by_username(session: Session, username: str) -> User | None:
-    if len(username) > 30:
+    # Never a username: too long, or a NUL (which PostgreSQL refuses in a parameter: a 500 otherwise).
+    if len(username) > 30 or "\x00" in username:
         return None
     return session.scalar(select(User).where(User.username_key == username.lower()))
 
