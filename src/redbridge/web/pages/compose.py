@@ -240,7 +240,7 @@ def _create(page: PageContext, form: FormData, draft: Draft) -> int:
                     place=draft.place_value(), media_ids=draft.media_ids)
     try:
         actions.count_new_note(page.services, viewer.id, client_ip(page.request))
-        trust.limit(page.services, page.session, viewer, "note")
+        trust.limit(page.services, page.session, viewer.user, "note")
     except AppError as exc:
         raise _rate_limited(page, exc) from None
     note = catch(page.locale, lambda: actions.create_note(page.session, page.services.clock.now(),

@@ -161,7 +161,7 @@ def comment(note_id: str, page: PageDep, form: FormDep) -> Response:
     limits = page.services.settings.rate_limits
     page.services.limiter.hit("comment-account", ids.encode(viewer.id), limits.comment_per_account)
     page.services.limiter.hit("comment-ip", client_ip(page.request), limits.comment_per_ip)
-    trust.limit(page.services, page.session, viewer, "comment")
+    trust.limit(page.services, page.session, viewer.user, "comment")
     try:
         created = engagement.create_comment(page.session, viewer.id, parsed, data.body,
                                             ids.decode(data.parent_id) if data.parent_id else None,
