@@ -69,14 +69,12 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
 
 
-def _note_refs(session: Session, note_ids: set[int], viewer_id: int, noticed: frozenset[int] = frozenset()) -> dict[int, NoteRef]:
+def _note_refs(session: Session, note_ids: set[int], viewer_id: int) -> dict[int, NoteRef]:
     """What a notification shows of each note: only published notes, and the viewer's own held
-    ones (a note held or removed since it was notified about must not show through the inbox) —
-    and the viewer's own notes a moderators' notice is about (``noticed``), whatever their status."""
+    ones (a note held or removed since it was notified about must not show through the inbox)."""
     if not note_ids:
         return {}
-    own = or_(Note.status == HELD, Note.id.in_(noticed)) if noticed else Note.status == HELD
-    shown = or_(Note.status == PUBLISHED, and_(Note.author_id == viewer_id, own))
+    shown = or_(Note.status == PUBLISHED, and_(Note.author_id == viewer_id, Note.status == HELD))
     notes = session.execute(
         select(Note.id, Note.title, Note.cover_media_id).where(Note.id.in_(note_ids), shown)).all()
     cover_ids = {n.cover_media_id for n in notes if n.cover_media_id is not None}
@@ -100,15 +98,14 @@ def _comment_refs(session: Session, comment_ids: set[int], viewer_id: int) -> di
 def page(session: Session, viewer_id: int, cursor: str | None, limit: int,
          locale: str | None = None) -> Page[NotificationOut]:
     """The viewer's notifications, newest first (only ever the viewer's own). A notification about
-    a note or comment the viewer may no longer see (held, removed) is left out — except in a
-    moderators' notice about the viewer's own content, whose ``message`` is in ``locale`` (the
-    request's language when None)."""
+    a note or comment the viewer may no longer see (held, removed) is left out; a moderators'
+    notice is kept without the link (its ``message``, in ``locale`` — the request's language when
+    None — says what happened; the author reads a removed note in ``/moderation/mine``)."""
     query = select(Notification).where(Notification.recipient_id == viewer_id)
     rows, next_cursor = id_page(session, query, Notification.id, cursor, limit, newest_first=True)
     social = [n for n in rows if n.kind not in MODERATION_KINDS]
     actors = briefs(session, {n.actor_id for n in social})
-    noticed = frozenset(n.note_id for n in rows if n.kind in MODERATION_KINDS and n.note_id is not None)
-    notes = _note_refs(session, {n.note_id for n in rows if n.note_id is not None}, viewer_id, noticed)
+    notes = _note_refs(session, {n.note_id for n in rows if n.note_id is not None}, viewer_id)
     comments = _comment_refs(session, {n.comment_id for n in rows if n.comment_id is not None}, viewer_id)
     items = [
         NotificationOut.model_validate({
@@ -121,8 +118,8 @@ def page(session: Session, viewer_id: int, cursor: str | None, limit: int,
                if n.kind in MODERATION_KINDS else {}),
         })
         for n in rows
-        if (n.kind in MODERATION_KINDS or n.actor_id in actors) and (n.note_id is None or n.note_id in notes)
-        and (n.comment_id is None or n.comment_id in comments)
+        if n.kind in MODERATION_KINDS or (n.actor_id in actors and (n.note_id is None or n.note_id in notes)
+                                          and (n.comment_id is None or n.comment_id in comments))
     ]
     return Page[NotificationOut](items=items, next_cursor=next_cursor)
 
