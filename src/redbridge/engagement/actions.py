@@ -38,7 +38,7 @@ from sqlalchemy import Result, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from redbridge.accounts import standing
+from redbridge.accounts import standing, trust
 from redbridge.accounts.models import User
 from redbridge.accounts.queries import is_blocked_either_way
 from redbridge.core import changes, events, ids
@@ -322,7 +322,8 @@ def create_comment(
     publishes nothing. A rejected body is 422 before anything is written.
     """
     standing.check_can_post(session, viewer_id, now)  # a muted account: 403 before the screening
-    screened = screening.screen(checker, body)
+    screened = screening.screen(checker, body, writer=screening.Writer(
+        session, now, viewer_id, "comment", hold_links=trust.hold_links(session, viewer_id, now)))
     lang = detect_language(body)
     with write(session):
         _lock_visible_note(session, note_id, viewer_id)
