@@ -21,9 +21,8 @@ from redbridge.accounts.schemas import (
     SignupIn,
     UserBrief,
 )
-from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep
-from redbridge.core.errors import AppError, not_found
+from redbridge.core.errors import AppError, path_id
 from redbridge.core.i18n import _
 from redbridge.core.pagination import Page, PageLimit
 from redbridge.core.security import csrf_token
@@ -101,9 +100,7 @@ def list_sessions(viewer: ViewerDep, session: DbDep, services: ServicesDep) -> l
 
 @auth_router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_session(session_id: str, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> Response:
-    parsed = ids.decode(session_id)
-    if parsed is None:
-        raise not_found("session")
+    parsed = path_id(session_id, "session")
     actions.revoke_session(session, viewer.user, parsed, services.clock.now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

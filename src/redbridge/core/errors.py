@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from redbridge.core import ids
 from redbridge.core.i18n import _, get_locale, gettext
 
 log = logging.getLogger("redbridge.errors")
@@ -48,6 +49,15 @@ class AppError(Exception):
 
 def not_found(what: str = "object") -> AppError:
     return AppError(f"{what}.not_found", _("Not found."), 404)
+
+
+def path_id(value: str, what: str) -> int:
+    """An id from the path (or a form); anything that is not one of ours is simply not found, as
+    the object would be (``<what>.not_found``, 404)."""
+    parsed = ids.decode(value)
+    if parsed is None:
+        raise not_found(what)
+    return parsed
 
 
 def forbidden() -> AppError:

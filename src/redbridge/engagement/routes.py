@@ -9,7 +9,7 @@ from redbridge.accounts.deps import OptionalViewerDep, ViewerDep
 from redbridge.accounts.queries import get_active
 from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep, client_ip
-from redbridge.core.errors import ErrorEnvelope, not_found
+from redbridge.core.errors import ErrorEnvelope, path_id
 from redbridge.core.pagination import Page, PageLimit
 from redbridge.engagement import actions, queries
 from redbridge.engagement.schemas import (
@@ -30,38 +30,30 @@ ERRORS: dict[int | str, dict[str, object]] = {
 router = APIRouter(prefix="/api/v1", tags=["engagement"], responses=ERRORS)
 
 
-def _path_id(value: str, what: str) -> int:
-    """An id from the path; anything that is not one of ours is simply not found."""
-    parsed = ids.decode(value)
-    if parsed is None:
-        raise not_found(what)
-    return parsed
-
-
 # ----------------------------------------------------------------------------------------- likes
 
 
 @router.post("/notes/{note_id}/like", response_model=LikeOut)
 def like_note(note_id: str, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> LikeOut:
-    return actions.set_note_like(session, viewer.user.id, _path_id(note_id, "note"), services.clock.now(), True)
+    return actions.set_note_like(session, viewer.user.id, path_id(note_id, "note"), services.clock.now(), True)
 
 
 @router.delete("/notes/{note_id}/like", response_model=LikeOut)
 def unlike_note(note_id: str, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> LikeOut:
-    return actions.set_note_like(session, viewer.user.id, _path_id(note_id, "note"), services.clock.now(), False)
+    return actions.set_note_like(session, viewer.user.id, path_id(note_id, "note"), services.clock.now(), False)
 
 
 @router.post("/comments/{comment_id}/like", response_model=LikeOut)
 def like_comment(comment_id: str, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> LikeOut:
     return actions.set_comment_like(
-        session, viewer.user.id, _path_id(comment_id, "comment"), services.clock.now(), True
+        session, viewer.user.id, path_id(comment_id, "comment"), services.clock.now(), True
     )
 
 
 @router.delete("/comments/{comment_id}/like", response_model=LikeOut)
 def unlike_comment(comment_id: str, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> LikeOut:
     return actions.set_comment_like(
-        session, viewer.user.id, _path_id(comment_id, "comment"), services.clock.now(), False
+        session, viewer.user.id, path_id(comment_id, "comment"), services.clock.now(), False
     )
 
 
@@ -73,12 +65,12 @@ def collect_note(
     note_id: str, viewer: ViewerDep, session: DbDep, services: ServicesDep, body: CollectIn | None = None
 ) -> CollectOut:
     collection_id = ids.decode(body.collection_id) if body and body.collection_id else None
-    return actions.collect(session, viewer.user.id, _path_id(note_id, "note"), collection_id, services.clock.now())
+    return actions.collect(session, viewer.user.id, path_id(note_id, "note"), collection_id, services.clock.now())
 
 
 @router.delete("/notes/{note_id}/collect", response_model=CollectOut)
 def uncollect_note(note_id: str, viewer: ViewerDep, session: DbDep) -> CollectOut:
-    return actions.uncollect(session, viewer.user.id, _path_id(note_id, "note"))
+    return actions.uncollect(session, viewer.user.id, path_id(note_id, "note"))
 
 
 # ----------------------------------------------------------------------------------- collections
@@ -93,20 +85,20 @@ def create_collection(body: CollectionCreate, viewer: ViewerDep, session: DbDep,
 @router.get("/collections/{collection_id}", response_model=CollectionOut)
 def get_collection(collection_id: str, viewer: OptionalViewerDep, session: DbDep) -> CollectionOut:
     collection = queries.visible_collection(
-        session, _path_id(collection_id, "collection"), viewer.user.id if viewer else None
+        session, path_id(collection_id, "collection"), viewer.user.id if viewer else None
     )
     return queries.collection_out(session, collection)
 
 
 @router.patch("/collections/{collection_id}", response_model=CollectionOut)
 def update_collection(collection_id: str, body: CollectionUpdate, viewer: ViewerDep, session: DbDep) -> CollectionOut:
-    collection = actions.update_collection(session, viewer.user.id, _path_id(collection_id, "collection"), body)
+    collection = actions.update_collection(session, viewer.user.id, path_id(collection_id, "collection"), body)
     return queries.collection_out(session, collection)
 
 
 @router.delete("/collections/{collection_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_collection(collection_id: str, viewer: ViewerDep, session: DbDep) -> Response:
-    actions.delete_collection(session, viewer.user.id, _path_id(collection_id, "collection"))
+    actions.delete_collection(session, viewer.user.id, path_id(collection_id, "collection"))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -131,7 +123,7 @@ def create_comment(
     trust.limit(services, session, viewer.user, "comment")
     parent_id = ids.decode(body.parent_id) if body.parent_id else None
     comment = actions.create_comment(
-        session, viewer.user.id, _path_id(note_id, "note"), body.body, parent_id, services.clock.now(),
+        session, viewer.user.id, path_id(note_id, "note"), body.body, parent_id, services.clock.now(),
         checker=screening.checker(services),
     )
     return queries.comment_out(session, comment, viewer.user.id)
@@ -142,7 +134,7 @@ def note_comments(
     note_id: str, viewer: OptionalViewerDep, session: DbDep, cursor: str | None = None, limit: PageLimit = 20
 ) -> Page[CommentOut]:
     return queries.note_comments(
-        session, _path_id(note_id, "note"), viewer.user.id if viewer else None, cursor, limit
+        session, path_id(note_id, "note"), viewer.user.id if viewer else None, cursor, limit
     )
 
 
@@ -151,11 +143,11 @@ def comment_replies(
     comment_id: str, viewer: OptionalViewerDep, session: DbDep, cursor: str | None = None, limit: PageLimit = 20
 ) -> Page[CommentOut]:
     return queries.comment_replies(
-        session, _path_id(comment_id, "comment"), viewer.user.id if viewer else None, cursor, limit
+        session, path_id(comment_id, "comment"), viewer.user.id if viewer else None, cursor, limit
     )
 
 
 @router.delete("/comments/{comment_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_comment(comment_id: str, viewer: ViewerDep, session: DbDep) -> Response:
-    actions.delete_comment(session, viewer.user, _path_id(comment_id, "comment"))
+    actions.delete_comment(session, viewer.user, path_id(comment_id, "comment"))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,9 +8,8 @@ from fastapi import APIRouter, Request, Response
 
 from redbridge.accounts import queries as accounts_queries
 from redbridge.accounts.deps import OptionalViewerDep, ViewerDep, peek_caller, resolve_viewer
-from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep, answer_json, services_of
-from redbridge.core.errors import ErrorEnvelope, not_found, unauthenticated
+from redbridge.core.errors import ErrorEnvelope, path_id, unauthenticated
 from redbridge.core.pagination import PageLimit
 from redbridge.core.services import Services
 from redbridge.feeds import explore, queries
@@ -83,9 +82,7 @@ def collection_notes(collection_id: str, viewer: OptionalViewerDep, services: Se
                      cursor: Cursor = None,
                      limit: PageLimit = 20) -> FeedPage:
     """A collection's notes, most recently collected first; private collections are the owner's only."""
-    parsed = ids.decode(collection_id)
-    if parsed is None:
-        raise not_found("collection")
+    parsed = path_id(collection_id, "collection")
     return queries.collection_notes(services, session, parsed, viewer.user.id if viewer else None, cursor, limit)
 
 

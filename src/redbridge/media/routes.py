@@ -14,9 +14,8 @@ from redbridge.accounts import actions as account_actions
 from redbridge.accounts import queries as account_queries
 from redbridge.accounts.deps import ViewerDep
 from redbridge.accounts.schemas import Me
-from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep
-from redbridge.core.errors import ErrorEnvelope, not_found
+from redbridge.core.errors import ErrorEnvelope, not_found, path_id
 from redbridge.core.services import Services
 from redbridge.core.storage import valid_key
 from redbridge.media import actions, background, queries
@@ -72,9 +71,7 @@ def upload(file: UploadField, viewer: ViewerDep, session: DbDep, services: Servi
 @router.get("/api/v1/media/{media_id}", response_model=MediaOut, tags=["media"], responses=ERRORS)
 def get_media(media_id: str, viewer: ViewerDep, session: DbDep) -> MediaOut:
     """One of your own uploads (poll this for a video's status: pending → ready / failed)."""
-    parsed = ids.decode(media_id)
-    if parsed is None:
-        raise not_found("media")
+    parsed = path_id(media_id, "media")
     return queries.media_out(queries.owned(session, parsed, viewer.user.id))
 
 

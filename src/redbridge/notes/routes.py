@@ -10,7 +10,7 @@ from redbridge.accounts import trust
 from redbridge.accounts.deps import OptionalViewerDep, ViewerDep, peek_caller, resolve_viewer
 from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep, answer_json, client_ip, services_of
-from redbridge.core.errors import ErrorEnvelope, not_found
+from redbridge.core.errors import ErrorEnvelope, not_found, path_id
 from redbridge.core.services import Services
 from redbridge.moderation import screening
 from redbridge.notes import actions, queries
@@ -22,13 +22,6 @@ ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorEnvelope} for code in (401, 403, 404, 413, 422, 429)
 }
 router = APIRouter(prefix="/api/v1/notes", tags=["notes"], responses=ERRORS)
-
-
-def _note_id(raw: str) -> int:
-    parsed = ids.decode(raw)
-    if parsed is None:
-        raise not_found("note")
-    return parsed
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=NoteOut)
@@ -76,7 +69,7 @@ def _note(request: Request, services: Services, raw_id: str) -> bytes:
 @router.patch("/{note_id}", response_model=NoteOut)
 def update_note(note_id: str, body: NoteUpdate, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> NoteOut:
     """Edit your note; ``media_ids`` replaces the carousel (reorder, add, remove)."""
-    note = actions.update_note(session, services.clock.now(), viewer.user, _note_id(note_id), body,
+    note = actions.update_note(session, services.clock.now(), viewer.user, path_id(note_id, "note"), body,
                                checker=screening.checker(services))
     return read_notes.note_out(session, note, viewer.user.id, services.settings.base_url)
 
@@ -84,11 +77,11 @@ def update_note(note_id: str, body: NoteUpdate, viewer: ViewerDep, session: DbDe
 @router.delete("/{note_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_note(note_id: str, viewer: ViewerDep, session: DbDep) -> Response:
     """Delete your note (admins: any note), with its comments, likes and media files."""
-    actions.delete_note(session, viewer.user, _note_id(note_id))
+    actions.delete_note(session, viewer.user, path_id(note_id, "note"))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{note_id}/share", response_model=ShareOut)
 def share_note(note_id: str, viewer: OptionalViewerDep, session: DbDep, services: ServicesDep) -> ShareOut:
-    note, _author = queries.get_visible(session, _note_id(note_id), viewer.id if viewer else None)
+    note, _author = queries.get_visible(session, path_id(note_id, "note"), viewer.id if viewer else None)
     return queries.share(note, services.settings.base_url)

@@ -8,9 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep
-from redbridge.core.errors import ErrorEnvelope, not_found
+from redbridge.core.errors import ErrorEnvelope, path_id
 from redbridge.core.pagination import Page, PageLimit
 from redbridge.moderation.live import live_rules
 from redbridge.rules import actions, queries
@@ -33,13 +32,6 @@ router = APIRouter(prefix="/api/v1/admin/moderation/rules", tags=["rules"], resp
 Cursor = Annotated[str | None, Query(max_length=2048)]
 Search = Annotated[str | None, Query(max_length=200)]
 ShippedId = Annotated[str, Query(max_length=300)]
-
-
-def _rule_id(value: str) -> int:
-    parsed = ids.decode(value)
-    if parsed is None:
-        raise not_found("rule")
-    return parsed
 
 
 @router.get("", response_model=Page[RuleOut])
@@ -91,19 +83,19 @@ def restore_shipped(viewer: AdminDep, session: DbDep, services: ServicesDep, id:
 
 @router.get("/{rule_id}", response_model=RuleOut)
 def get_rule(rule_id: str, viewer: ModeratorDep, session: DbDep) -> RuleOut:
-    return queries.get_rule(session, _rule_id(rule_id))
+    return queries.get_rule(session, path_id(rule_id, "rule"))
 
 
 @router.patch("/{rule_id}", response_model=RuleOut)
 def edit_rule(rule_id: str, body: RulePatch, viewer: AdminDep, session: DbDep, services: ServicesDep) -> RuleOut:
-    return actions.update(session, services.clock.now(), viewer.id, _rule_id(rule_id), body)
+    return actions.update(session, services.clock.now(), viewer.id, path_id(rule_id, "rule"), body)
 
 
 @router.post("/{rule_id}/disable", response_model=RuleOut)
 def disable_rule(rule_id: str, viewer: AdminDep, session: DbDep, services: ServicesDep) -> RuleOut:
-    return actions.set_enabled(session, services.clock.now(), viewer.id, _rule_id(rule_id), False)
+    return actions.set_enabled(session, services.clock.now(), viewer.id, path_id(rule_id, "rule"), False)
 
 
 @router.post("/{rule_id}/enable", response_model=RuleOut)
 def enable_rule(rule_id: str, viewer: AdminDep, session: DbDep, services: ServicesDep) -> RuleOut:
-    return actions.set_enabled(session, services.clock.now(), viewer.id, _rule_id(rule_id), True)
+    return actions.set_enabled(session, services.clock.now(), viewer.id, path_id(rule_id, "rule"), True)

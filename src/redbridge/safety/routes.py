@@ -10,9 +10,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 
 from redbridge.accounts.deps import ViewerDep
-from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep, client_ip
-from redbridge.core.errors import AppError, ErrorEnvelope, not_found, request_locale
+from redbridge.core.errors import AppError, ErrorEnvelope, path_id, request_locale
 from redbridge.core.i18n import _
 from redbridge.core.pagination import Page, PageLimit
 from redbridge.safety import actions, queries
@@ -53,13 +52,6 @@ router = APIRouter(prefix="/api/v1", tags=["safety"], responses=ERRORS)
 Cursor = Annotated[str | None, Query(max_length=2048)]
 _AGE = re.compile(r"^(\d{1,7})([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def _item_id(value: str) -> int:
-    parsed = ids.decode(value)
-    if parsed is None:
-        raise not_found("queue_item")
-    return parsed
 
 
 def _age(value: str | None) -> timedelta | None:
@@ -116,12 +108,12 @@ def review_queue(
 
 @router.get("/moderation/queue/{item_id}", response_model=QueueItemOut)
 def queue_item(item_id: str, viewer: ModeratorDep, session: DbDep) -> QueueItemOut:
-    return queries.queue_item(session, _item_id(item_id))
+    return queries.queue_item(session, path_id(item_id, "queue_item"))
 
 
 @router.post("/moderation/queue/{item_id}/decision", response_model=DecisionOut)
 def decide(item_id: str, body: DecisionIn, viewer: ModeratorDep, session: DbDep, services: ServicesDep) -> DecisionOut:
-    return actions.decide(session, services.clock.now(), viewer.user, _item_id(item_id), body)
+    return actions.decide(session, services.clock.now(), viewer.user, path_id(item_id, "queue_item"), body)
 
 
 @router.get("/moderation/mine", response_model=Page[MyDecisionOut])
@@ -134,25 +126,11 @@ def my_decisions(request: Request, viewer: ViewerDep, session: DbDep, cursor: Cu
 # ---------------------------------------------------------------------------------------- appeals
 
 
-def _decision_id(value: str) -> int:
-    parsed = ids.decode(value)
-    if parsed is None:
-        raise not_found("decision")
-    return parsed
-
-
-def _appeal_id(value: str) -> int:
-    parsed = ids.decode(value)
-    if parsed is None:
-        raise not_found("appeal")
-    return parsed
-
-
 @router.post("/moderation/decisions/{decision_id}/appeal", response_model=AppealOut,
              status_code=status.HTTP_201_CREATED)
 def appeal(decision_id: str, body: AppealIn, viewer: ViewerDep, session: DbDep, services: ServicesDep) -> AppealOut:
     """The author appeals a moderator's removal of their content (the ``id`` in ``/moderation/mine``), once."""
-    return actions.appeal(session, services.clock.now(), viewer.user, _decision_id(decision_id), body)
+    return actions.appeal(session, services.clock.now(), viewer.user, path_id(decision_id, "decision"), body)
 
 
 @router.get("/moderation/appeals", response_model=Page[AppealOut])
@@ -165,7 +143,7 @@ def appeals(viewer: ModeratorDep, session: DbDep, state: AppealState | None = "o
 @router.post("/moderation/appeals/{appeal_id}/decision", response_model=AppealOut)
 def decide_appeal(appeal_id: str, body: AppealDecisionIn, viewer: ModeratorDep, session: DbDep,
                   services: ServicesDep) -> AppealOut:
-    return actions.decide_appeal(session, services.clock.now(), viewer.user, _appeal_id(appeal_id), body)
+    return actions.decide_appeal(session, services.clock.now(), viewer.user, path_id(appeal_id, "appeal"), body)
 
 
 # ---------------------------------------------------------------------------------- audit, roles
@@ -202,9 +180,7 @@ def act_on_account(username: str, body: AccountActionIn, viewer: ModeratorDep, s
 def lift_action(username: str, action_id: str, viewer: ModeratorDep, session: DbDep,
                 services: ServicesDep) -> AccountActionOut:
     """Lift a mute, suspension or ban early (unmute, unsuspend, unban)."""
-    parsed = ids.decode(action_id)
-    if parsed is None:
-        raise not_found("account_action")
+    parsed = path_id(action_id, "account_action")
     return actions.lift_action(session, services.clock.now(), viewer.user, username, parsed)
 
 
@@ -229,9 +205,7 @@ def examples(viewer: ModeratorDep, session: DbDep, state: Literal["enabled", "di
 @router.delete("/moderation/examples/{example_id}", response_model=ExampleOut)
 def disable_example(example_id: str, viewer: ModeratorDep, session: DbDep, services: ServicesDep) -> ExampleOut:
     """Disable an example: nothing more is held for resembling it (what it held stays in the queue)."""
-    parsed = ids.decode(example_id)
-    if parsed is None:
-        raise not_found("example")
+    parsed = path_id(example_id, "example")
     return actions.disable_example(session, services.clock.now(), viewer.user, parsed)
 
 
@@ -255,9 +229,7 @@ def image_blocklist(viewer: ModeratorDep, session: DbDep, category: ImageCategor
 @router.delete("/moderation/image-blocklist/{entry_id}", response_model=ImageBlockOut)
 def remove_image_block(entry_id: str, viewer: ModeratorDep, session: DbDep, services: ServicesDep) -> ImageBlockOut:
     """Take a hash off the list (the notes it held stay in the queue for a moderator)."""
-    parsed = ids.decode(entry_id)
-    if parsed is None:
-        raise not_found("image_block")
+    parsed = path_id(entry_id, "image_block")
     return actions.remove_image_block(session, services.clock.now(), viewer.user, parsed)
 
 

@@ -7,21 +7,11 @@ from urllib.parse import urlencode
 
 from fastapi import Response
 
-from redbridge.core import ids
-from redbridge.core.errors import not_found
 from redbridge.core.pagination import Page
 from redbridge.feeds.schemas import FeedPage
 from redbridge.web.deps import PageContext
 
 PAGE_SIZE = 20
-
-
-def path_id(value: str, what: str) -> int:
-    """An id from the path; anything that is not one of ours is simply not found (as in the API)."""
-    parsed = ids.decode(value)
-    if parsed is None:
-        raise not_found(what)
-    return parsed
 
 
 def url_with(path: str, **params: str | None) -> str:

@@ -25,7 +25,7 @@ from starlette.datastructures import FormData, UploadFile
 from redbridge.accounts import trust
 from redbridge.core import ids
 from redbridge.core.deps import client_ip
-from redbridge.core.errors import AppError, forbidden
+from redbridge.core.errors import AppError, forbidden, path_id
 from redbridge.core.i18n import _, gettext
 from redbridge.media import actions as media_actions
 from redbridge.media import queries as media_queries
@@ -39,7 +39,6 @@ from redbridge.text.markup import extract_tags, normalize_tag
 from redbridge.text.topics import TOPICS
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_list, form_text
 from redbridge.web.forms import FORM, FormErrors, catch, validate
-from redbridge.web.pages.common import path_id
 from redbridge.web.render import topic_label
 
 router = APIRouter(include_in_schema=False)

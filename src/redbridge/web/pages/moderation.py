@@ -27,7 +27,7 @@ from sqlalchemy import select
 from redbridge.accounts.deps import Viewer
 from redbridge.core import ids
 from redbridge.core.deps import client_ip
-from redbridge.core.errors import AppError, forbidden
+from redbridge.core.errors import AppError, forbidden, path_id
 from redbridge.core.i18n import _, gettext
 from redbridge.engagement.models import Comment
 from redbridge.moderation.models import QueueItem
@@ -46,7 +46,7 @@ from redbridge.safety.schemas import (
 )
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_text
 from redbridge.web.forms import FIXABLE, FormErrors, app_error_fields, validate
-from redbridge.web.pages.common import path_id, url_with
+from redbridge.web.pages.common import url_with
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20

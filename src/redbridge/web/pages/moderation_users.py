@@ -16,13 +16,12 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Response
 
-from redbridge.core.errors import forbidden
+from redbridge.core.errors import forbidden, path_id
 from redbridge.safety import actions, queries
 from redbridge.safety.models import ACCOUNT_ACTIONS, ACTION_REASONS
 from redbridge.safety.schemas import MAX_HOURS, AccountActionIn, Category
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_text
 from redbridge.web.forms import FormErrors, catch, validate
-from redbridge.web.pages.common import path_id
 
 router = APIRouter(include_in_schema=False)
 TEMPLATE = "pages/moderation_users/account.html"

@@ -18,7 +18,7 @@ from redbridge.accounts import trust
 from redbridge.accounts.queries import relation
 from redbridge.core import ids
 from redbridge.core.deps import client_ip
-from redbridge.core.errors import AppError, not_found
+from redbridge.core.errors import AppError, not_found, path_id
 from redbridge.core.i18n import gettext
 from redbridge.engagement import actions as engagement
 from redbridge.engagement import queries as engagement_queries
@@ -29,7 +29,7 @@ from redbridge.reads import notes as read_notes
 from redbridge.text.markup import extract_tags
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_text, is_htmx
 from redbridge.web.forms import FormErrors, catch, validate
-from redbridge.web.pages.common import path_id, url_with
+from redbridge.web.pages.common import url_with
 
 router = APIRouter(include_in_schema=False)
 COMMENTS_PAGE = 20
@@ -121,10 +121,7 @@ def _collection_choice(page: PageContext, form: FormData) -> int | None:
     raw = form_text(form, "collection_id")
     if not raw:
         return None
-    parsed = ids.decode(raw)
-    if parsed is None:
-        raise not_found("collection")
-    return parsed
+    return path_id(raw, "collection")
 
 
 @router.post("/n/{note_id}/collect", name="note_collect")

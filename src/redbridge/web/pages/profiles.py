@@ -18,13 +18,13 @@ from redbridge.accounts import queries as accounts_queries
 from redbridge.accounts.models import User
 from redbridge.accounts.schemas import UserBrief
 from redbridge.core import ids
-from redbridge.core.errors import not_found
+from redbridge.core.errors import not_found, path_id
 from redbridge.core.pagination import Page
 from redbridge.engagement import queries as engagement_queries
 from redbridge.engagement.schemas import CollectionOut
 from redbridge.feeds import queries as feeds_queries
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_text, is_htmx, safe_next
-from redbridge.web.pages.common import PAGE_SIZE, feed_page, path_id
+from redbridge.web.pages.common import PAGE_SIZE, feed_page
 
 router = APIRouter(include_in_schema=False)
 

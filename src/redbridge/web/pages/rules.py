@@ -16,14 +16,14 @@ from fastapi import APIRouter, Response
 from starlette.datastructures import FormData
 
 from redbridge.accounts.deps import Viewer
-from redbridge.core.errors import AppError, forbidden
+from redbridge.core.errors import AppError, forbidden, path_id
 from redbridge.core.i18n import _
 from redbridge.moderation.live import live_rules
 from redbridge.rules import actions, queries
 from redbridge.rules.schemas import Category, Kind, Lang, OverrideIn, RuleAction, RuleIn, RulePatch, TryIn
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_text
 from redbridge.web.forms import FIXABLE, FormErrors, app_error_fields, validate
-from redbridge.web.pages.common import path_id, url_with
+from redbridge.web.pages.common import url_with
 
 router = APIRouter(include_in_schema=False)
 BASE = "/admin/rules"

@@ -18,14 +18,13 @@ from starlette.datastructures import FormData, UploadFile
 from redbridge.accounts import actions, queries
 from redbridge.accounts.models import User
 from redbridge.accounts.schemas import ProfileUpdate
-from redbridge.core.errors import AppError
+from redbridge.core.errors import AppError, path_id
 from redbridge.core.i18n import gettext
 from redbridge.media import actions as media_actions
 from redbridge.moderation import screening
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_list, form_text, is_htmx
 from redbridge.web.forms import FormErrors, app_error_fields, validate
 from redbridge.web.pages.auth import require_read_langs
-from redbridge.web.pages.common import path_id
 
 router = APIRouter(include_in_schema=False)
 TEXT_FIELDS = ("display_name", "bio", "region", "ui_lang")
