@@ -28,6 +28,12 @@ def test_text_in_the_readers_language_is_left_alone() -> None:
     assert engine.batches == []
 
 
+def test_an_english_word_that_looks_like_pinyin_initials_is_not_glossed() -> None:
+    text = "I bought the XS, it fits perfectly"
+    result = Translator([FakeEngine()]).translate(text, "en")
+    assert (result.status, result.text) == ("unchanged", text)
+
+
 @pytest.mark.parametrize(("text", "target", "expected"), [("這個很好吃", "zh-Hans", "这个很好吃"),
                                                           ("这个很好吃", "zh-Hant", "這個很好吃")])
 def test_chinese_for_a_chinese_reader_is_script_converted_only(text: str, target: str, expected: str) -> None:

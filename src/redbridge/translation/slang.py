@@ -49,7 +49,6 @@ SLANG: Final[dict[str, Slang]] = {
     "szd": Slang("是真的", "it's true"),
     "hhhh": Slang("哈哈哈哈", "hahaha"),
     "hhh": Slang("哈哈哈", "hahaha"),
-    "xs": Slang("笑死", "dying of laughter"),
 }
 
 
