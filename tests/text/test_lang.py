@@ -108,8 +108,13 @@ def test_traditional_and_simplified_spellings_match() -> None:
 
 
 def test_opencc_converter_is_built_once() -> None:
-    lang._t2s.cache_clear()
+    lang.opencc_converter.cache_clear()
     for _ in range(3):
         normalize_for_match("繁體")
-    info = lang._t2s.cache_info()
+    info = lang.opencc_converter.cache_info()
     assert (info.misses, info.hits) == (1, 2)
+
+
+def test_a_lone_surrogate_neither_raises_nor_is_lost() -> None:
+    assert normalize_for_match("臺\ud800灣") == "台\ud800湾"
+    assert lang.detect_language("a\ud800\n") in {"en", "other"}

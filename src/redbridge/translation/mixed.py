@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from redbridge.text.lang import detect_language
+from redbridge.text.lang import HAN, detect_language
 from redbridge.translation.engine import SourceLang, TargetLang, base_language
 from redbridge.translation.slang import gloss
 
@@ -26,11 +26,10 @@ __all__ = ["Run", "keep_spans", "segment", "source_language"]
 
 RunLang = Literal["en", "zh", "slang"]
 
-_HAN: Final = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 # Han runs may contain the Chinese punctuation between their characters, so "好吃，便宜" is one
 # run; a Latin run is words joined by spaces and the punctuation inside English sentences.
 _RUN_RE: Final = re.compile(
-    rf"(?P<zh>[{_HAN}](?:[{_HAN}\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\u2018-\u201d\u00b7…—]*[{_HAN}])?)"
+    rf"(?P<zh>[{HAN}](?:[{HAN}\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\u2018-\u201d\u00b7…—]*[{HAN}])?)"
     r"|(?P<en>[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f0-9'’\-]*)"
 )
 

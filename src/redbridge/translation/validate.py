@@ -26,14 +26,13 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from redbridge.text.lang import detect_language
+from redbridge.text.lang import HAN, HAN_WEIGHT, detect_language
 from redbridge.translation.engine import TargetLang, base_language
 from redbridge.translation.protect import PLACEHOLDER_RE
 
 __all__ = ["MAX_RATIO", "MIN_RATIO", "RejectedError", "check_content"]
 
-_HAN_RE: Final = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
-_HAN_WEIGHT: Final = 3
+_HAN_RE: Final = re.compile(f"[{HAN}]")
 # Weighted output/input length; real translations between English and Chinese stay well inside
 # (measured on parallel text, weighted Chinese runs 0.7–1.6× the English).
 MIN_RATIO: Final = 0.3
@@ -57,7 +56,7 @@ class RejectedError(ValueError):
 
 def weighted_length(text: str) -> int:
     han = len(_HAN_RE.findall(text))
-    return han * _HAN_WEIGHT + len(text) - han
+    return han * HAN_WEIGHT + len(text) - han
 
 
 def check_content(source_text: str, output: str, target: TargetLang) -> None:
