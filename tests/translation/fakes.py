@@ -61,6 +61,7 @@ class FakeEngine:
     max_segment_chars: int = 400
     max_segment_sentences: int = 1
     fail_with: str | None = None
+    drop_last: bool = False
     transform: Callable[[str, TargetLang], str] | None = None
     batches: list[list[str]] = field(default_factory=list)
 
@@ -72,7 +73,8 @@ class FakeEngine:
         if self.fail_with:
             raise EngineError(self.fail_with)
         transform = self.transform or pseudo_translate
-        return [transform(text, target) for text in texts]
+        outputs = [transform(text, target) for text in texts]
+        return outputs[:-1] if self.drop_last else outputs
 
 
 @dataclass
@@ -83,6 +85,8 @@ class FakeServer:
     requests: list[dict[str, Any]]
     mode: dict[str, str]
     release: threading.Event
+    # Called in the server thread before each answer (a test's fake clock advances here).
+    on_request: list[Callable[[], None]] = field(default_factory=list)
 
 
 def _target_from_prompt(system: str) -> str:
@@ -103,8 +107,10 @@ def _chat_answer(mode: str, body: dict[str, Any]) -> tuple[int, Any, float]:
         content = "```json\n" + json.dumps({"translation": pseudo_translate(text, target)}, ensure_ascii=False) + "\n```"
     elif mode == "essay-json":
         content = json.dumps({"translation": ESSAY})
-    elif mode == "essay-plain":
+    elif mode == "essay-plain" or (mode.startswith("essay-for:") and mode.removeprefix("essay-for:") in text):
         content = ESSAY
+    elif mode.startswith("essay-for:"):
+        content = json.dumps({"translation": pseudo_translate(text, target)}, ensure_ascii=False)
     elif mode == "preface":
         content = json.dumps({"translation": "Here is the translation: " + pseudo_translate(text, target)})
     elif mode == "untranslated":
@@ -119,6 +125,11 @@ def _chat_answer(mode: str, body: dict[str, Any]) -> tuple[int, Any, float]:
                              ensure_ascii=False)
     elif mode == "extra-key":
         content = json.dumps({"translation": pseudo_translate(text, target), "note": "I kept the names."})
+    elif mode == "huge":
+        return 200, json.dumps({"translation": "x" * (1 << 20)}), 0.0
+    elif mode == "length":
+        content = json.dumps({"translation": pseudo_translate(text, target)[:3]}, ensure_ascii=False)
+        return 200, {"choices": [{"message": {"role": "assistant", "content": content}, "finish_reason": "length"}]}, 0.0
     elif mode == "500":
         return 500, {"error": "boom"}, 0.0
     elif mode == "slow":
@@ -149,6 +160,7 @@ def serve(kind: str, mode: str = "good") -> Iterator[FakeServer]:
     sends a 200 and then one byte at a time, forever (until the test ends).
     """
     requests: list[dict[str, Any]] = []
+    hooks: list[Callable[[], None]] = []
     state = {"mode": mode}
     release = threading.Event()
     answer = _chat_answer if kind == "chat" else _libre_answer
@@ -177,6 +189,8 @@ def serve(kind: str, mode: str = "good") -> Iterator[FakeServer]:
                     except OSError:
                         return
                 return
+            for hook in hooks:
+                hook()
             status, payload, stall = answer(state["mode"], body)
             if stall and release.wait(stall):
                 return
@@ -196,7 +210,7 @@ def serve(kind: str, mode: str = "good") -> Iterator[FakeServer]:
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        yield FakeServer(base + ("/v1" if kind == "chat" else ""), requests, state, release)
+        yield FakeServer(base + ("/v1" if kind == "chat" else ""), requests, state, release, hooks)
     finally:
         release.set()
         server.shutdown()

@@ -15,7 +15,7 @@ from redbridge.translation.engines.openai_chat import (
     OpenAIChatEngine,
     user_message,
 )
-from redbridge.translation.service import Translator
+from redbridge.translation.service import TranslationRequest, Translator
 from tests.translation.fakes import serve
 from tests.translation.test_protect import KINDS
 
@@ -146,3 +146,38 @@ def test_libretranslate_timeout() -> None:
     with serve("libre", "slow") as server, pytest.raises(EngineError) as caught:
         libre(server.url, timeout=0.3).translate_batch(["好吃"], "zh", "en")
     assert caught.value.code == "timeout"
+
+
+def test_one_bad_answer_in_a_batch_falls_back_alone() -> None:
+    texts = ["我们去成都吧", "这个火锅好吃", "下次还来"]
+    with serve("chat", "essay-for:火锅") as bad, serve("libre") as good:
+        results = Translator([chat(bad.url), libre(good.url)]).translate_many(
+            [TranslationRequest(text, "en") for text in texts]
+        )
+    assert len(bad.requests) == 3  # one batch, one request per segment
+    assert [r.status for r in results] == ["translated"] * 3
+    engines = [(r.engine or "").split(":")[0] for r in results]
+    assert engines == ["openai-chat", "libretranslate", "openai-chat"]
+    assert results[1].errors == ("openai-chat:qwen2.5-7b-instruct@v1:not-json",)
+    assert results[0].errors == results[2].errors == ()
+
+
+def test_a_batch_shares_one_deadline() -> None:
+    # A fake clock the server moves 12 s on at every request: with a 30 s budget the third
+    # request ends past the deadline, and the fourth and fifth are never sent.
+    now = [0.0]
+    with serve("chat") as server:
+        server.on_request.append(lambda: now.__setitem__(0, now[0] + 12.0))
+        engine = OpenAIChatEngine(OpenAIChatConfig(base_url=server.url, model="m", timeout=30.0),
+                                  clock=lambda: now[0])
+        outputs = engine.translate_batch(["好", "好吃", "很好", "好的", "好好"], "zh", "en")
+    assert len(server.requests) == 3
+    assert [isinstance(out, str) for out in outputs] == [True, True, False, False, False]
+    assert [out.code for out in outputs if isinstance(out, EngineError)] == ["timeout"] * 3
+
+
+@pytest.mark.parametrize(("mode", "code"), [("huge", "too-large"), ("length", "truncated")])
+def test_an_oversized_or_cut_answer_is_an_error(mode: str, code: str) -> None:
+    with serve("chat", mode) as server:
+        outputs = chat(server.url).translate_batch(["好吃"], "zh", "en")
+    assert [out.code for out in outputs if isinstance(out, EngineError)] == [code]

@@ -72,8 +72,10 @@ class TranslationEngine(Protocol):
     on sentence pairs).
 
     ``translate_batch`` returns one output per input, in order, or raises
-    :class:`EngineError` for the whole batch. It must bound its own time (timeouts on every
-    network call); a stalled engine must not stall the caller.
+    :class:`EngineError` for the whole batch. An engine that translates inputs one by one may
+    put an :class:`EngineError` in place of an input that failed alone; only the texts that
+    hold it fall back. It must bound its own time (one deadline for the batch, timeouts on
+    every network call); a stalled engine must not stall the caller.
     """
 
     @property
@@ -93,4 +95,6 @@ class TranslationEngine(Protocol):
 
     def supports(self, source: SourceLang, target: TargetLang) -> bool: ...
 
-    def translate_batch(self, texts: Sequence[str], source: SourceLang, target: TargetLang) -> list[str]: ...
+    def translate_batch(
+        self, texts: Sequence[str], source: SourceLang, target: TargetLang
+    ) -> Sequence[str | EngineError]: ...

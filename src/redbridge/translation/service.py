@@ -31,12 +31,12 @@ through each engine's own timeouts.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Final, Literal, Protocol
+from typing import Final, Literal
 
+from redbridge.text.lang import opencc_converter
 from redbridge.translation.cache import CachedTranslation, TranslationCache, cache_key
 from redbridge.translation.engine import EngineError, SourceLang, TargetLang, TranslationEngine, base_language
 from redbridge.translation.mixed import keep_spans, source_language
@@ -76,23 +76,11 @@ class Translation:
     errors: tuple[str, ...] = ()
 
 
-class _Converter(Protocol):
-    def convert(self, text: str) -> str: ...
-
-
-@functools.lru_cache(maxsize=2)
-def _opencc(config: str) -> _Converter:
-    import opencc
-
-    converter: _Converter = opencc.OpenCC(config)
-    return converter
-
-
 def _to_script(text: str, target: TargetLang) -> str:
     if target == "zh-Hant":
-        return _opencc("s2tw").convert(text)
+        return opencc_converter("s2tw").convert(text)
     if target == "zh-Hans":
-        return _opencc("t2s").convert(text)
+        return opencc_converter("t2s").convert(text)
     return text
 
 
@@ -211,7 +199,7 @@ class Translator:
                     bucket.setdefault(piece, len(bucket))
             plans.append((job, engine_target, segments))
 
-        outputs: dict[tuple[SourceLang, TargetLang], list[str]] = {}
+        outputs: dict[tuple[SourceLang, TargetLang], Sequence[str | EngineError]] = {}
         failed: dict[tuple[SourceLang, TargetLang], str] = {}
         for direction, bucket in units.items():
             try:
@@ -232,10 +220,16 @@ class Translator:
                 continue
             lookup = units[direction]
             translated = outputs[direction]
+            # An engine may fail one piece alone: only the texts holding it fall back.
+            failure = next((out for segment in segments for piece in segment.pieces
+                            if isinstance(out := translated[lookup[piece]], EngineError)), None)
+            if failure is not None:
+                job.errors.append(f"{engine.name}:{failure.code}")
+                continue
             try:
                 parts: list[str] = []
                 for number, segment in enumerate(segments, 1):
-                    rendered = segment.render([translated[lookup[piece]] for piece in segment.pieces], engine_target)
+                    rendered = segment.render([str(translated[lookup[piece]]) for piece in segment.pieces], engine_target)
                     if engine.instructable:
                         check_content(segment.source, rendered, job.request.target)
                     parts.append(rendered + _separator(segment.separator, rendered, job.request.target, number == len(segments)))

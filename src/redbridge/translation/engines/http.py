@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any, Final
 
 import httpx
@@ -38,20 +39,34 @@ def make_client(options: HttpOptions) -> httpx.Client:
 
 
 def post_json(
-    client: httpx.Client, url: str, payload: dict[str, Any], options: HttpOptions, headers: dict[str, str] | None = None
+    client: httpx.Client,
+    url: str,
+    payload: dict[str, Any],
+    options: HttpOptions,
+    headers: dict[str, str] | None = None,
+    deadline: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Any:
     """POST ``payload`` as JSON and return the decoded JSON answer; :class:`EngineError` with
-    code ``timeout``, ``unreachable``, ``http-<status>``, ``too-large`` or ``malformed``."""
-    deadline = time.monotonic() + options.total
+    code ``timeout``, ``unreachable``, ``http-<status>``, ``too-large`` or ``malformed``.
+
+    The exchange ends by ``options.total`` seconds from now or by ``deadline`` (a ``clock``
+    reading: what is left of a batch's time), whichever comes first."""
+    now = clock()
+    deadline = now + options.total if deadline is None else min(deadline, now + options.total)
+    remaining = deadline - now
+    if remaining <= 0:
+        raise EngineError("timeout", f"{url}: no time left")
+    timeout = httpx.Timeout(remaining, connect=min(options.connect, remaining))
     try:
-        with client.stream("POST", url, json=payload, headers=headers) as response:
+        with client.stream("POST", url, json=payload, headers=headers, timeout=timeout) as response:
             body = bytearray()
             for chunk in response.iter_bytes():
                 body += chunk
                 if len(body) > options.max_body:
                     raise EngineError("too-large", url)
-                if time.monotonic() > deadline:
-                    raise EngineError("timeout", f"{url}: over {options.total}s")
+                if clock() > deadline:
+                    raise EngineError("timeout", f"{url}: over {remaining:.1f}s")
             status = response.status_code
     except httpx.TimeoutException as exc:
         raise EngineError("timeout", f"{url}: {exc}") from exc
@@ -68,8 +83,17 @@ def post_json(
 class HttpEngine:
     """What the HTTP engines share: one client with bounded waits, the endpoint, the name."""
 
-    def __init__(self, name: str, url: str, connect: float, total: float, max_segment_chars: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        connect: float,
+        total: float,
+        max_segment_chars: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._options = HttpOptions(connect=connect, total=total)
+        self._clock = clock
         self._client = make_client(self._options)
         self._url = url
         self._name = name
@@ -82,5 +106,5 @@ class HttpEngine:
     def close(self) -> None:
         self._client.close()
 
-    def _post(self, payload: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
-        return post_json(self._client, self._url, payload, self._options, headers)
+    def _post(self, payload: dict[str, Any], headers: dict[str, str] | None = None, deadline: float | None = None) -> Any:
+        return post_json(self._client, self._url, payload, self._options, headers, deadline, self._clock)

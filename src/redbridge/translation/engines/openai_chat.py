@@ -15,14 +15,18 @@ A chat model follows instructions, and the text it is given is written by users.
   back to the next engine.
 
 Segments are sent one request each (a paragraph of sentences, up to ``max_segment_chars``):
-asking a small model for an array of translations invites misalignment.
+asking a small model for an array of translations invites misalignment. The whole batch shares
+one deadline (``timeout`` seconds), so a batch of N segments never takes N timeouts; a segment
+whose answer is bad comes back as an :class:`EngineError` in its place, and only the texts
+that hold it fall back. An unreachable server fails the batch.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -80,19 +84,31 @@ class OpenAIChatEngine(HttpEngine):
     instructable = True
     max_segment_sentences = 50
 
-    def __init__(self, config: OpenAIChatConfig) -> None:
+    def __init__(self, config: OpenAIChatConfig, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(f"openai-chat:{config.model}@{config.version or 'v1'}",
                          config.base_url.rstrip("/") + "/chat/completions",
-                         config.connect_timeout, config.timeout, config.max_segment_chars)
+                         config.connect_timeout, config.timeout, config.max_segment_chars, clock)
         self._config = config
 
     def supports(self, source: SourceLang, target: TargetLang) -> bool:
         return source != base_language(target)
 
-    def translate_batch(self, texts: Sequence[str], source: SourceLang, target: TargetLang) -> list[str]:
-        return [self._translate_one(text, source, target) for text in texts]
+    def translate_batch(self, texts: Sequence[str], source: SourceLang, target: TargetLang) -> list[str | EngineError]:
+        deadline = self._clock() + self._config.timeout
+        outputs: list[str | EngineError] = []
+        for text in texts:
+            if self._clock() >= deadline:
+                outputs.append(EngineError("timeout", f"batch over {self._config.timeout}s"))
+                continue
+            try:
+                outputs.append(self._translate_one(text, source, target, deadline))
+            except EngineError as exc:
+                if exc.code == "unreachable":
+                    raise
+                outputs.append(exc)
+        return outputs
 
-    def _translate_one(self, text: str, source: SourceLang, target: TargetLang) -> str:
+    def _translate_one(self, text: str, source: SourceLang, target: TargetLang, deadline: float) -> str:
         system = SYSTEM_PROMPT.format(source=_LANGUAGE_NAMES[source], target=_LANGUAGE_NAMES[target])
         payload: dict[str, Any] = {
             "model": self._config.model,
@@ -106,7 +122,7 @@ class OpenAIChatEngine(HttpEngine):
         if self._config.json_mode:
             payload["response_format"] = {"type": "json_object"}
         headers = {"Authorization": f"Bearer {self._config.api_key}"} if self._config.api_key else None
-        answer = self._post(payload, headers)
+        answer = self._post(payload, headers, deadline)
         return _parse_answer(answer)
 
 
