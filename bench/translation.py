@@ -14,10 +14,11 @@ What it does (docs/translation.md, "Benchmark", has the figures and how to read 
 2. ``overhead``: ``--items`` note-like texts (sentences with prices, mentions, tags, numbers),
    translated zh→en by ``Translator.translate_many`` in batches of ``--batch`` with an empty
    cache, the engine wrapped in a timer. The pipeline's own time is the total minus the time
-   inside ``translate_batch``; overhead = own / engine. Also per item in milliseconds. For
-   reference, ``direct`` times the engine alone on the raw texts (no spans, no splitting).
+   inside ``translate_batch``; overhead = own / engine. Also per item in milliseconds.
 3. ``cache_hit``: ``--lookups`` calls of ``Translator.translate`` on texts already translated
-   (the path every viewer but the first takes: detection, hash, LRU): lookups/s.
+   (the path every viewer but the first takes: detection, hash, LRU): lookups/s. ``own_language``:
+   as many calls on texts already in the reader's language (English for en, Chinese for zh-Hans
+   and zh-Hant, which converts the script): calls/s.
 4. ``live_room``: ``--messages`` messages (English, Chinese, mixed) each requested by every one
    of ``--viewers`` viewers, whose languages are 50% en, 40% zh-Hans, 10% zh-Hant: engine calls
    per message and target language, which must be 1 (or 0 where the text is already in the
@@ -39,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import api  # bench/api.py: machine info, report writer
 
 from moderation import pin_one_core
-from redbridge.translation.engine import SourceLang, TargetLang, TranslationEngine
+from redbridge.translation.engine import EngineError, SourceLang, TargetLang, TranslationEngine
 from redbridge.translation.engines.ctranslate2 import CTranslate2Config, CTranslate2Engine
 from redbridge.translation.service import TranslationRequest, Translator
 from tests.translation.tiny_model import build_tiny_model
@@ -66,7 +67,7 @@ class Timed:
     def supports(self, source: SourceLang, target: TargetLang) -> bool:
         return self.inner.supports(source, target)
 
-    def translate_batch(self, texts: Sequence[str], source: SourceLang, target: TargetLang) -> list[str]:
+    def translate_batch(self, texts: Sequence[str], source: SourceLang, target: TargetLang) -> Sequence[str | EngineError]:
         started = time.perf_counter()
         try:
             return self.inner.translate_batch(texts, source, target)
@@ -100,17 +101,12 @@ def overhead(directory: Path, items: int, batch: int) -> dict[str, Any]:
         results = translator.translate_many([TranslationRequest(t, "en", tuple(PLACES)) for t in texts[i : i + batch]])
         assert all(r.status == "translated" for r in results), results[0]
     total = time.perf_counter() - started
-    direct_engine = engine(directory)
-    started = time.perf_counter()
-    for i in range(0, items, batch):
-        direct_engine.translate_batch(texts[i : i + batch], "zh", "en")
-    direct = time.perf_counter() - started
     own = total - timed.seconds
     return {
         "items": items, "batch": batch, "engine_calls": timed.calls, "pieces": timed.pieces,
         "total_s": total, "engine_s": timed.seconds, "pipeline_own_s": own,
         "own_ms_per_item": own / items * 1e3, "engine_ms_per_item": timed.seconds / items * 1e3,
-        "overhead": own / timed.seconds, "direct_whole_texts_s": direct,
+        "overhead": own / timed.seconds,
     }
 
 
@@ -125,6 +121,25 @@ def cache_hits(directory: Path, lookups: int) -> dict[str, Any]:
     assert result.cached
     return {"lookups": lookups, "seconds": elapsed, "lookups_per_s": lookups / elapsed,
             "us_per_lookup": elapsed / lookups * 1e6}
+
+
+def own_language(lookups: int) -> dict[str, Any]:
+    """Texts already in the reader's language: no engine, no cache, the answer is the text
+    (or its script conversion)."""
+    zh = note_texts(32)
+    en = [f"Hotpot night {i} with @lily_chen in Chengdu, ¥{38 + i} each, so good! #food# 😍 Going again." for i in range(32)]
+    cases: list[tuple[str, TargetLang]] = [(t, "en") for t in en] + [(t, "zh-Hans") for t in zh] + [(t, "zh-Hant") for t in zh]
+    translator = Translator([])
+    out: dict[str, Any] = {"lookups": lookups}
+    for target in ("en", "zh-Hans", "zh-Hant"):
+        texts = [t for t, tt in cases if tt == target]
+        started = time.perf_counter()
+        for i in range(lookups):
+            result = translator.translate(texts[i % len(texts)], target)  # type: ignore[arg-type]
+        elapsed = time.perf_counter() - started
+        assert result.status in ("unchanged", "converted"), result
+        out[target] = {"calls_per_s": lookups / elapsed, "us_per_call": elapsed / lookups * 1e6, "status": result.status}
+    return out
 
 
 def live_room(directory: Path, viewers: int, messages: int) -> dict[str, Any]:
@@ -172,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         report["overhead"] = {name: overhead(path, args.items, args.batch) for name, path in models.items()}
         report["cache_hit"] = cache_hits(models["tiny"], args.lookups)
+        report["own_language"] = own_language(args.lookups // 4)
         report["live_room"] = live_room(models["tiny"], args.viewers, args.messages)
 
     print(f"one core (cpu {cpu}); {args.items} texts zh→en in batches of {args.batch}")
@@ -181,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{row['engine_calls']:6} {row['pieces']:7}")
     hit = report["cache_hit"]
     print(f"cache hit: {hit['lookups_per_s']:,.0f} lookups/s ({hit['us_per_lookup']:.1f} µs each)")
+    for target, row in report["own_language"].items():
+        if isinstance(row, dict):
+            print(f"own language {target}: {row['calls_per_s']:,.0f} calls/s ({row['us_per_call']:.1f} µs each, {row['status']})")
     room = report["live_room"]
     print(f"live room: {room['viewers']:,} viewers × {len(room['messages'])} messages = {room['requests']:,} requests "
           f"in {room['seconds']:.1f} s")

@@ -114,7 +114,20 @@ def test_pipeline_long_input_batches_many_sentences(marian_dir: Path) -> None:
     tokens, options = spy.calls[0]
     # 40 sentences, each cut at its protected number: "第" and "天我们去公园散步。" pieces, deduplicated.
     assert len(tokens) == 2
+    assert len(spy.calls) == 1  # the whole text in one call to the model, not one per sentence
     assert options["max_batch_size"] == 4
     assert result.text is not None
     for n in (1, 17, 40):
         assert str(n) in result.text
+
+
+def test_a_model_directory_without_a_tokenizer_is_refused(marian_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    bare = tmp_path / "opus-mt-bare"
+    shutil.copytree(marian_dir, bare)
+    for spm in [*bare.glob("*.spm"), *bare.glob("*.model")]:
+        spm.unlink()
+    with pytest.raises(EngineError) as caught:
+        CTranslate2Engine(CTranslate2Config(model_dir=bare, pairs=(("zh", "en"),)))
+    assert caught.value.code == "no-tokenizer"

@@ -166,6 +166,15 @@ def test_a_dropped_placeholder_falls_back() -> None:
     assert result.text == "@lily_chen good good"
 
 
+def test_an_engine_answering_the_wrong_number_of_outputs_falls_back() -> None:
+    short = FakeEngine(name="short:1", drop_last=True)
+    good = FakeEngine(name="good:1")
+    result = Translator([short, good]).translate(ZH_NOTE, "en")
+    assert (result.status, result.engine) == ("translated", "good:1")
+    assert result.errors == ("short:1:wrong-count",)
+    assert Translator([short]).translate("我们去成都吃火锅吧", "en").errors == ("short:1:wrong-count",)
+
+
 def test_when_every_engine_fails_the_result_is_failed_with_reasons() -> None:
     result = Translator([FakeEngine(name="a:1", fail_with="http-500"), FakeEngine(name="b:1", fail_with="timeout")]
                         ).translate("好吃", "en")
@@ -207,3 +216,23 @@ def test_any_text_gets_an_answer_never_an_exception(text: str, target: str, sees
         assert result.text == text
     if result.status == "translated":
         assert result.text is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab yyds xswl The 中文好體臺灣。！?.\n#@¥38😍⟦⟧0 https://x.y")), max_size=60),
+       st.sampled_from(["en", "zh-Hans", "zh-Hant"]))
+def test_the_readers_own_language_shortcut_answers_as_the_full_pipeline(text: str, target: str) -> None:
+    from redbridge.text.lang import opencc_converter
+    from redbridge.translation.mixed import keep_spans, source_language
+    from redbridge.translation.protect import protect, restore
+
+    source = source_language(text, target)  # type: ignore[arg-type]
+    if source is None or (source == "en") != (target == "en"):
+        return
+    protected = protect(text, ["中文"], keep_spans(text, source, target))  # type: ignore[arg-type]
+    expected = restore(protected.text, protected)
+    if target != "en":
+        expected = opencc_converter("s2tw" if target == "zh-Hant" else "t2s").convert(expected)
+    result = Translator([FakeEngine()]).translate(text, target, places=["中文"])  # type: ignore[arg-type]
+    assert result.text == expected
+    assert result.status == ("unchanged" if expected == text else "converted" if target != "en" else "translated")

@@ -10,11 +10,9 @@ sentence splitting, output validation, caching, fallback — lives in the pipeli
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final, Literal, Protocol, get_args
+from typing import Literal, Protocol
 
 __all__ = [
-    "SOURCE_LANGS",
-    "TARGET_LANGS",
     "EngineError",
     "SourceLang",
     "TargetLang",
@@ -27,8 +25,6 @@ __all__ = [
 SourceLang = Literal["en", "zh"]
 # Targets are what a reader chooses (the locales of the site).
 TargetLang = Literal["en", "zh-Hans", "zh-Hant"]
-SOURCE_LANGS: Final[tuple[SourceLang, ...]] = get_args(SourceLang)
-TARGET_LANGS: Final[tuple[TargetLang, ...]] = get_args(TargetLang)
 
 
 def base_language(target: TargetLang) -> SourceLang:
