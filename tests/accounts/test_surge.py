@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from redbridge.accounts import proof
 from redbridge.app import create_app
 from redbridge.core.clock import SystemClock
+from redbridge.core.errors import AppError
 from redbridge.core.services import Services
 from redbridge.moderation import queue
 from redbridge.moderation.models import AuditEntry
@@ -149,6 +150,29 @@ def test_a_replayed_challenge_fails(surged: tuple[TestClient, Factory]) -> None:
     replay = _signup(client, solved)
     assert replay.status_code == 422
     assert replay.json()["error"]["code"] == "signup.proof_used"
+
+
+def test_a_refused_signup_keeps_its_proof(surged: tuple[TestClient, Factory]) -> None:
+    client, _factory = surged
+    taken = _name()
+    assert client.post("/api/v1/auth/signup", json={"username": taken, "password": PASSWORD,
+                                                    **_solved(client)}).status_code == 201
+    solved = _solved(client)
+    refused = client.post("/api/v1/auth/signup", json={"username": taken, "password": PASSWORD, **solved})
+    assert refused.status_code == 409
+    # The cheap checks run before the proof is spent: the same proof still signs up a free name.
+    answer = _signup(client, solved)
+    assert answer.status_code == 201, answer.text
+
+
+def test_a_signed_challenge_weaker_than_required_fails() -> None:
+    secret, now = b"test-secret", datetime.now(UTC)
+    weak = proof.issue(secret, now, BITS - 1, 300)
+    nonce = proof.solve(weak.challenge, BITS - 1)
+    assert proof.check(secret, now, weak.challenge, nonce, BITS - 1)
+    with pytest.raises(AppError) as refused:
+        proof.check(secret, now, weak.challenge, nonce, BITS)
+    assert refused.value.code == "signup.proof_invalid"
 
 
 @pytest.mark.parametrize("tamper", ["nonce", "bits", "mac", "shape", "hostile"])

@@ -52,7 +52,6 @@ async def open_session(services: Services, request: Request, user: User) -> Open
 async def signup(services: Services, request: Request, body: SignupIn) -> Opened:
     """Create the account and log it in. The UI language defaults to the request's locale."""
     services.limiter.hit("signup-ip", client_ip(request), services.settings.rate_limits.signup_per_ip)
-    await run_in_threadpool(check_proof, services, body.challenge, body.nonce)
     actions.check_password(body.password, body.username, body.email,
                            min_strength=services.settings.passwords.min_strength)
 
@@ -64,6 +63,9 @@ async def signup(services: Services, request: Request, body: SignupIn) -> Opened
             actions.check_username(session, body.username)
 
     await run_in_threadpool(check)
+    # The proof is spent after the cheap checks (a typo or a taken name keeps it), still before
+    # the password hash, the expensive part.
+    await run_in_threadpool(check_proof, services, body.challenge, body.nonce)
     password_hash = await services.passwords.hash(body.password)
 
     def create() -> User:
