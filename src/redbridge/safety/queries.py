@@ -32,8 +32,7 @@ from redbridge.core.pagination import Page, id_page
 from redbridge.core.services import Services
 from redbridge.engagement.models import Comment
 from redbridge.media.models import Media
-from redbridge.moderation import images as moderation_images
-from redbridge.moderation import surge
+from redbridge.moderation import signals, surge
 from redbridge.moderation.models import (
     OPEN,
     AuditEntry,
@@ -425,7 +424,7 @@ def example_out(session: Session, rows: Sequence[ModerationExample]) -> list[Exa
         id=ids.encode(r.id), text=r.text, lang=r.lang, category=r.category, source=r.source,
         queue_item_id=ids.encode(r.queue_item_id) if r.queue_item_id is not None else None,
         added_by=names.get(r.added_by) if r.added_by is not None else None, created_at=r.created_at,
-        disabled=r.disabled, disabled_by=names.get(r.disabled_by) if r.disabled_by is not None else None,
+        disabled=r.disabled_at is not None, disabled_by=names.get(r.disabled_by) if r.disabled_by is not None else None,
         disabled_at=r.disabled_at,
     ) for r in rows]
 
@@ -434,7 +433,7 @@ def examples_page(session: Session, *, disabled: bool | None, cursor: str | None
     """Marked examples, newest first; ``disabled`` None lists both."""
     query = select(ModerationExample)
     if disabled is not None:
-        query = query.where(ModerationExample.disabled == disabled)
+        query = query.where(ModerationExample.disabled_at.is_not(None) if disabled else ModerationExample.disabled_at.is_(None))
     rows, next_cursor = id_page(session, query, ModerationExample.id, cursor, limit, newest_first=True)
     return Page(items=example_out(session, rows), next_cursor=next_cursor)
 
@@ -559,7 +558,7 @@ class SemanticIndex:
         rows = session.execute(
             select(ModerationExample.id, ModerationExample.category, ModerationExample.embedding,
                    ModerationExample.embedder, ModerationExample.text)
-            .where(ModerationExample.disabled == false()).order_by(ModerationExample.id)).all()
+            .where(ModerationExample.disabled_at.is_(None)).order_by(ModerationExample.id)).all()
         if not rows:
             return None
         name, dim = self.embedder.name, self.embedder.dim
@@ -591,7 +590,7 @@ def image_block_out(session: Session, rows: Sequence[ImageBlock]) -> list[ImageB
     people = {r.added_by for r in rows if r.added_by is not None}
     names = dict(session.execute(select(User.id, User.username).where(User.id.in_(people))).all()) if people else {}
     return [ImageBlockOut(
-        id=ids.encode(r.id), phash=f"{r.phash & ((1 << 64) - 1):016x}", category=r.category, reason=r.reason,
+        id=ids.encode(r.id), phash=f"{signals.from_signed(r.phash):016x}", category=r.category, reason=r.reason,
         source_media_id=ids.encode(r.source_media_id) if r.source_media_id is not None else None,
         added_by=names.get(r.added_by) if r.added_by is not None else None, created_at=r.created_at,
     ) for r in rows]
@@ -619,7 +618,7 @@ def matching_media(session: Session, phash: int, max_distance: int, after_id: in
         .order_by(Media.id).limit(batch)
     ).all()
     found = [(media_id, note_id, d) for media_id, hashed, note_id in rows
-             if hashed is not None and (d := moderation_images.distance(phash, hashed)) <= max_distance]
+             if hashed is not None and (d := signals.distance(phash, hashed)) <= max_distance]
     return found, (rows[-1][0] if len(rows) == batch else None)
 
 

@@ -320,7 +320,7 @@ class ExampleOut(BaseModel):
 
 # -------------------------------------------------------------------------------- image blocklist
 
-# ``moderation.images.CATEGORIES``, spelled out for the OpenAPI document.
+# What a moderator files a blocked picture under (rule 4: codes; the author reads the category's sentence).
 ImageCategory = Literal["sexual", "violence", "hate", "self_harm", "spam", "other"]
 IMAGE_REASON_MAX = 300
 ImageBlockReason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=IMAGE_REASON_MAX,

@@ -32,7 +32,6 @@ def upgrade() -> None:
     sa.Column('queue_item_id', _ID, nullable=True),
     sa.Column('added_by', _ID, nullable=True),
     sa.Column('created_at', _TS, nullable=False),
-    sa.Column('disabled', sa.Boolean(), nullable=False),
     sa.Column('disabled_by', _ID, nullable=True),
     sa.Column('disabled_at', _TS, nullable=True),
     sa.ForeignKeyConstraint(['queue_item_id'], ['moderation_queue.id'],
@@ -43,9 +42,9 @@ def upgrade() -> None:
                             ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_moderation_examples')),
     )
-    op.create_index('ix_moderation_examples_disabled', 'moderation_examples', ['disabled', 'id'], unique=False)
+    op.create_index('ix_moderation_examples_disabled_at', 'moderation_examples', ['disabled_at', 'id'], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index('ix_moderation_examples_disabled', table_name='moderation_examples')
+    op.drop_index('ix_moderation_examples_disabled_at', table_name='moderation_examples')
     op.drop_table('moderation_examples')
