@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from redbridge.core.services import Services
+from redbridge.moderation.live import live_rules
 from redbridge.moderation.models import ModerationDecision
-from redbridge.moderation.text import TextChecker
 from redbridge.notes.models import Note
 from tests.engagement.helpers import make_admin
 from tests.factories import PASSWORD, Factory, UserHandle, png_bytes
@@ -46,8 +46,9 @@ class FakeChecker:
 
 @pytest.fixture(autouse=True)
 def fake_checker(services: Services) -> None:
-    checker = services.state(TextChecker, FakeChecker)  # type: ignore[arg-type]
-    assert isinstance(checker, FakeChecker), "the app built its checker before the test could replace it"
+    live = live_rules(services)
+    live.pin(FakeChecker())  # type: ignore[arg-type]
+    assert isinstance(live.current(), FakeChecker), "the stand-in checker is not the one in force"
 
 
 def _decisions(services: Services) -> list[ModerationDecision]:

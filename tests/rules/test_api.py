@@ -4,15 +4,22 @@
 from __future__ import annotations
 
 import json
+import threading
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from redbridge.core import ids
 from redbridge.core.services import Services
+from redbridge.moderation.lexicon import Lexicon
 from redbridge.moderation.live import live_rules
 from redbridge.moderation.models import AuditEntry, ModerationRule
+from redbridge.rules import actions as rules_actions
+from redbridge.rules import queries as rules_queries
+from redbridge.rules.schemas import RulePatch
 from tests.factories import Factory, UserHandle
 from tests.rules.helpers import BASE, add_rule, settle
 from tests.safety.helpers import audit_rows, staff
@@ -242,14 +249,97 @@ def test_bad_ids_and_edits(client: TestClient, services: Services, admin: UserHa
     assert client.get(BASE, headers=admin.headers, params={"category": "weather"}).status_code == 422
 
 
-def test_the_checker_is_built_off_the_request_path(services: Services, client: TestClient, admin: UserHandle) -> None:
+def test_the_checker_is_built_off_the_request_path(services: Services, client: TestClient, admin: UserHandle,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """While a rebuild runs the old checker keeps answering; the new one is swapped in whole."""
     live = live_rules(services)
-    old = live.settle()
-    add_rule(client, admin, pattern=MARKER)
-    during = live.current()  # answers at once: the old checker, or the new one if already built
-    assert during is old or during is live.settle()
-    new = live.settle()
+    old, _ = live.settle()
+    building, release = threading.Event(), threading.Event()
+    build = Lexicon.build
+
+    def held_build(rules: Any, **kwargs: Any) -> Lexicon:
+        building.set()
+        assert release.wait(30), "the test never released the rebuild"
+        return build(rules, **kwargs)
+
+    monkeypatch.setattr(Lexicon, "build", staticmethod(held_build))  # the class moderation.live builds with
+    try:
+        rule = add_rule(client, admin, pattern=MARKER)  # the commit hook starts the rebuild
+        assert building.wait(30), "no rebuild started"
+        assert live.current() is old  # the rebuild is under way: the old checker answers at once
+        assert live.version < rule["version"]
+    finally:
+        release.set()
+    new, version = live.settle()
+    assert version == rule["version"]
     assert new is not old
     assert new.check(MARKER).decision == "hold"
     assert old.check(MARKER).decision == "allow"  # the old one never changed
+
+
+def test_overrides_and_restores_are_audited(client: TestClient, services: Services, admin: UserHandle) -> None:
+    shipped_id = "spam_zh:加vx"
+    before = audit_rows(services)
+    set_ = client.put(f"{BASE}/shipped/override", params={"id": shipped_id}, headers=admin.headers,
+                      json={"enabled": True, "action": "label", "note": "ours"})
+    assert set_.status_code == 200, set_.text
+    restored = client.delete(f"{BASE}/shipped/override", params={"id": shipped_id}, headers=admin.headers)
+    assert restored.status_code == 200
+    assert client.delete(f"{BASE}/shipped/override", params={"id": shipped_id},
+                         headers=admin.headers).status_code == 404  # refused: no row
+    assert audit_rows(services) == before + 2
+    with services.sessions() as session:
+        rows = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(2)))
+    assert [r.action for r in rows] == ["rule.restore", "rule.override"]
+    assert all(r.subject_kind == "shipped" and r.actor_id == admin.int_id for r in rows)
+    assert rows[1].details["rule"] == shipped_id
+    assert (rows[1].details["enabled"], rows[1].details["action"]) == (True, "label")
+    assert rows[0].details["rule"] == shipped_id
+    assert rows[0].details["version"] == restored.json()["version"] > rows[1].details["version"]
+
+
+@pytest.mark.parametrize("body", [{"enabled": "nope"}, {"action": "ban"}, {"note": "x" * 501},
+                                  {"enabled": False, "extra": 1}])
+def test_a_bad_override_body_is_422(client: TestClient, services: Services, admin: UserHandle,
+                                    body: dict[str, object]) -> None:
+    before = audit_rows(services)
+    response = client.put(f"{BASE}/shipped/override", params={"id": "spam_zh:加vx"}, headers=admin.headers, json=body)
+    assert response.status_code == 422, response.text
+    assert audit_rows(services) == before
+
+
+def test_concurrent_edits_of_different_fields_both_stay(client: TestClient, services: Services, admin: UserHandle,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """BUG: an edit merged the patch onto the row read before the write lock and wrote every field
+    back, so an edit committed in between (another admin, another field) was reverted."""
+    rule = add_rule(client, admin, pattern=MARKER, note="first note")
+    get_row = rules_queries.get_row
+
+    def other_admin(rule_id: int) -> None:
+        with services.sessions() as other:
+            rules_actions.update(other, services.clock.now(), admin.int_id, rule_id,
+                                 RulePatch(note="the other admin's note"))
+
+    def read_then_another_edit_commits(session: Session, rule_id: int) -> ModerationRule:
+        row = get_row(session, rule_id)
+        monkeypatch.setattr("redbridge.rules.actions.get_row", get_row)  # once
+        # On a thread of its own: a request holds one connection (core.db), the other admin another.
+        thread = threading.Thread(target=other_admin, args=(rule_id,))
+        thread.start()
+        thread.join(30)
+        assert not thread.is_alive()
+        return row
+
+    monkeypatch.setattr("redbridge.rules.actions.get_row", read_then_another_edit_commits)
+    response = client.patch(f"{BASE}/{rule['id']}", headers=admin.headers, json={"action": "label"})
+    assert response.status_code == 200, response.text
+    assert (response.json()["action"], response.json()["note"]) == ("label", "the other admin's note")
+    with services.sessions() as session:
+        row = session.get(ModerationRule, ids.decode(rule["id"]))
+        assert row is not None
+        assert (row.action, row.note) == ("label", "the other admin's note")
+        updates = list(session.scalars(select(AuditEntry).where(AuditEntry.action == "rule.update")
+                                       .order_by(AuditEntry.id)))
+    assert [u.details["changed"] for u in updates] == [
+        {"note": {"from": "first note", "to": "the other admin's note"}},
+        {"action": {"from": "hold", "to": "label"}}]

@@ -9,8 +9,8 @@ from sqlalchemy import func, select, update
 
 from redbridge.accounts.models import User
 from redbridge.core.services import Services
+from redbridge.moderation.live import live_rules
 from redbridge.moderation.models import AuditEntry
-from redbridge.moderation.text import TextChecker
 from tests.factories import Factory, UserHandle
 from tests.moderation.test_screening import HOLD, FakeChecker
 
@@ -26,8 +26,9 @@ def staff(factory: Factory, services: Services, role: str) -> UserHandle:
 
 
 def install_fake_checker(services: Services) -> None:
-    checker = services.state(TextChecker, FakeChecker)  # type: ignore[arg-type]
-    assert isinstance(checker, FakeChecker)
+    live = live_rules(services)
+    live.pin(FakeChecker())  # type: ignore[arg-type]
+    assert isinstance(live.current(), FakeChecker)
 
 
 def audit_rows(services: Services) -> int:

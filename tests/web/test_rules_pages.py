@@ -142,3 +142,53 @@ def test_hostile_input_is_escaped(app: FastAPI, services: Services, factory: Fac
         response = post_form(tab, "/admin/rules", {**form, "pattern": value}, csrf)
         assert response.status_code == 422, value[:20]
     assert tab.get("/admin/rules?category=<script>&cursor=!!").status_code in (200, 400)
+
+
+def test_rules_pages_speak_chinese(app: FastAPI, services: Services, factory: Factory) -> None:
+    """The codes on the rules pages (kind, category, language, action, the try verdict) are said in
+    the reader's language, not as English labels."""
+    admin = staff(factory, services, "admin")
+    tab = browser(app, admin)
+    csrf = csrf_of(get_ok(tab, "/admin/rules"))
+    form = {"kind": "term", "pattern": MARKER, "category": "spam", "lang": "en", "action": "hold",
+            "allow": "", "note": ""}
+    assert post_form(tab, "/admin/rules", form, csrf).status_code == 303
+    listing = text_of(get_ok(tab, "/admin/rules?lang=zh-Hans"))
+    for english in ("Hold for review", "Term", "Regex", "Any language", "Reject", "Allow"):
+        assert english not in listing
+    assert "暂扣待审" in listing
+    assert "词语" in listing
+    settle(services)
+    tried = text_of(post_form(tab, "/admin/rules/try?lang=zh-Hans", {"text": f"great {MARKER} here"}, csrf).text)
+    assert "暂扣待审" in tried
+    assert "Hold for review" not in tried
+    shipped = text_of(get_ok(tab, "/admin/rules/shipped?lang=zh-Hans"))
+    assert "Hold for review" not in shipped
+    assert "Reject" not in shipped
+
+
+def test_the_edit_form_shows_its_refusals(app: FastAPI, services: Services, factory: Factory) -> None:
+    from redbridge.core import ids
+
+    admin = staff(factory, services, "admin")
+    tab = browser(app, admin)
+    csrf = csrf_of(get_ok(tab, "/admin/rules"))
+    form = {"kind": "term", "pattern": MARKER, "category": "spam", "lang": "en", "action": "hold", "allow": "",
+            "note": ""}
+    assert post_form(tab, "/admin/rules", form, csrf).status_code == 303
+    assert post_form(tab, "/admin/rules", {**form, "pattern": "another phrase"}, csrf).status_code == 303
+    other = _rule(services, "another phrase")
+    assert other is not None
+    url = f"/admin/rules/{ids.encode(other.id)}/edit"
+    clash = post_form(tab, url, {**form, "pattern": MARKER}, csrf)
+    assert clash.status_code == 409
+    assert "already exists" in text_of(clash.text)
+    bad = post_form(tab, url, {**form, "kind": "regex", "pattern": "(a+)+$"}, csrf)
+    assert bad.status_code == 422
+    assert "backtrack" in text_of(bad.text)
+    assert 'value="(a+)+$"' in bad.text  # the form keeps what was typed
+    unknown = post_form(tab, url, {**form, "pattern": "fresh words", "category": "weather"}, csrf)
+    assert unknown.status_code == 422
+    row = _rule(services, "another phrase")
+    assert row is not None
+    assert (row.kind, row.category) == ("term", "spam")  # nothing was written

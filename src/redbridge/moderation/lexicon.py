@@ -47,7 +47,7 @@ from redbridge.moderation.normalize import (
     repeat_variants,
     squeeze,
 )
-from redbridge.moderation.rules import Action, Category, Rule, check_regex, load_global_allow, requires_digit
+from redbridge.moderation.rules import Action, Category, Rule, load_global_allow, requires_digit
 
 __all__ = ["VALIDATORS", "Hit", "Lexicon", "fuzzy_pinyin", "valid_cn_id"]
 
@@ -182,8 +182,7 @@ class Lexicon:
         for index, rule in enumerate(kept):
             for phrase in rule.allow:
                 add_allow(phrase, index)
-            if rule.kind == "regex":
-                check_regex(rule.pattern)
+            if rule.kind == "regex":  # checked when the Rule was made (Rule.__post_init__)
                 compiled = re.compile(rule.pattern)
                 validators = tuple((name, VALIDATORS[name]) for name in compiled.groupindex if name in VALIDATORS)
                 regexes.append(_Regex(index, compiled, validators, requires_digit(rule.pattern)))

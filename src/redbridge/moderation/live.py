@@ -12,7 +12,8 @@ How a change reaches every process:
   flushed generation would look like a change to every process at once; a lost bump would never
   be seen). The command line (``redbridge moderation import``) has no app to tell: the servers
   notice its bump within a second;
-* a rebuild (~0.4 s: the lexicon normalises every term and times every regex) runs on a
+* a rebuild (~30 ms warm, docs/benchmarks.md, "Rules editor: rebuild": the lexicon normalises
+  every term; a regex's timed check runs once per pattern per process) runs on a
   background thread while the old checker keeps answering; the new one is swapped in with one
   assignment, so a check never sees half a rule set.
 
@@ -64,8 +65,7 @@ def bump(session: Session, now: datetime) -> int:
     ins = dialect_insert(session, RulesVersion).values(id=_VERSION_ROW, version=1, updated_at=now)
     ins = ins.on_conflict_do_update(index_elements=[RulesVersion.id],
                                     set_={"version": RulesVersion.version + 1, "updated_at": now})
-    session.execute(ins)
-    version = int(session.scalar(select(RulesVersion.version).where(RulesVersion.id == _VERSION_ROW)) or 0)
+    version = int(session.execute(ins.returning(RulesVersion.version)).scalar_one())
     RULES_CHANGED.announce(session, {"version": version})
     return version
 
@@ -131,6 +131,11 @@ class LiveRules:
             self.refresh()
         return checker
 
+    def pin(self, checker: TextChecker) -> None:
+        """Serve ``checker`` from now on and stop reading the version (tests: a stand-in checker)."""
+        with self._lock:
+            self._checker, self._closed = checker, True
+
     def _first(self) -> TextChecker:
         self.refresh()
         with self._lock:
@@ -154,9 +159,10 @@ class LiveRules:
             self._worker = threading.Thread(target=self._run, name="rules-rebuild", daemon=True)
             self._worker.start()
 
-    def settle(self, timeout: float = 30.0) -> TextChecker:
+    def settle(self, timeout: float = 30.0) -> tuple[TextChecker, int]:
         """Read the version now, rebuild if it moved, and wait for it: the deterministic way for
-        tests (and the ``try`` endpoint after a change) to see the rules as they are committed."""
+        tests (and the ``try`` endpoint after a change) to see the rules as they are committed.
+        Returns the checker and the version it reflects, read together (a swap cannot fall between)."""
         self.refresh()
         deadline = time.monotonic() + timeout
         with self._lock:
@@ -165,8 +171,9 @@ class LiveRules:
                 if left <= 0:
                     raise TimeoutError("rules rebuild did not finish")
                 self._done.wait(left)
-            assert self._checker is not None
-            return self._checker
+            if self._checker is None:  # the loader failed (logged): serve the shipped lists
+                self._checker = default_checker()
+            return self._checker, self._version
 
     def _run(self) -> None:
         while True:
@@ -190,7 +197,7 @@ class LiveRules:
             rules, custom = in_force(session)
         checker = TextChecker(Lexicon.build(rules)) if custom else default_checker()
         with self._lock:
-            if version >= self._version:
+            if version >= self._version and not self._closed:  # closed or pinned: keep what is there
                 self._checker, self._version = checker, version
 
     def close(self) -> None:

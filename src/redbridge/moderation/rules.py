@@ -20,9 +20,10 @@ from __future__ import annotations
 import functools
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import yaml  # type: ignore[import-untyped,unused-ignore]  # no stubs installed here
@@ -34,10 +35,14 @@ else:
     from re import _constants, _parser
 
 __all__ = [
+    "ACTIONS",
     "CATEGORIES",
+    "LANGS",
     "MAX_PATTERN_LENGTH",
     "Action",
     "Category",
+    "Kind",
+    "Lang",
     "Rule",
     "RuleError",
     "check_regex",
@@ -47,6 +52,7 @@ __all__ = [
     "load_profanity",
     "load_rules_yaml",
     "requires_digit",
+    "shipped_by_id",
 ]
 
 Category = Literal["harassment", "slur", "threat", "self_harm", "sexual", "spam", "personal_data"]
@@ -288,8 +294,13 @@ def requires_digit(pattern: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=4096)
 def check_regex(pattern: str) -> None:
     """Raise :class:`RuleError` unless ``pattern`` is small, compiles and cannot backtrack badly.
+
+    Cached: a pattern that passed is checked (and its trial timed) once per process, so a rebuild
+    re-creating its rules neither pays the trial again nor can fail, on a busy machine, a rule it
+    passed when it was written. A refusal raises and is not cached: it is checked again.
 
     Codes: ``regex_too_long``, ``regex_invalid``, ``regex_matches_empty``, ``regex_too_complex``,
     ``regex_unsupported`` (backreferences), ``regex_backtracking`` (nested unbounded repeats,
@@ -372,6 +383,16 @@ def _defaults() -> tuple[Rule, ...]:
 def load_defaults() -> list[Rule]:
     """The shipped rules (package data), every regex already checked."""
     return list(_defaults())
+
+
+@functools.cache
+def _by_id() -> dict[str, Rule]:
+    return {r.id: r for r in _defaults()}
+
+
+def shipped_by_id() -> Mapping[str, Rule]:
+    """The shipped rules by id (one map per process; read-only)."""
+    return MappingProxyType(_by_id())
 
 
 @functools.cache

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,7 +42,7 @@ from redbridge.core.errors import AppError
 from redbridge.core.i18n import _
 from redbridge.core.services import Services
 from redbridge.moderation import fingerprints, queue, signals
-from redbridge.moderation.live import LiveRules, live_rules
+from redbridge.moderation.live import live_rules
 from redbridge.moderation.models import ModerationDecision
 from redbridge.moderation.text import TextChecker, Verdict
 
@@ -96,11 +96,8 @@ ALLOW = Screening("allow")
 def checker(services: Services) -> TextChecker:
     """The app's checker in force now: the shipped lists, administrators' overrides and rules
     (``moderation.live``; rebuilt in the background after a change, noticed by every process
-    within a second or two). The ``TextChecker`` slot of the services holds the live rules unless
-    a test put a stand-in checker there first."""
-    live = live_rules(services)  # first: ``state`` is not re-entrant
-    found: object = services.state(TextChecker, lambda: cast(TextChecker, live))
-    return found.current() if isinstance(found, LiveRules) else cast(TextChecker, found)
+    within a second or two). A test pins a stand-in checker with ``LiveRules.pin``."""
+    return live_rules(services).current()
 
 
 def reason_message(reasons: tuple[str, ...] | list[str]) -> str:

@@ -11,7 +11,7 @@ times a trial), and a refused rule never takes the write lock. Lock order: the v
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,11 +24,10 @@ from redbridge.core.db import write
 from redbridge.core.errors import AppError, not_found
 from redbridge.core.i18n import _
 from redbridge.moderation.audit import audit
-from redbridge.moderation.live import ADMIN_PREFIX, bump
+from redbridge.moderation.live import ADMIN_PREFIX, LiveRules, bump
 from redbridge.moderation.models import ModerationRule, RuleOverride
 from redbridge.moderation.normalize import normalize
 from redbridge.moderation.rules import Rule, RuleError
-from redbridge.moderation.text import TextChecker
 from redbridge.rules.queries import get_row, rules_out, shipped_out, shipped_rule
 from redbridge.rules.schemas import MAX_TERM, OverrideIn, RuleIn, RuleOut, RulePatch, ShippedRuleOut, TryOut
 
@@ -59,8 +58,8 @@ def _exists() -> AppError:
     return AppError("rule.exists", _("A rule with this pattern already exists."), 409, fields={"pattern": "exists"})
 
 
-def validate(kind: str, pattern: str, category: str, lang: str, action: str, allow: list[str] | tuple[str, ...],
-             *, rule_id: str = ADMIN_PREFIX + "new") -> Rule:
+def validate(kind: str, pattern: str, category: str, lang: str, action: str,
+             allow: list[str] | tuple[str, ...]) -> Rule:
     """The rule as the lexicon will compile it, or 422 naming the problem (``fields.pattern``)."""
     if kind == "term":
         if len(pattern) > MAX_TERM:
@@ -68,7 +67,7 @@ def validate(kind: str, pattern: str, category: str, lang: str, action: str, all
         if "\n" in pattern or "\r" in pattern:
             raise rule_error("term_multiline")
     try:
-        rule = Rule(id=rule_id, category=category, lang=lang, kind=kind, pattern=pattern,  # type: ignore[arg-type]
+        rule = Rule(id=ADMIN_PREFIX + "new", category=category, lang=lang, kind=kind, pattern=pattern,  # type: ignore[arg-type]
                     action=action, allow=tuple(allow))  # type: ignore[arg-type]
     except RuleError as exc:
         raise rule_error(exc.code) from None
@@ -106,21 +105,34 @@ def create(session: Session, now: datetime, actor_id: int | None, data: RuleIn) 
     return rules_out(session, [row], version)[0]
 
 
+_EDITABLE = ("kind", "pattern", "category", "lang", "action", "allow", "enabled", "note")
+
+
+def _merge(row: ModerationRule, changes: dict[str, Any]) -> dict[str, Any]:
+    merged = {name: changes.get(name, getattr(row, name)) for name in _EDITABLE}
+    validate(merged["kind"], merged["pattern"], merged["category"], merged["lang"], merged["action"], merged["allow"])
+    return merged
+
+
 def update(session: Session, now: datetime, actor_id: int | None, rule_id: int, patch: RulePatch) -> RuleOut:
     """Change the fields sent; the rule as changed is validated whole. Audited ``rule.update``
-    with the fields that changed (before and after)."""
-    current = get_row(session, rule_id)
+    with the fields that changed (before and after).
+
+    The patch is merged onto the row as read before the block (a refusal takes no lock; the regex
+    check is cached, so the second check costs nothing) and then again onto the row locked in the
+    block, which is what is validated and written: a field another admin changed in between is
+    kept, not reverted."""
     changes = patch.model_dump(exclude_unset=True, exclude_none=True)
-    merged = {name: changes.get(name, getattr(current, name))
-              for name in ("kind", "pattern", "category", "lang", "action", "allow", "enabled", "note")}
-    validate(merged["kind"], merged["pattern"], merged["category"], merged["lang"], merged["action"], merged["allow"])
-    session.rollback()  # end the read: the write begins on a fresh snapshot (core.db.begin_write)
+    _merge(get_row(session, rule_id), changes)
     try:
-        with write(session):
+        with write(session):  # begin_write ends the read transaction: the lock is taken on a fresh snapshot
             version = bump(session, now)
-            row = session.scalar(select(ModerationRule).where(ModerationRule.id == rule_id).with_for_update())
+            # populate_existing: the row read before the block is in the session; read it anew.
+            row = session.scalar(select(ModerationRule).where(ModerationRule.id == rule_id).with_for_update()
+                                 .execution_options(populate_existing=True))
             if row is None:
                 raise not_found("rule")
+            merged = _merge(row, changes)
             if (merged["kind"], merged["pattern"]) != (row.kind, row.pattern) and session.scalar(
                     select(ModerationRule.id).where(ModerationRule.kind == merged["kind"],
                                                     ModerationRule.pattern == merged["pattern"])) is not None:
@@ -160,7 +172,8 @@ def override(session: Session, now: datetime, actor_id: int | None, shipped_id: 
     try:
         with write(session):
             version = bump(session, now)
-            row = _set_override(session, now, actor_id, rule, data.enabled, data.action, data.note)
+            row = _set_override(session, now, actor_id, rule, data.enabled, data.action, data.note,
+                                _locked_override(session, rule.id))
             audit(session, now, actor_id, "rule.override", "shipped", row.id,
                   {"rule": rule.id, "enabled": row.enabled, "action": row.action, "version": version})
     except IntegrityError:  # two overrides of one rule at once: the other one won; try again
@@ -168,9 +181,13 @@ def override(session: Session, now: datetime, actor_id: int | None, shipped_id: 
     return shipped_out(session, [rule], {rule.id: row}, version)[0]
 
 
+def _locked_override(session: Session, rule_id: str) -> RuleOverride | None:
+    return session.scalar(select(RuleOverride).where(RuleOverride.rule_id == rule_id).with_for_update())
+
+
 def _set_override(session: Session, now: datetime, actor_id: int | None, rule: Rule, enabled: bool,
-                  action: str | None, note: str) -> RuleOverride:
-    row = session.scalar(select(RuleOverride).where(RuleOverride.rule_id == rule.id).with_for_update())
+                  action: str | None, note: str, row: RuleOverride | None) -> RuleOverride:
+    """Write ``rule``'s override onto ``row`` (its override read under the lock; None: a new one)."""
     if row is None:
         row = RuleOverride(id=ids.new_id(now), rule_id=rule.id)
         session.add(row)
@@ -186,7 +203,7 @@ def restore(session: Session, now: datetime, actor_id: int | None, shipped_id: s
     rule = shipped_rule(shipped_id)
     with write(session):
         version = bump(session, now)
-        row = session.scalar(select(RuleOverride).where(RuleOverride.rule_id == rule.id).with_for_update())
+        row = _locked_override(session, rule.id)
         if row is None:
             raise not_found("override")
         audit(session, now, actor_id, "rule.restore", "shipped", row.id,
@@ -198,10 +215,12 @@ def restore(session: Session, now: datetime, actor_id: int | None, shipped_id: s
 # -------------------------------------------------------------------------------------- trying
 
 
-def try_text(session: Session, now: datetime, actor_id: int, checker: TextChecker, version: int, text: str) -> TryOut:
-    """The verdict on ``text`` under the rules in force (``checker``, at ``version``). Audited
-    ``rule.try`` with the verdict and the text's length, never the text (it may hold personal data):
-    probing the rules is a staff action like any other."""
+def try_text(session: Session, now: datetime, actor_id: int, live: LiveRules, text: str) -> TryOut:
+    """The verdict on ``text`` under the rules in force after every committed change (``live``
+    settled: this process's rebuild waited for). Audited ``rule.try`` with the verdict and the
+    text's length, never the text (it may hold personal data): probing the rules is a staff action
+    like any other."""
+    checker, version = live.settle()
     verdict = checker.check(text)
     with write(session):
         audit(session, now, actor_id, "rule.try", "ruleset", version,
@@ -246,7 +265,6 @@ class ImportResult:
     overrides_set: int = 0
     overrides_cleared: int = 0
     version: int = 0
-    errors: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
@@ -326,20 +344,23 @@ def _apply(session: Session, now: datetime, entries: list[Entry], shipped: list[
         if replace and rows:
             session.execute(delete(ModerationRule).where(ModerationRule.id.in_([r.id for r in rows.values()])))
             result.deleted = len(rows)
+        overrides = {o.rule_id: o for o in session.scalars(select(RuleOverride).with_for_update())}
         named: set[str] = set()
         for state in shipped:
             rule = shipped_rule(state.rule_id)
             named.add(rule.id)
-            existing = session.scalar(select(RuleOverride).where(RuleOverride.rule_id == rule.id))
+            existing = overrides.get(rule.id)
             if state.enabled == rule.enabled and state.action in (None, rule.action):
                 if existing is not None:  # the file says "as shipped"
                     session.delete(existing)
+                    del overrides[rule.id]
                     result.overrides_cleared += 1
                 continue
-            _set_override(session, now, None, rule, state.enabled, state.action, state.note)
+            overrides[rule.id] = _set_override(session, now, None, rule, state.enabled, state.action, state.note,
+                                               existing)
             result.overrides_set += 1
         if replace:
-            stale = [o for o in session.scalars(select(RuleOverride)) if o.rule_id not in named]
+            stale = [o for o in overrides.values() if o.rule_id not in named]
             for old in stale:
                 session.delete(old)
             result.overrides_cleared += len(stale)

@@ -15,7 +15,7 @@ from redbridge.core.errors import not_found
 from redbridge.core.pagination import Page, cursor_int, decode_cursor, encode_cursor, id_page
 from redbridge.moderation.live import ADMIN_PREFIX, with_override
 from redbridge.moderation.models import ModerationRule, RuleOverride
-from redbridge.moderation.rules import Rule, load_defaults
+from redbridge.moderation.rules import Rule, load_defaults, shipped_by_id
 from redbridge.rules.schemas import RuleOut, ShippedRuleOut
 
 
@@ -76,10 +76,10 @@ def get_rule(session: Session, rule_id: int) -> RuleOut:
 
 def shipped_rule(rule_id: str) -> Rule:
     """The shipped rule named ``rule_id`` (404 ``rule.not_found``)."""
-    for rule in load_defaults():
-        if rule.id == rule_id:
-            return rule
-    raise not_found("rule")
+    rule = shipped_by_id().get(rule_id)
+    if rule is None:
+        raise not_found("rule")
+    return rule
 
 
 def shipped_out(session: Session, rules: Sequence[Rule], overrides: dict[str, RuleOverride],

@@ -53,9 +53,7 @@ def create_rule(body: RuleIn, viewer: AdminDep, session: DbDep, services: Servic
 def try_text(body: TryIn, viewer: ModeratorDep, session: DbDep, services: ServicesDep) -> TryOut:
     """The verdict, with its evidence, on a text under the rules in force (after any change that
     has committed: waits for this process's rebuild)."""
-    live = live_rules(services)
-    checker = live.settle()
-    return actions.try_text(session, services.clock.now(), viewer.id, checker, live.version, body.text)
+    return actions.try_text(session, services.clock.now(), viewer.id, live_rules(services), body.text)
 
 
 @router.get("/shipped", response_model=Page[ShippedRuleOut])

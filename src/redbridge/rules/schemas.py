@@ -9,12 +9,11 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from redbridge.accounts.schemas import NO_NUL, Strict
+from redbridge.moderation.rules import MAX_PATTERN_LENGTH, Category, Kind, Lang
+from redbridge.moderation.rules import Action as RuleAction
 from redbridge.text.clean import RequiredSingleLine, SingleLine
 
-Kind = Literal["term", "regex"]
-Category = Literal["harassment", "slur", "threat", "self_harm", "sexual", "spam", "personal_data"]
-Lang = Literal["en", "zh", "any"]
-RuleAction = Literal["label", "hold", "reject"]
+__all__ = ["Category", "Kind", "Lang", "RuleAction"]  # re-exported for the routes and pages
 
 MAX_TERM = 200
 MAX_ALLOW = 20
@@ -33,7 +32,7 @@ def _encodable(value: str) -> str:
 Encodable = AfterValidator(_encodable)
 # A term or a regex as written: not cleaned (a regex's spaces and escapes are its meaning); the
 # action checks its length per kind and runs ``rules.check_regex``.
-Pattern = Annotated[str, StringConstraints(min_length=1, max_length=512, pattern=NO_NUL), Encodable]
+Pattern = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PATTERN_LENGTH, pattern=NO_NUL), Encodable]
 AllowPhrase = Annotated[str, StringConstraints(max_length=100, pattern=NO_NUL), Encodable, RequiredSingleLine]
 Note = Annotated[str, StringConstraints(max_length=500, pattern=NO_NUL), Encodable, SingleLine]
 

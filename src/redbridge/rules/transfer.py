@@ -19,7 +19,7 @@ import yaml  # type: ignore[import-untyped,unused-ignore]  # no stubs installed 
 
 from redbridge.moderation.live import with_override
 from redbridge.moderation.models import ModerationRule, RuleOverride
-from redbridge.moderation.rules import load_defaults
+from redbridge.moderation.rules import load_defaults, shipped_by_id
 from redbridge.rules.actions import Entry, ShippedState
 
 DEFAULT_ACTION = "hold"
@@ -57,7 +57,7 @@ def _text(value: Any, where: str) -> str:
 
 def parse(text: str) -> tuple[list[Entry], list[ShippedState]]:
     """Administrators' rules and shipped rules' states of a file (validated later, all at once)."""
-    shipped_ids = {r.id for r in load_defaults()}
+    shipped_ids = shipped_by_id()
     entries: list[Entry] = []
     states: list[ShippedState] = []
     try:

@@ -19,8 +19,9 @@ from redbridge.accounts.deps import Viewer
 from redbridge.core.errors import AppError, forbidden, path_id
 from redbridge.core.i18n import _
 from redbridge.moderation.live import live_rules
+from redbridge.moderation.rules import ACTIONS, CATEGORIES, LANGS, Kind
 from redbridge.rules import actions, queries
-from redbridge.rules.schemas import Category, Kind, Lang, OverrideIn, RuleAction, RuleIn, RulePatch, TryIn
+from redbridge.rules.schemas import OverrideIn, RuleIn, RulePatch, TryIn
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_text
 from redbridge.web.forms import FIXABLE, FormErrors, app_error_fields, validate
 from redbridge.web.pages.common import url_with
@@ -28,10 +29,7 @@ from redbridge.web.pages.common import url_with
 router = APIRouter(include_in_schema=False)
 BASE = "/admin/rules"
 FIELDS = ("kind", "pattern", "category", "lang", "action", "allow", "note")
-CATEGORIES: tuple[str, ...] = get_args(Category)
 KINDS: tuple[str, ...] = get_args(Kind)
-LANGS: tuple[str, ...] = get_args(Lang)
-ACTIONS: tuple[str, ...] = get_args(RuleAction)
 # What a code reads as on the page (the API keeps the codes: rule 4).
 LABELS = {
     "harassment": _("Harassment"), "slur": _("Slur"), "threat": _("Threat"), "self_harm": _("Self-harm"),
@@ -129,9 +127,7 @@ def rules_try(page: PageDep, form: FormDep) -> Response:
         data = validate(TryIn, page.locale, text=text)
     except FormErrors as refused:
         return _list(page, 422, errors={"text": next(iter(refused.errors.values()))}, try_text=text)
-    live = live_rules(page.services)
-    checker = live.settle()
-    tried = actions.try_text(page.session, page.services.clock.now(), viewer.id, checker, live.version, data.text)
+    tried = actions.try_text(page.session, page.services.clock.now(), viewer.id, live_rules(page.services), data.text)
     return _list(page, tried=tried, try_text=text)
 
 
