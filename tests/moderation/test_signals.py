@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from redbridge.accounts import trust
 from redbridge.accounts.models import User
 from redbridge.app import create_app
+from redbridge.core import ids
 from redbridge.core.clock import SystemClock
 from redbridge.core.services import Services
 from redbridge.moderation import signals
@@ -227,12 +228,19 @@ def test_trust_levels(factory: Factory, services: Services) -> None:
         assert trust.level(session, row, now + timedelta(days=4)) == trust.BASIC
         row.note_count, row.engagement_received = 5, 20
         assert trust.level(session, row, now + timedelta(days=31)) == trust.TRUSTED
-        session.add(ModerationDecision(id=1, subject_kind="note", subject_id=1, author_id=row.id, decision="remove",
-                                       reasons=["spam"], evidence=[], source="moderator", moderator_id=None,
-                                       created_at=now))
+        removal = ids.new_id(now)
+        session.add(ModerationDecision(id=removal, subject_kind="note", subject_id=1, author_id=row.id,
+                                       decision="remove", reasons=["spam"], evidence=[], source="moderator",
+                                       moderator_id=None, created_at=now))
         session.flush()
         assert trust.level(session, row, now + timedelta(days=31)) == trust.NEW
         assert trust.level(session, row, now + timedelta(days=200)) == trust.TRUSTED
+        # An appeal that reinstated the note takes the removal off the record.
+        session.add(ModerationDecision(id=removal + 1, subject_kind="note", subject_id=1, author_id=row.id,
+                                       decision="reinstate", reasons=[], evidence=[], source="appeal",
+                                       moderator_id=None, created_at=now))
+        session.flush()
+        assert trust.level(session, row, now + timedelta(days=31)) == trust.TRUSTED
         session.rollback()
 
 

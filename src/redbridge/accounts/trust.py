@@ -1,9 +1,10 @@
 """Trust levels: how much the platform lets an account do before it has shown it is a person.
 
-Derived on every write from what the account row already holds plus one indexed read, never
-stored (so nothing has to keep it up to date):
+Derived on every write from what the account row already holds plus one indexed read (once per
+transaction: a request's budget and its links share it), never stored (so nothing has to keep it up to date):
 
-* ``new`` — younger than 3 days, or any content removed by a moderator in the last 90 days;
+* ``new`` — younger than 3 days, or any content removed by a moderator in the last 90 days (a
+  removal an appeal reinstated does not count);
 * ``trusted`` — 30 days or older, 5+ published notes, 20+ likes / collects / comments received,
   and a clean history;
 * ``basic`` — everyone else.
@@ -19,8 +20,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, aliased
 
 from redbridge.accounts.models import User
 from redbridge.core import ids
@@ -30,7 +31,6 @@ from redbridge.moderation.models import ModerationDecision
 from redbridge.settings import TrustLimits
 
 NEW, BASIC, TRUSTED = "new", "basic", "trusted"
-LEVELS = (NEW, BASIC, TRUSTED)
 NEW_FOR = timedelta(days=3)
 TRUSTED_AFTER = timedelta(days=30)
 TRUSTED_NOTES = 5
@@ -40,14 +40,48 @@ CLEAN_FOR = timedelta(days=90)
 Action = Literal["note", "comment", "follow"]
 
 
-def _removed_lately(session: Session, user_id: int, now: datetime) -> bool:
-    # ix_moderation_decisions_author (author_id, id): the author's own decision rows only.
+# session.info: {user id: (since, the newest standing removal since then or None)} — what
+# ``_removed_lately`` found in this transaction, so a request's budget (the route) and its links
+# (the action) share one read. Forgotten at every flush and at the end of the transaction.
+_MEMO = "redbridge_trust_removed"
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_on_flush(session: Session, _context: object) -> None:
+    session.info.pop(_MEMO, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_on_end(session: Session, _transaction: object) -> None:
+    session.info.pop(_MEMO, None)
+
+
+def _latest_removal(session: Session, user_id: int, since: datetime) -> datetime | None:
+    """When a moderator last removed the author's content since ``since``, not counting a removal
+    an appeal later reinstated."""
+    later = aliased(ModerationDecision)
+    reinstated = select(later.id).where(
+        later.subject_kind == ModerationDecision.subject_kind, later.subject_id == ModerationDecision.subject_id,
+        later.source == "appeal", later.decision == "reinstate", later.id > ModerationDecision.id,
+    ).exists()
+    # ix_moderation_decisions_author (author_id, id): the author's own rows since ``since`` only
+    # (ids are time-ordered); a reinstatement is found through ix_moderation_decisions_subject.
     return session.scalar(
-        select(ModerationDecision.id).where(
-            ModerationDecision.author_id == user_id, ModerationDecision.source == "moderator",
-            ModerationDecision.decision == "remove", ModerationDecision.created_at >= now - CLEAN_FOR,
-        ).limit(1)
-    ) is not None
+        select(ModerationDecision.created_at).where(
+            ModerationDecision.author_id == user_id, ModerationDecision.id >= ids.id_floor(since),
+            ModerationDecision.source == "moderator", ModerationDecision.decision == "remove",
+            ModerationDecision.created_at >= since, ~reinstated,
+        ).order_by(ModerationDecision.id.desc()).limit(1)
+    )
+
+
+def _removed_lately(session: Session, user_id: int, now: datetime) -> bool:
+    since = now - CLEAN_FOR
+    memo: dict[int, tuple[datetime, datetime | None]] = session.info.setdefault(_MEMO, {})
+    known = memo.get(user_id)
+    if known is None or since < known[0]:  # a wider window than the one read: read again
+        known = memo[user_id] = (since, _latest_removal(session, user_id, since))
+    return known[1] is not None and known[1] >= since
 
 
 def level(session: Session, user: User, now: datetime) -> str:
@@ -71,7 +105,7 @@ def budget(services: Services, session: Session, user: User, action: Action) -> 
     spam = services.settings.spam
     lvl = level(session, user, services.clock.now())
     limits: TrustLimits = getattr(spam, f"limits_{lvl}")
-    if lvl == NEW and surge.active(session, spam.surge_queue_threshold):
+    if lvl == NEW and surge.active_cached(services, session, spam.surge_queue_threshold):
         lvl, limits = "surge", spam.limits_surge
     return f"{action}-{lvl}", getattr(limits, action)
 

@@ -5,23 +5,34 @@ limits (``accounts.trust``) when the review queue is overwhelmed — the January
 The switch is one row (``spam_surge``) so every app process sees one state: ``off``, ``on``, or
 ``auto`` (the default, also with no row): on while more than ``spam.surge_queue_threshold`` items
 are open in the review queue. The queue is counted with a ``LIMIT`` one past the threshold, so
-reading the state costs the same whether the queue holds 10 items or a million.
+reading the state costs the same whether the queue holds 10 items or a million. A new account's
+writes read it through the cache (:func:`active_cached`, :data:`CACHE_TTL_S`); an admin's switch
+retires that entry at once (:data:`SURGE_CHANGED`), the queue count catches up within the TTL.
+Signup reads it from the database (:func:`active`), so the challenge says what is in force now.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from redbridge.core import changes
+from redbridge.core.cache import invalidate, read_through
 from redbridge.core.db import insert_ignore
+from redbridge.core.services import Services
 from redbridge.moderation.models import OPEN, QueueItem, SurgeState
 
-MODES = ("off", "auto", "on")
 DEFAULT_MODE = "auto"
 _ROW = 1
+CACHE_KEY = "spam:surge-active"
+CACHE_TTL_S = 5.0
+
+# An admin switched surge mode: the cached state is retired (every process sharing the cache).
+SURGE_CHANGED = changes.Announcement("surge_changed", "{} — an admin switched surge mode off, auto or on")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +71,18 @@ def active(session: Session, threshold: int) -> bool:
     return open_items(session, threshold + 1) > threshold
 
 
+def active_cached(services: Services, session: Session, threshold: int) -> bool:
+    """:func:`active`, read through the cache for up to :data:`CACHE_TTL_S` (the write path)."""
+    value = read_through(services.cache, CACHE_KEY, CACHE_TTL_S,
+                         lambda: b"1" if active(session, threshold) else b"0")
+    return value == b"1"
+
+
+@SURGE_CHANGED.subscribe
+def _retire(services: Services, payload: dict[str, Any]) -> None:
+    invalidate(services.cache, CACHE_KEY, CACHE_TTL_S)
+
+
 def set_mode_in_tx(session: Session, now: datetime, mode: str, actor_id: int | None) -> str:
     """Set the switch in the caller's write transaction; the previous mode. The row is created on
     first use (two concurrent first switches meet on its primary key) and then locked."""
@@ -68,4 +91,5 @@ def set_mode_in_tx(session: Session, now: datetime, mode: str, actor_id: int | N
     session.execute(update(SurgeState).where(SurgeState.id == _ROW)
                     .values(mode=mode, changed_by=actor_id, changed_at=now))
     session.expire_all()
+    SURGE_CHANGED.announce(session, {})
     return previous or DEFAULT_MODE
