@@ -66,6 +66,7 @@ import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 
+from redbridge.text import emoji
 from redbridge.text.clean import BIDI_CONTROLS, INVISIBLE
 
 __all__ = [
@@ -350,7 +351,9 @@ _EMOJI_CHARACTER = re.compile(
 )
 # Emoji and other pictographs stuck to one end of a Latin word ("on 📱telegram📱 for"): the word
 # is the same word without them. (Between two letters they are removed as separators.)
-_PICTOGRAPH = "←-⇿⌀-⏿①-⓿■-➿⬀-⯿🀀-🫿"
+# (Whole BMP blocks here — arrows, technical, enclosed alphanumerics, shapes to dingbats, misc
+# symbols and arrows — wider than redbridge.text.emoji's BMP list; the supplementary blocks shared.)
+_PICTOGRAPH = "←-⇿⌀-⏿①-⓿■-➿⬀-⯿" + emoji.PICTOGRAPH_SUPPLEMENTARY
 _EDGE_PICTOGRAPHS = re.compile(rf"(?<=[a-z])[{_PICTOGRAPH}]+(?![a-z])|(?<![a-z])[{_PICTOGRAPH}]+(?=[a-z])")
 # Both patterns above start with a look-behind, which re tries at every position: they run only on
 # text that has a pictograph at all (a character-class search, which re skips through quickly).

@@ -26,6 +26,8 @@ import unicodedata
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
+from redbridge.text import emoji
+
 __all__ = ["BIDI_CONTROLS", "INVISIBLE", "RequiredSingleLine", "SingleLine", "clean_line", "clean_required_line"]
 
 ZWNJ = "\u200c"
@@ -38,15 +40,10 @@ INVISIBLE = frozenset(
 _DROP = BIDI_CONTROLS | INVISIBLE
 _SPACE = re.compile(r"\s+")
 
-# Emoji (Extended_Pictographic, approximately: the blocks emoji live in) and the parts of an emoji
-# sequence that may sit before a ZWJ: skin tones, VS16, tag characters, the keycap mark.
-_EMOJI_RANGES = (
-    (0x00A9, 0x00A9), (0x00AE, 0x00AE), (0x203C, 0x203C), (0x2049, 0x2049), (0x2122, 0x2122),
-    (0x2139, 0x2139), (0x2194, 0x21AA), (0x231A, 0x23FF), (0x24C2, 0x24C2), (0x25AA, 0x27BF),
-    (0x2934, 0x2935), (0x2B05, 0x2B55), (0x3030, 0x3030), (0x303D, 0x303D), (0x3297, 0x3299),
-    (0x1F000, 0x1FAFF),
-)
-_EMOJI_PARTS = ((0x1F3FB, 0x1F3FF), (0xFE0F, 0xFE0F), (0xE0020, 0xE007F), (0x20E3, 0x20E3))
+# Emoji (redbridge.text.emoji: the blocks emoji live in, regional indicators included, and ㊘,
+# which this list has always held) and the parts of an emoji sequence that may sit before a ZWJ:
+# skin tones, VS16, tag characters, the keycap mark.
+_EMOJI_PARTS_RE = re.compile(f"[{emoji.MODIFIERS}]")
 # Scripts whose spelling uses ZWJ / ZWNJ between letters: Arabic (and Persian, Urdu), Syriac,
 # the Indic scripts from Devanagari to Sinhala, and Arabic presentation forms.
 _JOINING_SCRIPTS = ((0x0600, 0x06FF), (0x0700, 0x074F), (0x0750, 0x077F), (0x08A0, 0x08FF),
@@ -59,7 +56,7 @@ def _in(ranges: tuple[tuple[int, int], ...], ch: str) -> bool:
 
 
 def _is_emoji(ch: str) -> bool:
-    return _in(_EMOJI_RANGES, ch)
+    return emoji.is_pictograph(ch) or ch == "\u3298"
 
 
 def _joins_letters(before: str, after: str) -> bool:
@@ -74,7 +71,7 @@ def _keep_joiner(text: str, index: int) -> bool:
     after = text[index + 1] if index + 1 < len(text) else ""
     if not before or not after:
         return False
-    if text[index] == ZWJ and (_is_emoji(before) or _in(_EMOJI_PARTS, before)) and _is_emoji(after):
+    if text[index] == ZWJ and (_is_emoji(before) or _EMOJI_PARTS_RE.fullmatch(before)) and _is_emoji(after):
         return True
     return _joins_letters(before, after)
 

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from redbridge.text import emoji
 from redbridge.text.markup import iter_markup
 
 __all__ = [
@@ -49,12 +50,10 @@ def placeholder(index: int) -> str:
     return f"{OPEN}{index}{CLOSE}"
 
 
-# Emoji sequences: a pictograph (the blocks emoji live in), optionally with VS16, a skin tone,
-# tag characters (subdivision flags), the keycap mark, and ZWJ joins to further pictographs;
+# Emoji sequences (redbridge.text.emoji): a pictograph, optionally with VS16, a skin tone, tag
+# characters (subdivision flags), the keycap mark, and ZWJ joins to further pictographs;
 # regional-indicator pairs are flags.
-_PICT: Final = "\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u21aa\u231a-\u23ff\u24c2\u25aa-\u27bf\u2934\u2935\u2b05-\u2b55\u3030\u303d\u3297\u3299\U0001f000-\U0001f1e5\U0001f200-\U0001faff"
-_MODS: Final = "\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f"
-_EMOJI: Final = rf"(?:[\U0001f1e6-\U0001f1ff]{{2}}|[0-9#*]\ufe0f?\u20e3|[{_PICT}][{_MODS}]*(?:\u200d[{_PICT}][{_MODS}]*)*)"
+_EMOJI: Final = emoji.SEQUENCE
 _URL: Final = r"(?:https?://|www\.)[^\s<>\"'“”‘’（）()【】「」]+[^\s<>\"'“”‘’（）()【】「」.,;:!?。，；：！？]"
 _EMAIL: Final = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 # A number: digits with optional thousands separators and decimals, also full-width digits
