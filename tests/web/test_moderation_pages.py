@@ -474,3 +474,22 @@ def test_pages_in_chinese(mod: Mod) -> None:
     assert "审核决定" in mine
     assert "垃圾" in mine  # the reason's sentence in the author's language
     assert "我的舉報" in shown(get_ok(mod.tab(mod.reporter), "/settings/reports?lang=zh-Hant"))
+
+
+def test_appeal_decision_needs_the_role(mod: Mod) -> None:
+    """A plain account with its own valid CSRF token is refused the appeal decision (403, the
+    role's, not the token's) and the appeal stays open."""
+    remove_note(mod)
+    author = mod.tab(mod.author)
+    html = get_ok(author, "/settings/moderation")
+    assert post_form(author, f"/settings/moderation/{decision_id(html)}/appeal", {"text": "Just food"},
+                     csrf_of(html)).status_code == 303
+    with mod.services.sessions() as session:
+        appeal_id = ids.encode(session.scalar(select(Appeal.id)))
+    user = mod.tab(mod.reporter)
+    refused = post_form(user, f"/moderation/appeals/{appeal_id}/decision",
+                        {"action": "reinstate", "reason": "no_violation"}, csrf_of(get_ok(user, "/settings/reports")))
+    assert refused.status_code == 403
+    with mod.services.sessions() as session:
+        assert session.scalar(select(Appeal.state)) == "open"
+    assert note_status(mod) == "removed"

@@ -85,6 +85,36 @@ def test_act_and_lift_through_the_page(app: FastAPI, client: TestClient, people:
     assert not find(get_ok(tab, url), "form", action=lift_url)
 
 
+def test_account_action_and_lift_need_the_role(app: FastAPI, people: dict[str, UserHandle],
+                                               services: Services) -> None:
+    """A plain account with its own valid CSRF token: 403 (the role's, not the token's), and no
+    action is taken or lifted."""
+    url = "/moderation/users/target"
+    mod = browser(app, people["mod"])
+    done = post_form(mod, f"{url}/actions", {"action": "mute", "hours": "24", "reason": "spam"},
+                     csrf_of(get_ok(mod, url)))
+    assert done.status_code == 303
+    [row] = _actions(services)
+    user = browser(app, people["other"])
+    csrf = csrf_of(get_ok(user, "/settings/reports"))
+    assert post_form(user, f"{url}/actions/{row.id}/lift", {}, csrf).status_code == 403
+    assert post_form(user, f"{url}/actions", {"action": "warn", "hours": "", "reason": "spam"},
+                     csrf).status_code == 403
+    [after] = _actions(services)
+    assert after.id == row.id
+    assert after.lifted_at is None
+
+
+def test_every_category_is_an_account_action_reason() -> None:
+    """The form offers ACTION_REASONS; a category the API accepts is never missing from it."""
+    from typing import get_args
+
+    from redbridge.safety.models import ACTION_REASONS
+    from redbridge.safety.schemas import Category
+
+    assert set(get_args(Category)) | {"other"} == set(ACTION_REASONS)
+
+
 def test_moderators_notices_on_the_notifications_page(app: FastAPI, client: TestClient,
                                                       people: dict[str, UserHandle]) -> None:
     response = client.post("/api/v1/moderation/users/target/actions", headers=people["mod"].headers,

@@ -35,7 +35,7 @@ from starlette.datastructures import FormData
 from redbridge.accounts.deps import COOKIE, SAFE_METHODS, Viewer, resolve_viewer
 from redbridge.accounts.queries import brief
 from redbridge.core.deps import get_db, get_services
-from redbridge.core.errors import AppError
+from redbridge.core.errors import AppError, forbidden
 from redbridge.core.i18n import _
 from redbridge.core.middleware import LANG_COOKIE
 from redbridge.core.security import csrf_token
@@ -218,6 +218,21 @@ class PageContext:
                 next_path = current_path(self.request) if self.request.method in SAFE_METHODS else "/"
             raise LoginRequired(next_path)
         return self.viewer
+
+    def require_moderator(self, next_path: str | None = None) -> Viewer:
+        """As :meth:`require_login`, and a moderator (or admin): another account gets the 403 page.
+        The role is read from the account row on every request, as ``safety.deps`` does."""
+        viewer = self.require_login(next_path)
+        if not viewer.user.is_moderator:
+            raise forbidden()
+        return viewer
+
+    def require_admin(self, next_path: str | None = None) -> Viewer:
+        """As :meth:`require_login`, and an admin: another account gets the 403 page."""
+        viewer = self.require_login(next_path)
+        if not viewer.user.is_admin:
+            raise forbidden()
+        return viewer
 
     # ----------------------------------------------------------------------------- cookies
 

@@ -16,11 +16,13 @@ FORM = "form"  # the key of an error that belongs to no single field (shown abov
 
 
 class FormErrors(Exception):  # noqa: N818 - carries the messages; not an error condition of the app
-    """Field name → translated message; raised by :func:`validate` and :func:`catch`."""
+    """Field name → translated message; raised by :func:`validate` and :func:`catch`. ``status``
+    is the page's answer: 422 for invalid fields, a refusal's own status (401, 409, 422)."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: dict[str, str], status: int = 422) -> None:
         super().__init__(errors)
         self.errors = errors
+        self.status = status
 
 
 def validate(model: type[M], locale: str, **values: object) -> M:
@@ -51,11 +53,17 @@ R = TypeVar("R")
 FIXABLE = frozenset({401, 409, 422})
 
 
+def refusal(exc: AppError, locale: str) -> FormErrors:
+    """A fixable ``AppError`` as :class:`FormErrors` with its status; anything else is re-raised
+    (the error page)."""
+    if exc.status not in FIXABLE:
+        raise exc
+    return FormErrors(app_error_fields(exc, locale), exc.status)
+
+
 def catch(locale: str, work: Callable[[], R]) -> R:
-    """Run ``work``; a fixable ``AppError`` becomes :class:`FormErrors`."""
+    """Run ``work``; a fixable ``AppError`` becomes :class:`FormErrors` (with its status)."""
     try:
         return work()
     except AppError as exc:
-        if exc.status not in FIXABLE:
-            raise
-        raise FormErrors(app_error_fields(exc, locale)) from None
+        raise refusal(exc, locale) from None

@@ -20,7 +20,7 @@ import re
 import zlib
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import quote
 
 import opencc
@@ -35,6 +35,7 @@ from markupsafe import Markup, escape
 from starlette.routing import NoMatchFound
 
 from redbridge.core import i18n
+from redbridge.safety.schemas import ReportReason
 from redbridge.text.lang import detect_language
 from redbridge.text.markup import iter_markup
 from redbridge.text.topics import TOPIC_LABELS, TOPICS
@@ -199,6 +200,10 @@ def _static(path: str) -> str:
     return assets().url(path)
 
 
+# The report control's reasons (``macros/moderation.html``), spam first: what most reports are.
+REPORT_REASONS: tuple[str, ...] = ("spam", *(r for r in get_args(ReportReason) if r != "spam"))
+
+
 def make_environment() -> Environment:
     env = Environment(
         loader=PackageLoader("redbridge.web", "templates"),
@@ -213,6 +218,7 @@ def make_environment() -> Environment:
     env.globals.update(
         static=_static, markup=markup, lang_attr=lang_attr, text_lang_attr=text_lang_attr, link=link,
         topic_label=topic_label, topics=TOPICS, tone=tone, ui_languages=UI_LANGUAGES,
+        report_reasons=REPORT_REASONS,
     )
     env.filters.update(count=compact_count, date=format_day, ago=ago, device=device)
     return env

@@ -28,7 +28,7 @@ from redbridge.web.deps import (
     form_text,
     safe_next,
 )
-from redbridge.web.forms import FIXABLE, FormErrors, app_error_fields, validate
+from redbridge.web.forms import FormErrors, refusal, validate
 from redbridge.web.pages.common import url_with
 
 router = APIRouter(include_in_schema=False)
@@ -77,9 +77,7 @@ async def _run_flow(page: PageContext, flow: Any) -> flows.Opened:
     try:
         opened: flows.Opened = await flow
     except AppError as exc:
-        if exc.status not in FIXABLE:
-            raise
-        raise FormErrors(app_error_fields(exc, page.locale)) from None
+        raise refusal(exc, page.locale) from None
     return opened
 
 

@@ -1,4 +1,4 @@
-"""Helpers shared by the page modules: feed pages with "Load more", ids from paths."""
+"""Helpers shared by the page modules: URLs with a query, feed pages with "Load more"."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from redbridge.accounts.deps import Viewer
 from redbridge.core import ids
 from redbridge.core.deps import client_ip
-from redbridge.core.errors import AppError, forbidden, path_id
+from redbridge.core.errors import path_id
 from redbridge.core.i18n import _, gettext
 from redbridge.engagement.models import Comment
 from redbridge.moderation.models import QueueItem
@@ -39,22 +39,24 @@ from redbridge.safety.schemas import (
     AppealIn,
     Category,
     DecisionIn,
+    DecisionReason,
     MyDecisionOut,
     QueueItemOut,
     ReportIn,
     SubjectKind,
 )
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_text
-from redbridge.web.forms import FIXABLE, FormErrors, app_error_fields, validate
+from redbridge.web.forms import FormErrors, catch, validate
 from redbridge.web.pages.common import url_with
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
 AUDIT_PAGE = 50
 AUTHOR_DECISIONS_SHOWN = 5
-CSS = "css/moderation.css"
 
 CATEGORIES: tuple[str, ...] = get_args(Category)
+# The decision forms' reasons, "no violation" first (an approval's).
+DECISION_REASONS: tuple[str, ...] = ("no_violation", *(r for r in get_args(DecisionReason) if r != "no_violation"))
 KINDS: tuple[str, ...] = get_args(SubjectKind)
 CONTENT_LANGS = ("en", "zh", "mixed", "other")  # what the pipeline's language id stores
 # The queue's age filter is a choice of a few ages (the API also takes any number of seconds).
@@ -64,13 +66,6 @@ M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
 
 
-def _staff(page: PageContext, next_path: str | None = None) -> Viewer:
-    viewer = page.require_login(next_path)
-    if not viewer.user.is_moderator:
-        raise forbidden()
-    return viewer
-
-
 def _render(page: PageContext, template: str, status: int = 200, **context: Any) -> Response:
     """A moderators' page: the tabs show the audit log to admins."""
     viewer = page.viewer
@@ -78,27 +73,17 @@ def _render(page: PageContext, template: str, status: int = 200, **context: Any)
                        tab="moderation", **context)
 
 
-def _refusal(page: PageContext, work: Callable[[], R]) -> tuple[R | None, dict[str, str], int]:
-    """Run an action; a refusal the person can act on comes back as (None, messages, status) for the
-    form, anything else (403, 404, 429) is the error page."""
-    try:
-        return work(), {}, 200
-    except AppError as exc:
-        if exc.status not in FIXABLE:
-            raise
-        return None, app_error_fields(exc, page.locale), exc.status
-
-
 def _submit(page: PageContext, model: type[M], values: dict[str, str],
             act: Callable[[M], R]) -> tuple[R | None, dict[str, str], int]:
     """A form post: the API's schema over the fields, then the action on what it parsed. Returns
     (the action's result, {}, 200), or (None, messages by field, status) for the form: 422 when the
-    fields are invalid, else the refusal's own status (see :func:`_refusal`)."""
+    fields are invalid, else the refusal's own status (``forms.catch``: anything not fixable, such
+    as 403, 404 or 429, is the error page)."""
     try:
         data = validate(model, page.locale, **values)
+        return catch(page.locale, lambda: act(data)), {}, 200
     except FormErrors as refused:
-        return None, refused.errors, 422
-    return _refusal(page, lambda: act(data))
+        return None, refused.errors, refused.status
 
 
 # ------------------------------------------------------------------------------------------ queue
@@ -119,7 +104,7 @@ def _choice(value: str | None, allowed: tuple[str, ...] | dict[str, timedelta], 
 def queue_page(page: PageDep, content_lang: str | None = None, category: str | None = None,
                kind: str | None = None, older_than: str | None = None, cursor: str | None = None) -> Response:
     """Open items, oldest first, filtered by the GET form (language, category, kind, age)."""
-    _staff(page)
+    page.require_moderator()
     errors: dict[str, str] = {}
     filters = {
         "content_lang": _choice(content_lang, CONTENT_LANGS, "content_lang", errors, page),
@@ -156,7 +141,7 @@ def _item_context(page: PageContext, item: QueueItemOut) -> dict[str, Any]:
         appeal_id = ids.decode(item.appeal_id)
         row = page.session.get(Appeal, appeal_id) if appeal_id is not None else None
         appeal = queries.appeal_out(page.session, row) if row is not None else None
-    return {"item": item, "history": history, "appeal": appeal, "categories": CATEGORIES,
+    return {"item": item, "history": history, "appeal": appeal, "reasons": DECISION_REASONS,
             "actions": ("approve", "label", "remove") if item.kind != "user" else ("approve",),
             "section": "queue"}
 
@@ -170,7 +155,7 @@ def _item_page(page: PageContext, item_id: int, status: int = 200, errors: dict[
 
 @router.get("/moderation/items/{item_id}", name="moderation_item")
 def item_page(item_id: str, page: PageDep) -> Response:
-    _staff(page)
+    page.require_moderator()
     return _item_page(page, path_id(item_id, "queue_item"))
 
 
@@ -178,7 +163,7 @@ def item_page(item_id: str, page: PageDep) -> Response:
 def decide(item_id: str, page: PageDep, form: FormDep) -> Response:
     """Approve, label or remove, with a reason code (``safety.actions.decide``: one transaction with
     the decision row, the reports' outcome and the audit row); then back to the queue."""
-    viewer = _staff(page, f"/moderation/items/{item_id}")
+    viewer = page.require_moderator(f"/moderation/items/{item_id}")
     parsed = path_id(item_id, "queue_item")
     values = {"action": form_text(form, "action"), "reason": form_text(form, "reason")}
     _done, errors, status = _submit(page, DecisionIn, values, lambda data: actions.decide(
@@ -206,14 +191,14 @@ def _appeals_page(page: PageContext, cursor: str | None, status: int = 200, erro
     items = _appeal_items(page, [i for a in found.items if (i := ids.decode(a.id)) is not None])
     next_url = url_with("/moderation/appeals", cursor=found.next_cursor) if found.next_cursor else None
     return _render(page, "pages/moderation/appeals.html", status, appeals=found.items, items=items,
-                   next_url=next_url, errors=errors or {}, values=values or {}, categories=CATEGORIES,
+                   next_url=next_url, errors=errors or {}, values=values or {}, reasons=DECISION_REASONS,
                    notice=notice, section="appeals")
 
 
 @router.get("/moderation/appeals", name="moderation_appeals")
 def appeals_page(page: PageDep, cursor: str | None = None) -> Response:
     """Open appeals, oldest first, each with the author's text and the reinstate / uphold form."""
-    _staff(page)
+    page.require_moderator()
     return _appeals_page(page, cursor)
 
 
@@ -221,7 +206,7 @@ def appeals_page(page: PageDep, cursor: str | None = None) -> Response:
 def decide_appeal(appeal_id: str, page: PageDep, form: FormDep) -> Response:
     """Reinstate or uphold (``safety.actions.decide_appeal``): never by the moderator who removed it
     (403 page), an appeal already decided comes back to the list with the message."""
-    viewer = _staff(page, "/moderation/appeals")
+    viewer = page.require_moderator("/moderation/appeals")
     parsed = path_id(appeal_id, "appeal")
     values = {"action": form_text(form, "action"), "reason": form_text(form, "reason")}
     _done, errors, status = _submit(page, AppealDecisionIn, values, lambda data: actions.decide_appeal(
@@ -241,9 +226,7 @@ def decide_appeal(appeal_id: str, page: PageDep, form: FormDep) -> Response:
 @router.get("/moderation/audit", name="moderation_audit")
 def audit_page(page: PageDep, cursor: str | None = None) -> Response:
     """The audit log, newest first (admins only)."""
-    viewer = page.require_login()
-    if not viewer.user.is_admin:
-        raise forbidden()
+    page.require_admin()
     found = queries.audit_page(page.session, cursor, AUDIT_PAGE)
     next_url = url_with("/moderation/audit", cursor=found.next_cursor) if found.next_cursor else None
     return _render(page, "pages/moderation/audit.html", entries=found.items, next_url=next_url, section="audit")

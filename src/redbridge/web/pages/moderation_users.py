@@ -11,15 +11,14 @@ in force: 409) comes back at the form; the role rules' 403 is the error page, as
 
 from __future__ import annotations
 
-from typing import get_args
 from urllib.parse import quote
 
 from fastapi import APIRouter, Response
 
-from redbridge.core.errors import forbidden, path_id
+from redbridge.core.errors import path_id
 from redbridge.safety import actions, queries
 from redbridge.safety.models import ACCOUNT_ACTIONS, ACTION_REASONS
-from redbridge.safety.schemas import MAX_HOURS, AccountActionIn, Category
+from redbridge.safety.schemas import MAX_HOURS, AccountActionIn
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_text
 from redbridge.web.forms import FormErrors, catch, validate
 
@@ -27,13 +26,6 @@ router = APIRouter(include_in_schema=False)
 TEMPLATE = "pages/moderation_users/account.html"
 # The periods the form offers (the API takes any number of hours up to MAX_HOURS).
 PERIODS = (1, 24, 72, 168, 720, MAX_HOURS)
-assert set(get_args(Category)) | {"other"} == set(ACTION_REASONS)
-
-
-def _moderator(page: PageContext, next_path: str | None = None) -> None:
-    viewer = page.require_login(next_path)
-    if not viewer.user.is_moderator:
-        raise forbidden()
 
 
 def _url(username: str) -> str:
@@ -51,15 +43,13 @@ def _page(page: PageContext, username: str, status: int = 200, errors: dict[str,
 
 @router.get("/moderation/users/{username}", name="moderation_user")
 def account_page(username: str, page: PageDep) -> Response:
-    _moderator(page)
+    page.require_moderator()
     return _page(page, username)
 
 
 @router.post("/moderation/users/{username}/actions", name="moderation_user_act")
 def act(username: str, page: PageDep, form: FormDep) -> Response:
-    _moderator(page, _url(username))
-    assert page.viewer is not None
-    moderator = page.viewer.user
+    moderator = page.require_moderator(_url(username)).user
     values = {"action": form_text(form, "action"), "reason": form_text(form, "reason"),
               "hours": form_text(form, "hours")}
     hours = values["hours"].strip()
@@ -69,19 +59,17 @@ def act(username: str, page: PageDep, form: FormDep) -> Response:
         catch(page.locale, lambda: actions.act_on_account(
             page.session, page.services.clock.now(), moderator, username, data))
     except FormErrors as refused:
-        return _page(page, username, 422, refused.errors, values)
+        return _page(page, username, refused.status, refused.errors, values)
     return page.redirect(_url(username))
 
 
 @router.post("/moderation/users/{username}/actions/{action_id}/lift", name="moderation_user_lift")
 def lift(username: str, action_id: str, page: PageDep) -> Response:
-    _moderator(page, _url(username))
-    assert page.viewer is not None
-    moderator = page.viewer.user
+    moderator = page.require_moderator(_url(username)).user
     parsed = path_id(action_id, "account_action")
     try:
         catch(page.locale, lambda: actions.lift_action(page.session, page.services.clock.now(), moderator,
                                                        username, parsed))
     except FormErrors as refused:
-        return _page(page, username, 409, refused.errors)
+        return _page(page, username, refused.status, refused.errors)
     return page.redirect(_url(username))

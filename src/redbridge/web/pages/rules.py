@@ -15,35 +15,19 @@ from typing import Any, get_args
 from fastapi import APIRouter, Response
 from starlette.datastructures import FormData
 
-from redbridge.accounts.deps import Viewer
-from redbridge.core.errors import AppError, forbidden, path_id
-from redbridge.core.i18n import _
+from redbridge.core.errors import path_id
 from redbridge.moderation.live import live_rules
 from redbridge.moderation.rules import ACTIONS, CATEGORIES, LANGS, Kind
 from redbridge.rules import actions, queries
 from redbridge.rules.schemas import OverrideIn, RuleIn, RulePatch, TryIn
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_text
-from redbridge.web.forms import FIXABLE, FormErrors, app_error_fields, validate
+from redbridge.web.forms import FormErrors, catch, validate
 from redbridge.web.pages.common import url_with
 
 router = APIRouter(include_in_schema=False)
 BASE = "/admin/rules"
 FIELDS = ("kind", "pattern", "category", "lang", "action", "allow", "note")
 KINDS: tuple[str, ...] = get_args(Kind)
-# What a code reads as on the page (the API keeps the codes: rule 4).
-LABELS = {
-    "harassment": _("Harassment"), "slur": _("Slur"), "threat": _("Threat"), "self_harm": _("Self-harm"),
-    "sexual": _("Sexual"), "spam": _("Spam"), "personal_data": _("Personal data"),
-    "term": _("Term"), "regex": _("Regex"), "en": _("English"), "zh": _("Chinese"), "any": _("Any language"),
-    "label": _("Label"), "hold": _("Hold for review"), "reject": _("Reject"), "allow": _("Allow"),
-}
-
-
-def _admin(page: PageContext, next_path: str | None = None) -> Viewer:
-    viewer = page.require_login(next_path)
-    if not viewer.user.is_admin:
-        raise forbidden()
-    return viewer
 
 
 def _filters(page: PageContext) -> dict[str, str | None]:
@@ -73,8 +57,7 @@ def _list(page: PageContext, status: int = 200, *, values: dict[str, Any] | None
 
 
 def _choices() -> dict[str, Any]:
-    return {"categories": CATEGORIES, "kinds": KINDS, "langs": LANGS, "actions": ACTIONS, "labels": LABELS,
-            "tab": ""}
+    return {"categories": CATEGORIES, "kinds": KINDS, "langs": LANGS, "actions": ACTIONS, "tab": ""}
 
 
 def _values(form: FormData) -> dict[str, Any]:
@@ -93,35 +76,27 @@ def _rule_fields(values: dict[str, Any]) -> dict[str, Any]:
             "lang": values["lang"], "action": values["action"], "allow": allow, "note": values["note"]}
 
 
-def _refusal(exc: AppError, page: PageContext) -> dict[str, str]:
-    if exc.status not in FIXABLE:
-        raise exc
-    return app_error_fields(exc, page.locale)
-
-
 @router.get(BASE, name="rules_list")
 def rules_list(page: PageDep) -> Response:
-    _admin(page)
+    page.require_admin()
     return _list(page)
 
 
 @router.post(BASE)
 def rules_create(page: PageDep, form: FormDep) -> Response:
-    viewer = _admin(page, BASE)
+    viewer = page.require_admin(BASE)
     values = _values(form)
     try:
         data = validate(RuleIn, page.locale, **_rule_fields(values))
-        actions.create(page.session, page.services.clock.now(), viewer.id, data)
+        catch(page.locale, lambda: actions.create(page.session, page.services.clock.now(), viewer.id, data))
     except FormErrors as refused:
-        return _list(page, 422, values=values, errors=refused.errors)
-    except AppError as exc:
-        return _list(page, exc.status, values=values, errors=_refusal(exc, page))
+        return _list(page, refused.status, values=values, errors=refused.errors)
     return page.redirect(BASE)
 
 
 @router.post(f"{BASE}/try")
 def rules_try(page: PageDep, form: FormDep) -> Response:
-    viewer = _admin(page, BASE)
+    viewer = page.require_admin(BASE)
     text = form_text(form, "text")
     try:
         data = validate(TryIn, page.locale, text=text)
@@ -139,7 +114,7 @@ def _edit_form(page: PageContext, rule_id: str, values: dict[str, Any], errors: 
 
 @router.get(BASE + "/{rule_id}/edit", name="rules_edit")
 def rules_edit_form(rule_id: str, page: PageDep) -> Response:
-    _admin(page)
+    page.require_admin()
     rule = queries.get_rule(page.session, path_id(rule_id, "rule"))
     values = {**rule.model_dump(), "allow": "\n".join(rule.allow)}
     return _edit_form(page, rule.id, values, {})
@@ -147,29 +122,27 @@ def rules_edit_form(rule_id: str, page: PageDep) -> Response:
 
 @router.post(BASE + "/{rule_id}/edit")
 def rules_edit(rule_id: str, page: PageDep, form: FormDep) -> Response:
-    viewer = _admin(page, BASE)
+    viewer = page.require_admin(BASE)
     parsed = path_id(rule_id, "rule")
     values = _values(form)
     try:
         patch = validate(RulePatch, page.locale, **_rule_fields(values))
-        actions.update(page.session, page.services.clock.now(), viewer.id, parsed, patch)
+        catch(page.locale, lambda: actions.update(page.session, page.services.clock.now(), viewer.id, parsed, patch))
     except FormErrors as refused:
-        return _edit_form(page, rule_id, values, refused.errors, 422)
-    except AppError as exc:
-        return _edit_form(page, rule_id, values, _refusal(exc, page), exc.status)
+        return _edit_form(page, rule_id, values, refused.errors, refused.status)
     return page.redirect(BASE)
 
 
 @router.post(BASE + "/{rule_id}/disable")
 def rules_disable(rule_id: str, page: PageDep, form: FormDep) -> Response:
-    viewer = _admin(page, BASE)
+    viewer = page.require_admin(BASE)
     actions.set_enabled(page.session, page.services.clock.now(), viewer.id, path_id(rule_id, "rule"), False)
     return page.redirect(BASE)
 
 
 @router.post(BASE + "/{rule_id}/enable")
 def rules_enable(rule_id: str, page: PageDep, form: FormDep) -> Response:
-    viewer = _admin(page, BASE)
+    viewer = page.require_admin(BASE)
     actions.set_enabled(page.session, page.services.clock.now(), viewer.id, path_id(rule_id, "rule"), True)
     return page.redirect(BASE)
 
@@ -179,7 +152,7 @@ def rules_enable(rule_id: str, page: PageDep, form: FormDep) -> Response:
 
 @router.get(BASE + "/shipped", name="rules_shipped")
 def shipped_list(page: PageDep) -> Response:
-    _admin(page)
+    page.require_admin()
     filters = _filters(page)
     cursor = page.request.query_params.get("cursor")
     listed = queries.shipped_page(page.session, category=filters["category"], lang=filters["lang"],
@@ -191,7 +164,7 @@ def shipped_list(page: PageDep) -> Response:
 
 @router.post(BASE + "/shipped/override")
 def shipped_override(page: PageDep, form: FormDep) -> Response:
-    viewer = _admin(page, BASE)
+    viewer = page.require_admin(BASE)
     shipped_id = form_text(form, "id")[:300]
     enabled = form_text(form, "enabled") == "true"
     action = form_text(form, "action") or None
@@ -202,7 +175,7 @@ def shipped_override(page: PageDep, form: FormDep) -> Response:
 
 @router.post(BASE + "/shipped/restore")
 def shipped_restore(page: PageDep, form: FormDep) -> Response:
-    viewer = _admin(page, BASE)
+    viewer = page.require_admin(BASE)
     shipped_id = form_text(form, "id")[:300]
     actions.restore(page.session, page.services.clock.now(), viewer.id, shipped_id)
     return page.redirect(url_with(f"{BASE}/shipped", q=shipped_id))
