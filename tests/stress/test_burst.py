@@ -85,7 +85,10 @@ class Live:
     log: Recording
 
     def client(self, **options: Any) -> httpx.AsyncClient:
-        limits = httpx.Limits(max_connections=BURST * 3, max_keepalive_connections=BURST * 3)
+        # Idle connections expire on the client first (1 s, uvicorn closes them after 5 s): with
+        # equal timeouts a retry round could write to a connection the server is closing that very
+        # moment (a ReadError, and no way to know whether the write was taken).
+        limits = httpx.Limits(max_connections=BURST * 3, max_keepalive_connections=BURST * 3, keepalive_expiry=1.0)
         return httpx.AsyncClient(base_url=self.url, timeout=30, limits=limits, follow_redirects=False, **options)
 
     @property
