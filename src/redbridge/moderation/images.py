@@ -224,8 +224,8 @@ def block_categories(session: Session, images: Sequence[ImageFacts]) -> dict[int
     wanted = {image.blocked_by for image in images if image.blocked_by is not None}
     if not wanted:
         return {}
-    return dict(session.execute(select(ImageBlock.id, ImageBlock.category).where(ImageBlock.id.in_(wanted)))
-                .tuples().all())
+    rows = session.execute(select(ImageBlock.id, ImageBlock.category).where(ImageBlock.id.in_(wanted)))
+    return {block_id: category for block_id, category in rows}
 
 
 def with_images(session: Session, screened: Screening, images: Sequence[ImageFacts]) -> Screening:
