@@ -24,6 +24,7 @@ from redbridge.core.services import Services
 from redbridge.moderation import queue
 from redbridge.moderation.models import AuditEntry
 from redbridge.settings import Settings, SpamSettings, TrustLimits
+from tests.accounts.proof_client import solve
 from tests.conftest import prepare_schema
 from tests.engagement.helpers import make_admin
 from tests.factories import PASSWORD, Factory, UserHandle
@@ -65,7 +66,7 @@ def _solved(client: TestClient) -> dict[str, str]:
     assert challenge["required"] is True
     assert challenge["bits"] == BITS
     assert challenge["algorithm"] == "sha256"
-    return {"challenge": challenge["challenge"], "nonce": proof.solve(challenge["challenge"], challenge["bits"])}
+    return {"challenge": challenge["challenge"], "nonce": solve(challenge["challenge"], challenge["bits"])}
 
 
 def _signup(client: TestClient, extra: dict[str, Any], lang: str = "en") -> Any:
@@ -168,7 +169,7 @@ def test_a_refused_signup_keeps_its_proof(surged: tuple[TestClient, Factory]) ->
 def test_a_signed_challenge_weaker_than_required_fails() -> None:
     secret, now = b"test-secret", datetime.now(UTC)
     weak = proof.issue(secret, now, BITS - 1, 300)
-    nonce = proof.solve(weak.challenge, BITS - 1)
+    nonce = solve(weak.challenge, BITS - 1)
     assert proof.check(secret, now, weak.challenge, nonce, BITS - 1)
     with pytest.raises(AppError) as refused:
         proof.check(secret, now, weak.challenge, nonce, BITS)
@@ -205,7 +206,7 @@ def test_an_expired_challenge_fails(settings: Settings) -> None:
         make_admin(services, admin)
         client.put("/api/v1/admin/surge", headers=admin.headers, json={"mode": "on"})
         old = proof.issue(services.secret, services.clock.now() - timedelta(seconds=600), BITS, 300)
-        response = _signup(client, {"challenge": old.challenge, "nonce": proof.solve(old.challenge, BITS)})
+        response = _signup(client, {"challenge": old.challenge, "nonce": solve(old.challenge, BITS)})
         assert response.status_code == 422
         assert response.json()["error"]["code"] == "signup.proof_expired"
 
@@ -247,7 +248,7 @@ def test_the_signup_page_carries_the_challenge_and_a_noscript_note(surged: tuple
     fresh = refused.text.split('name="challenge" value="')[1].split('"')[0]
     assert fresh != challenge
     done = page.post("/signup", data={"csrf_token": csrf, "username": _name(), "password": PASSWORD,
-                                      "challenge": fresh, "nonce": proof.solve(fresh, BITS)},
+                                      "challenge": fresh, "nonce": solve(fresh, BITS)},
                      follow_redirects=False)
     assert done.status_code in (302, 303), done.text
 

@@ -172,6 +172,11 @@ def test_keyboard_reaches_cards_and_moves_the_carousel(tab: Tab, live_server: Li
     _tab_until(page, "a.card-link", limit=3)
 
     tab.goto(f"/n/{note['id']}")
+    # A slow machine, on purpose: the carousel's smooth scrolls then take long enough for keys to
+    # arrive mid-scroll and for the observer's reports to come late, which is when a carousel that
+    # trusts every report puts its counter back on a slide already left (once a flake under load).
+    tab.context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": 6})
+    expect(page.locator("[data-carousel]")).to_have_attribute("data-ready", "1")  # its keys are wired
     status = page.locator("[data-carousel-status]")
     _tab_until(page, ".slides")
     page.keyboard.press("ArrowRight")

@@ -5,6 +5,8 @@ an action's end is reached by advancing it, never by waiting."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,13 +14,16 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from redbridge.accounts.models import AuthSession, User
 from redbridge.app import create_app
+from redbridge.core import ids
 from redbridge.core.clock import FrozenClock
 from redbridge.core.services import Services
+from redbridge.safety import actions
 from redbridge.safety.models import AccountAction
+from redbridge.safety.schemas import DecisionIn
 from redbridge.settings import Settings
 from tests.conftest import prepare_schema
 from tests.factories import PASSWORD, Factory, UserHandle
@@ -385,3 +390,94 @@ def test_a_moderator_cannot_act_on_an_admins_content(client: TestClient, cast: d
                            json={"action": "remove", "reason": "spam", "account": {"action": "warn"}})
     error(response, 403, "account_action.protected")
     assert client.get(f"/api/v1/notes/{note['id']}", headers=reporter.headers).status_code == 200  # nothing moved
+
+
+# ------------------------------------------------------------------------- two moderators at once
+
+
+def test_a_second_account_action_builds_on_the_first(client: TestClient, cast: dict[str, UserHandle],
+                                                     services: Services, clock: FrozenClock,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two moderators decide two queue items about one account at the same time — a removal of
+    its note with a 72-hour mute, and its reported profile with a 1-hour mute: the account row must
+    end muted for 72 hours whichever commits last. On PostgreSQL the two run in two threads and the
+    first is held open until the second is seen waiting for a lock. A decision only refers to the
+    account row (a foreign key's share lock, which a mute's update does not block), so without the
+    row lock in ``_act_in_tx`` the second reads the account's actions before the first commits and
+    then writes its 1-hour end over the 72 hours. SQLite serialises writers at BEGIN, so there the
+    two run one after the other (the second still has to see the first)."""
+    user, mod, mod2, reporter = cast["user"], cast["mod"], cast["mod2"], cast["reporter"]
+    note = post_note(client, user).json()
+    report(client, reporter, "note", note["id"], "spam")
+    report(client, reporter, "user", user.username, "harassment")
+    items = [find_item(client, mod, note["id"]), find_item(client, mod2, user.id)]
+    assert None not in items
+    note_item, profile_item = (ids.decode(i["id"]) for i in items if i is not None)
+    assert note_item is not None
+    assert profile_item is not None
+    now = clock.now()
+
+    def decide(handle: UserHandle, item_id: int, body: dict[str, Any]) -> None:
+        with services.sessions() as session:
+            moderator = session.get(User, handle.int_id)
+            assert moderator is not None
+            actions.decide(session, now, moderator, item_id, DecisionIn.model_validate(body))
+
+    def long_mute() -> None:
+        decide(mod, note_item, {"action": "remove", "reason": "spam", "account": {"action": "mute", "hours": 72}})
+
+    def short_mute() -> None:
+        decide(mod2, profile_item, {"action": "act", "reason": "harassment",
+                                    "account": {"action": "mute", "hours": 1}})
+
+    if services.settings.is_sqlite:
+        long_mute()
+        short_mute()
+    else:
+        held, release = threading.Event(), threading.Event()
+        original = actions.audit
+
+        def audit_then_hold(*args: Any, **kwargs: Any) -> Any:
+            result = original(*args, **kwargs)
+            if threading.current_thread().name == "long-mute":
+                held.set()  # the mute is written, its transaction still open
+                assert release.wait(timeout=60)
+            return result
+
+        monkeypatch.setattr(actions, "audit", audit_then_hold)
+        failures: list[BaseException] = []
+
+        def run(target: Any) -> None:
+            try:
+                target()
+            except BaseException as exc:  # reported by the main thread
+                failures.append(exc)
+
+        first = threading.Thread(target=run, args=(long_mute,), name="long-mute")
+        second = threading.Thread(target=run, args=(short_mute,), name="short-mute")
+        first.start()
+        assert held.wait(timeout=60)
+        second.start()
+        try:
+            # The decision must queue behind the open mute on a row lock (the account row).
+            with services.engine.connect() as probe:
+                for _ in range(6000):
+                    waiting = probe.execute(text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()")).scalar()
+                    if waiting or not second.is_alive():
+                        break
+                    probe.rollback()
+                    time.sleep(0.01)  # polling for a state, not a deadline
+        finally:
+            release.set()
+            first.join(timeout=60)
+            second.join(timeout=60)
+        assert not failures, failures
+
+    with services.sessions() as session:
+        row = session.get(User, user.int_id)
+        assert row is not None
+        assert row.muted_until == now + timedelta(hours=72)
+        mutes = sorted(a.until for a in session.scalars(select(AccountAction).where(AccountAction.user_id == user.int_id)))
+    assert mutes == [now + timedelta(hours=1), now + timedelta(hours=72)]

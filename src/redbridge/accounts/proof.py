@@ -57,14 +57,6 @@ def leading_zero_bits(digest: bytes) -> int:
     return len(digest) * 8 - value.bit_length()
 
 
-def solve(challenge: str, bits: int) -> str:
-    """The first nonce that meets ``bits`` (the tests' and scripts' client; the page's is JS)."""
-    n = 0
-    while leading_zero_bits(hashlib.sha256(f"{challenge}{n}".encode()).digest()) < bits:
-        n += 1
-    return str(n)
-
-
 def _refused(code: str, message: str) -> AppError:
     return AppError(f"signup.{code}", message, 422)
 

@@ -144,6 +144,15 @@ def briefs(session: Session, user_ids: Iterable[int]) -> dict[int, UserBrief]:
     return {u.id: brief(u) for u in session.scalars(select(User).where(User.id.in_(wanted)))}
 
 
+def usernames(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """{user id: username} for the ids given (None skipped: an actor column that may be empty);
+    one query, none for no ids. Ids without an account are simply missing."""
+    wanted = {i for i in user_ids if i is not None}
+    if not wanted:
+        return {}
+    return {row.id: row.username for row in session.execute(select(User.id, User.username).where(User.id.in_(wanted)))}
+
+
 def relation(session: Session, viewer_id: int | None, other_id: int) -> dict[str, bool]:
     if viewer_id is None or viewer_id == other_id:
         return {"followed_by_me": False, "follows_me": False, "blocked_by_me": False, "muted_by_me": False}

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from redbridge.accounts.models import User
@@ -50,13 +49,18 @@ def check_can_post(session: Session, user_id: int, now: datetime) -> None:
     Called at the top of every write that publishes an account's text, before its screening: a
     mute that lands while such a write is screened lets that one write through, as a mute a moment
     later would have."""
-    row = session.execute(select(User.muted_until, User.suspended_until).where(User.id == user_id)).first()
-    if row is None:
+    # Through the identity map: the request's caller lookup has loaded this row already, so no
+    # second query. Loaded at the start of the same request, it is as fresh as the check needs (a
+    # mute that lands during the request is the case the docstring allows).
+    user = session.get(User, user_id)
+    if user is None:
         return
-    if in_force(row.suspended_until, now):
-        raise suspended_error(row.suspended_until)
-    if in_force(row.muted_until, now):
-        raise muted_error(row.muted_until)
+    if in_force(user.suspended_until, now):
+        assert user.suspended_until is not None
+        raise suspended_error(user.suspended_until)
+    if in_force(user.muted_until, now):
+        assert user.muted_until is not None
+        raise muted_error(user.muted_until)
 
 
 def check_can_log_in(user: User, now: datetime) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from redbridge.accounts.models import User
+from redbridge.accounts.queries import usernames
 from redbridge.core import ids
 from redbridge.core.errors import not_found
 from redbridge.core.pagination import Page, cursor_int, decode_cursor, encode_cursor, id_page
@@ -19,16 +19,9 @@ from redbridge.moderation.rules import Rule, load_defaults, shipped_by_id
 from redbridge.rules.schemas import RuleOut, ShippedRuleOut
 
 
-def _names(session: Session, user_ids: set[int | None]) -> dict[int, str]:
-    wanted = {i for i in user_ids if i is not None}
-    if not wanted:
-        return {}
-    return dict(session.execute(select(User.id, User.username).where(User.id.in_(wanted))).all())
-
-
 def rules_out(session: Session, rows: Sequence[ModerationRule], version: int = 0) -> list[RuleOut]:
     """Rules as the API shows them; the authors' names read once per page."""
-    names = _names(session, {r.created_by for r in rows} | {r.updated_by for r in rows})
+    names = usernames(session, {r.created_by for r in rows} | {r.updated_by for r in rows})
     return [RuleOut(
         id=ids.encode(r.id), rule_id=ADMIN_PREFIX + ids.encode(r.id), kind=r.kind,
         pattern=r.pattern, category=r.category, lang=r.lang, action=r.action,
@@ -84,7 +77,7 @@ def shipped_rule(rule_id: str) -> Rule:
 
 def shipped_out(session: Session, rules: Sequence[Rule], overrides: dict[str, RuleOverride],
                 version: int = 0) -> list[ShippedRuleOut]:
-    names = _names(session, {o.updated_by for o in overrides.values()})
+    names = usernames(session, {o.updated_by for o in overrides.values()})
     out = []
     for rule in rules:
         override = overrides.get(rule.id)

@@ -408,12 +408,19 @@ def _lock_target(session: Session, username: str) -> User:
     found = by_username(session, username)
     if found is None or not found.is_active:
         raise not_found("user")
-    # Users come last in the lock order (``core.db.write``): nothing else is locked after this.
-    target = session.scalar(select(User).where(User.id == found.id).with_for_update()
-                            .execution_options(populate_existing=True))
+    target = _lock_user(session, found.id)
     if target is None:
         raise not_found("user")
     return target
+
+
+def _lock_user(session: Session, user_id: int) -> User | None:
+    """The account row, locked (``FOR UPDATE``) and read afresh in the caller's transaction: what
+    an account action builds on must be what the previous action committed, not a copy loaded
+    before its lock was taken. Users come last in the lock order (``core.db.write``): nothing else
+    is locked after this."""
+    return session.scalar(select(User).where(User.id == user_id).with_for_update()
+                          .execution_options(populate_existing=True))
 
 
 def _refresh_standing(session: Session, user_id: int, now: datetime) -> None:
@@ -444,7 +451,11 @@ def _action_details(row: AccountAction) -> dict[str, Any]:
 def _act_in_tx(session: Session, now: datetime, moderator: User, target: User, spec: AccountSpec, reason: str,
                item_id: int | None) -> AccountAction:
     """Store the action, put it in force and tell the account, in the caller's transaction (the
-    caller checked the role rules and writes the audit row)."""
+    caller checked the role rules and writes the audit row). The account row is locked first, so
+    of two moderators acting on it at once the second waits and reads the first one's action (a
+    queue decision reaches here without having locked it; a second lock of one's own row is free)."""
+    if _lock_user(session, target.id) is None:
+        raise not_found("user")
     until = now + timedelta(hours=spec.hours) if spec.hours is not None else None
     row = AccountAction(id=ids.new_id(now), user_id=target.id, moderator_id=moderator.id, action=spec.action,
                         reason=reason, until=until, queue_item_id=item_id, created_at=now, lifted_at=None,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from redbridge.accounts.models import User
-from redbridge.accounts.queries import briefs, by_username
+from redbridge.accounts.queries import briefs, by_username, usernames
 from redbridge.accounts.standing import FOREVER, in_force
 from redbridge.core import changes, ids
 from redbridge.core.errors import AppError, not_found
@@ -192,8 +192,7 @@ def items_out(session: Session, items: Sequence[QueueItem]) -> list[QueueItemOut
         ):
             evidence[row.subject_kind, row.subject_id].append(row)
     moderator_ids = {r.moderator_id for rows in evidence.values() for r in rows if r.moderator_id is not None}
-    moderators = dict(session.execute(select(User.id, User.username).where(User.id.in_(moderator_ids))).all()) \
-        if moderator_ids else {}
+    moderators = usernames(session, moderator_ids)
 
     reasons: dict[int, Counter[str]] = defaultdict(Counter)
     for item_id, reason, n in session.execute(
@@ -284,8 +283,7 @@ def my_decisions(session: Session, user_id: int, cursor: str | None, limit: int,
 def audit_page(session: Session, cursor: str | None, limit: int) -> Page[AuditOut]:
     rows, next_cursor = id_page(session, select(AuditEntry), AuditEntry.id, cursor, limit, newest_first=True)
     actor_ids = {r.actor_id for r in rows if r.actor_id is not None}
-    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(actor_ids))).all()) \
-        if actor_ids else {}
+    names = usernames(session, actor_ids)
     return Page(items=[AuditOut(
         id=ids.encode(r.id), actor=names.get(r.actor_id) if r.actor_id is not None else None, action=r.action,
         subject_kind=r.subject_kind, subject_id=ids.encode(r.subject_id), details=dict(r.details or {}),
@@ -302,7 +300,7 @@ def appeals_out(session: Session, rows: Sequence[Appeal]) -> list[AppealOut]:
         return []
     people = {r.author_id for r in rows} | {r.removed_by for r in rows if r.removed_by is not None} \
         | {r.decided_by for r in rows if r.decided_by is not None}
-    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(people))).all())
+    names = usernames(session, people)
     reasons = dict(session.execute(select(ModerationDecision.id, ModerationDecision.reasons)
                                    .where(ModerationDecision.id.in_([r.decision_id for r in rows]))).all())
     return [AppealOut(
@@ -332,6 +330,38 @@ def appeals_page(session: Session, *, state: str | None, kind: str | None, curso
     return Page(items=appeals_out(session, rows), next_cursor=next_cursor)
 
 
+def appeal_items(session: Session, appeal_ids: Sequence[int]) -> dict[str, QueueItemOut]:
+    """The queue items (with their content) that these appeals reopened, by the appeal's encoded
+    id; one query for the items (none for no ids)."""
+    if not appeal_ids:
+        return {}
+    rows = list(session.scalars(
+        select(QueueItem).join(Appeal, Appeal.queue_item_id == QueueItem.id).where(Appeal.id.in_(appeal_ids))))
+    return {item.appeal_id: item for item in items_out(session, rows) if item.appeal_id is not None}
+
+
+def content_states(session: Session, decisions: Sequence[MyDecisionOut]) -> dict[str, dict[str, Any]]:
+    """What each decision is about as it stands now (status, a title or excerpt, where it is), by
+    the subject's encoded id: one query per kind."""
+    wanted: dict[str, list[int]] = {"note": [], "comment": []}
+    for d in decisions:
+        subject = ids.decode(d.subject_id)
+        if d.kind in wanted and subject is not None:
+            wanted[d.kind].append(subject)
+    found: dict[str, dict[str, Any]] = {}
+    if wanted["note"]:
+        for note_id, status, title in session.execute(
+                select(Note.id, Note.status, Note.title).where(Note.id.in_(wanted["note"]))):
+            found[ids.encode(note_id)] = {"status": status, "text": title, "url": f"/n/{ids.encode(note_id)}"}
+    if wanted["comment"]:
+        for comment_id, status, body, note_id in session.execute(
+                select(Comment.id, Comment.status, Comment.body, Comment.note_id).where(
+                    Comment.id.in_(wanted["comment"]))):
+            found[ids.encode(comment_id)] = {"status": status, "text": body,
+                                             "url": f"/n/{ids.encode(note_id)}#c-{ids.encode(comment_id)}"}
+    return found
+
+
 # -------------------------------------------------------------------------------- account actions
 
 HISTORY_ROWS = 50
@@ -354,7 +384,7 @@ def actions_out(session: Session, rows: Sequence[AccountAction], now: datetime) 
     """Account actions as moderators see them: names read once per list."""
     people = {r.user_id for r in rows} | {r.moderator_id for r in rows if r.moderator_id is not None} \
         | {r.lifted_by for r in rows if r.lifted_by is not None}
-    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(people))).all()) if rows else {}
+    names = usernames(session, people)
     return [AccountActionOut(
         id=ids.encode(r.id), username=names.get(r.user_id, ""), action=r.action, reason=r.reason, until=r.until,
         in_force=action_in_force(r, now),
@@ -419,7 +449,7 @@ EXAMPLES_CHANGED = changes.Announcement(
 
 def example_out(session: Session, rows: Sequence[ModerationExample]) -> list[ExampleOut]:
     people = {r.added_by for r in rows if r.added_by is not None} | {r.disabled_by for r in rows if r.disabled_by}
-    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(people))).all()) if people else {}
+    names = usernames(session, people)
     return [ExampleOut(
         id=ids.encode(r.id), text=r.text, lang=r.lang, category=r.category, source=r.source,
         queue_item_id=ids.encode(r.queue_item_id) if r.queue_item_id is not None else None,
@@ -588,7 +618,7 @@ MATCH_BATCH = 5000
 
 def image_block_out(session: Session, rows: Sequence[ImageBlock]) -> list[ImageBlockOut]:
     people = {r.added_by for r in rows if r.added_by is not None}
-    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(people))).all()) if people else {}
+    names = usernames(session, people)
     return [ImageBlockOut(
         id=ids.encode(r.id), phash=f"{signals.from_signed(r.phash):016x}", category=r.category, reason=r.reason,
         source_media_id=ids.encode(r.source_media_id) if r.source_media_id is not None else None,

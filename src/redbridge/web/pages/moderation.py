@@ -22,16 +22,13 @@ from typing import Any, TypeVar, get_args
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from redbridge.accounts.deps import Viewer
 from redbridge.core import ids
 from redbridge.core.deps import client_ip
 from redbridge.core.errors import path_id
 from redbridge.core.i18n import _, gettext
-from redbridge.engagement.models import Comment
-from redbridge.moderation.models import QueueItem
-from redbridge.notes.models import REMOVED, Note
+from redbridge.notes.models import REMOVED
 from redbridge.safety import actions, queries
 from redbridge.safety.models import Appeal
 from redbridge.safety.schemas import (
@@ -176,19 +173,10 @@ def decide(item_id: str, page: PageDep, form: FormDep) -> Response:
 # ---------------------------------------------------------------------------------------- appeals
 
 
-def _appeal_items(page: PageContext, appeal_ids: list[int]) -> dict[str, QueueItemOut]:
-    """The queue items (with their content) the page's appeals reopened, by appeal id."""
-    if not appeal_ids:
-        return {}
-    rows = list(page.session.scalars(
-        select(QueueItem).join(Appeal, Appeal.queue_item_id == QueueItem.id).where(Appeal.id.in_(appeal_ids))))
-    return {item.appeal_id: item for item in queries.items_out(page.session, rows) if item.appeal_id is not None}
-
-
 def _appeals_page(page: PageContext, cursor: str | None, status: int = 200, errors: dict[str, str] | None = None,
                   values: dict[str, str] | None = None, notice: str | None = None) -> Response:
     found = queries.appeals_page(page.session, state="open", kind=None, cursor=cursor, limit=PAGE_SIZE)
-    items = _appeal_items(page, [i for a in found.items if (i := ids.decode(a.id)) is not None])
+    items = queries.appeal_items(page.session, [i for a in found.items if (i := ids.decode(a.id)) is not None])
     next_url = url_with("/moderation/appeals", cursor=found.next_cursor) if found.next_cursor else None
     return _render(page, "pages/moderation/appeals.html", status, appeals=found.items, items=items,
                    next_url=next_url, errors=errors or {}, values=values or {}, reasons=DECISION_REASONS,
@@ -235,28 +223,6 @@ def audit_page(page: PageDep, cursor: str | None = None) -> Response:
 # ------------------------------------------------------------------------------ the author's view
 
 
-def _content_states(page: PageContext, decisions: list[MyDecisionOut]) -> dict[str, dict[str, Any]]:
-    """What each decision is about as it stands now (status, a title or excerpt, where it is), by
-    the subject's id: one query per kind."""
-    wanted: dict[str, list[int]] = {"note": [], "comment": []}
-    for d in decisions:
-        subject = ids.decode(d.subject_id)
-        if d.kind in wanted and subject is not None:
-            wanted[d.kind].append(subject)
-    found: dict[str, dict[str, Any]] = {}
-    if wanted["note"]:
-        for note_id, status, title in page.session.execute(
-                select(Note.id, Note.status, Note.title).where(Note.id.in_(wanted["note"]))):
-            found[ids.encode(note_id)] = {"status": status, "text": title, "url": f"/n/{ids.encode(note_id)}"}
-    if wanted["comment"]:
-        for comment_id, status, body, note_id in page.session.execute(
-                select(Comment.id, Comment.status, Comment.body, Comment.note_id).where(
-                    Comment.id.in_(wanted["comment"]))):
-            found[ids.encode(comment_id)] = {"status": status, "text": body,
-                                             "url": f"/n/{ids.encode(note_id)}#c-{ids.encode(comment_id)}"}
-    return found
-
-
 def _appealable(decision: MyDecisionOut, state: dict[str, Any] | None) -> bool:
     """What ``safety.actions.appeal`` accepts: a moderator's removal, not yet appealed, of content
     that is still removed (the action checks again)."""
@@ -267,7 +233,7 @@ def _appealable(decision: MyDecisionOut, state: dict[str, Any] | None) -> bool:
 def _mine_page(page: PageContext, viewer: Viewer, cursor: str | None, status: int = 200,
                errors: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Response:
     found = queries.my_decisions(page.session, viewer.id, cursor, PAGE_SIZE, page.locale)
-    states = _content_states(page, found.items)
+    states = queries.content_states(page.session, found.items)
     next_url = url_with("/settings/moderation", cursor=found.next_cursor) if found.next_cursor else None
     rows = [{"decision": d, "state": states.get(d.subject_id), "appealable": _appealable(d, states.get(d.subject_id))}
             for d in found.items]

@@ -47,12 +47,29 @@ function build(carousel) {
     }
   }
 
+  // The slide a button or key sent the strip to, while its scroll is on the way. Until it gets
+  // there, the observer's reports of the slides it passes (or of where it started, delivered
+  // late on a busy machine) are not where the reader is going: taking them would put the counter
+  // and the next key press back on a slide already left.
+  let heading = null;
+
   function go(index) {
     const target = Math.max(0, Math.min(slides.length - 1, index));
     const reduce = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-    strip.scrollTo({ left: slides[target].offsetLeft - strip.offsetLeft, behavior: reduce ? "auto" : "smooth" });
+    const left = slides[target].offsetLeft - strip.offsetLeft;
+    heading = Math.abs(strip.scrollLeft - left) > 1 ? target : null;
+    strip.scrollTo({ left, behavior: reduce ? "auto" : "smooth" });
     show(target);
   }
+
+  // Wherever a scroll ends is where the reader is (also after a swipe that cut a scroll short).
+  strip.addEventListener("scrollend", () => {
+    heading = null;
+    const nearest = slides.reduce((best, slide, i) =>
+      Math.abs(slide.offsetLeft - strip.offsetLeft - strip.scrollLeft)
+        < Math.abs(slides[best].offsetLeft - strip.offsetLeft - strip.scrollLeft) ? i : best, 0);
+    show(nearest);
+  });
 
   strip.addEventListener("keydown", (event) => {
     if (event.key === "ArrowRight") {
@@ -69,7 +86,11 @@ function build(carousel) {
     (entries) => {
       for (const entry of entries) {
         if (entry.isIntersecting && entry.intersectionRatio >= 0.6) {
-          show(slides.indexOf(entry.target));
+          const index = slides.indexOf(entry.target);
+          if (heading === null || heading === index) {
+            heading = null;
+            show(index);
+          }
         }
       }
     },
