@@ -83,6 +83,9 @@ class CacheStore:
         payload = json.dumps({"t": value.text, "e": value.engine}, ensure_ascii=False).encode()
         self._cache.set(key.as_str(), payload, self._ttl)
 
+    def delete(self, key: CacheKey) -> None:
+        self._cache.delete(key.as_str())
+
 
 class TranslationCache:
     """The LRU in front of an optional shared store; a store hit is kept in the LRU too."""
