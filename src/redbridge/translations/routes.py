@@ -13,33 +13,15 @@ from fastapi.responses import JSONResponse
 from redbridge.accounts.deps import OptionalViewerDep
 from redbridge.core.deps import DbDep, ServicesDep, client_ip
 from redbridge.core.errors import ErrorEnvelope, path_id
-from redbridge.core.services import Services
-from redbridge.translations import queries, tasks
-from redbridge.translations.queries import Item
+from redbridge.translations import queries
 from redbridge.translations.schemas import Target, TranslationOut
+from redbridge.translations.service import translation_answer
 
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorEnvelope} for code in (404, 422, 429)}
 router = APIRouter(prefix="/api/v1", tags=["translations"], responses=ERRORS)
 
 TargetQuery = Annotated[Target, Query(description="The reader's language")]
 POLL_AFTER_S = 1
-
-
-def translation_answer(services: Services, item: Item, target: Target, viewer_id: int | None, ip: str) -> TranslationOut:
-    """The stored answer, or ``pending`` after the job was asked for (the limits are spent only
-    when a new job is enqueued: polling and stored answers are free)."""
-    out = queries.answer(services, item, target)
-    if out is not None:
-        return out
-    if not tasks.in_flight(services, item, target):
-        limits = services.settings.translation
-        if viewer_id is not None:
-            services.limiter.hit("translate:user", str(viewer_id), limits.per_user)
-        else:
-            services.limiter.hit("translate:ip", ip, limits.per_ip)
-        services.limiter.hit("translate:global", "all", limits.global_budget)
-        tasks.request(services, item, target)
-    return TranslationOut(status="pending", target=target)
 
 
 def _respond(out: TranslationOut) -> TranslationOut | JSONResponse:
