@@ -39,6 +39,7 @@ from redbridge.reads import feature as reads
 from redbridge.rules import feature as rules
 from redbridge.safety import feature as safety
 from redbridge.settings import Settings
+from redbridge.translations import feature as translations
 from redbridge.web import feature as web
 
 log = logging.getLogger("redbridge")
@@ -58,6 +59,7 @@ FEATURES: tuple[Install, ...] = (
     safety.install,
     rules.install,
     reads.install,
+    translations.install,
     web.install,
 )
 

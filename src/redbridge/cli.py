@@ -1,4 +1,5 @@
-"""``redbridge serve | migrate | demo | createadmin | worker | moderation export / import``."""
+"""``redbridge serve | migrate | demo | createadmin | worker | moderation export / import | translate |
+doctor``."""
 
 from __future__ import annotations
 
@@ -144,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     from redbridge.rules.cli import add_commands as moderation_commands
 
     moderation_commands(sub)
+
+    from redbridge.translations.cli import add_commands as translation_commands
+
+    translation_commands(sub)
 
     args = parser.parse_args(argv)
     result: int = args.func(args)

@@ -10,6 +10,7 @@ from redbridge.notes.models import Note, NoteTag
 from redbridge.notifications.models import Notification
 from redbridge.ops.models import Heartbeat
 from redbridge.safety.models import Report
+from redbridge.translations.models import StoredTranslation
 
 __all__ = [
     "AuditEntry",
@@ -32,5 +33,6 @@ __all__ = [
     "OutboxRow",
     "QueueItem",
     "Report",
+    "StoredTranslation",
     "User",
 ]

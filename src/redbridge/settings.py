@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -162,6 +162,70 @@ class ImageSettings(BaseModel):
     blocklist_distance: int = Field(default=10, ge=0, le=32)
 
 
+class CTranslate2EngineSettings(BaseModel):
+    """A converted model directory (docs/translation.md has the conversion commands)."""
+
+    kind: Literal["ctranslate2"] = "ctranslate2"
+    model_dir: Path
+    # The directions the model serves, e.g. [["zh", "en"]] for opus-mt-zh-en.
+    pairs: list[tuple[Literal["en", "zh"], Literal["en", "zh-Hans", "zh-Hant"]]] = Field(min_length=1)
+    family: Literal["marian", "nllb", "m2m100"] = "marian"
+    target_tokens: dict[str, str] = Field(default_factory=dict)
+    beam_size: int = Field(default=2, ge=1, le=16)
+    version: str | None = None
+
+
+class OpenAIChatEngineSettings(BaseModel):
+    """An OpenAI-compatible chat server (Ollama, vLLM, llama.cpp). The key is never written in the
+    settings: ``api_key_env`` names the environment variable that holds it."""
+
+    kind: Literal["openai_chat"] = "openai_chat"
+    base_url: str
+    model: str
+    api_key_env: str | None = None
+    timeout: float | None = Field(default=None, gt=0, le=600)  # None: TranslationSettings.job_timeout_s
+    json_mode: bool = True
+    version: str | None = None
+
+
+class LibreTranslateEngineSettings(BaseModel):
+    kind: Literal["libretranslate"] = "libretranslate"
+    url: str
+    api_key_env: str | None = None
+    timeout: float | None = Field(default=None, gt=0, le=600)
+    languages: dict[str, str] | None = None  # None: the engine's defaults (en, zh)
+    version: str | None = None
+
+
+EngineSettings = Annotated[
+    CTranslate2EngineSettings | OpenAIChatEngineSettings | LibreTranslateEngineSettings, Field(discriminator="kind")
+]
+
+
+class TranslationSettings(BaseModel):
+    """Machine translation in the product (``redbridge.translations``, docs/translation.md "In the
+    product"). ``engines`` is the chain, tried in order; empty (the default): no engine, readers
+    get glosses and are told that no machine translation is configured. Set as JSON, e.g.
+    ``REDBRIDGE_TRANSLATION__ENGINES='[{"kind": "openai_chat", "base_url": "http://127.0.0.1:11434/v1",
+    "model": "qwen2.5:7b-instruct"}]'``."""
+
+    engines: list[EngineSettings] = Field(default_factory=list)
+    max_chars: int = Field(default=5000, ge=1, le=100_000)
+    # New translations (those that need an engine) per reader (account, or IP when anonymous) and
+    # for the whole site; answers from the store are not counted.
+    per_user: tuple[int, int] = (60, 3600)
+    per_ip: tuple[int, int] = (60, 3600)
+    global_budget: tuple[int, int] = (5000, 3600)
+    # Each engine call's deadline (an engine entry may set its own), the job's attempts after the
+    # first and the first backoff between them (doubling), and how long a failure is remembered.
+    job_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    job_retries: int = Field(default=2, ge=0, le=10)
+    retry_backoff_s: float = Field(default=1.0, ge=0, le=60)
+    failed_ttl_s: float = Field(default=60.0, gt=0, le=86_400)
+    # Bounded probe of each engine by ``redbridge doctor``.
+    probe_timeout_s: float = Field(default=3.0, gt=0, le=60)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REDBRIDGE_", env_nested_delimiter="__", extra="ignore")
 
@@ -189,6 +253,7 @@ class Settings(BaseSettings):
     images: ImageSettings = Field(default_factory=ImageSettings)
     semantic: SemanticSettings = Field(default_factory=SemanticSettings)
     spam: SpamSettings = Field(default_factory=SpamSettings)
+    translation: TranslationSettings = Field(default_factory=TranslationSettings)
 
     @property
     def resolved_database_url(self) -> str:

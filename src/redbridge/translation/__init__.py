@@ -6,7 +6,7 @@ handling, sentence splitting, batching, validation, fallback and caching around 
 :class:`TranslationEngine` implementations (engines/). Glosses from CC-CEDICT live in
 glossary.py. docs/translation.md describes the design and how to plug in a real model.
 
-Routes, pages, tables, jobs and settings wiring build on this layer (next session).
+The product (settings, store, jobs, API, page control, CLI) is ``redbridge.translations``.
 """
 
 from redbridge.translation.engine import EngineError, SourceLang, TargetLang, TranslationEngine

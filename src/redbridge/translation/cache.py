@@ -11,8 +11,8 @@ Two tiers:
 * :class:`TranslationCache` — an in-process LRU in front of
 * a :class:`TranslationStore` — the shared tier every process sees. This module ships
   :class:`CacheStore` over ``redbridge.core.cache.Cache`` (the in-process dict on one machine,
-  Redis in cluster mode); a database-backed store (durable, survives a Redis flush) is next
-  session's, behind the same protocol.
+  Redis in cluster mode); the product layers it over the ``translations`` table
+  (``redbridge.translations.store``), behind the same protocol.
 
 A 50,000-viewer live room therefore costs one engine call per message and target language:
 the first viewer's request computes and stores, every other viewer hits (the benchmark in
@@ -82,6 +82,9 @@ class CacheStore:
     def put(self, key: CacheKey, value: CachedTranslation) -> None:
         payload = json.dumps({"t": value.text, "e": value.engine}, ensure_ascii=False).encode()
         self._cache.set(key.as_str(), payload, self._ttl)
+
+    def delete(self, key: CacheKey) -> None:
+        self._cache.delete(key.as_str())
 
 
 class TranslationCache:

@@ -117,6 +117,13 @@ class Translator:
     def translate(self, text: str, target: TargetLang, places: Sequence[str] = ()) -> Translation:
         return self.translate_many([TranslationRequest(text, target, tuple(places))])[0]
 
+    def lookup_many(self, requests: Sequence[TranslationRequest]) -> list[Translation | None]:
+        """What can be answered without calling an engine: every answer ``translate_many`` would
+        give without one (unchanged, converted, no_engine, unsupported, too_long, a cache hit),
+        and None where an engine would run. For the request path, which must never wait on an
+        engine (the product runs those in a job)."""
+        return [self._prepare(index, request)[0] for index, request in enumerate(requests)]
+
     def translate_many(self, requests: Sequence[TranslationRequest]) -> list[Translation]:
         """Translate every request; one engine batch per engine and direction for all of them."""
         results: list[Translation | None] = [None] * len(requests)

@@ -9,7 +9,7 @@ next to the field and what they typed, status 422 / 409.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast, get_args
 
 from fastapi import APIRouter, Response
 from starlette.datastructures import FormData
@@ -27,6 +27,9 @@ from redbridge.moderation import screening
 from redbridge.notes import queries
 from redbridge.reads import notes as read_notes
 from redbridge.text.markup import extract_tags
+from redbridge.translations import queries as translation_queries
+from redbridge.translations.schemas import Target
+from redbridge.translations.service import translation_answer
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_text, is_htmx
 from redbridge.web.forms import FormErrors, catch, validate
 from redbridge.web.pages.common import url_with
@@ -92,9 +95,41 @@ def _refused(page: PageContext, note_id: int, fragment: str, errors: FormErrors,
                         errors=errors.errors, values=values)
 
 
+def translation_context(page: PageContext, note_id: int, target: str | None,
+                        comment: str | None) -> dict[str, Any] | None:
+    """The translation the reader asked for with ``?translate=<target>`` (the note's, or with
+    ``translate_comment`` one comment's), from the store only: the page never waits on an engine,
+    it says "translating…" and offers a reload. None for anything that is not a target."""
+    if target not in get_args(Target):
+        return None
+    if comment is not None:
+        comment_id = ids.decode(comment)
+        if comment_id is None:
+            return None
+        kind: translation_queries.Kind = "comment"
+        item_id = comment_id
+    else:
+        kind, item_id = "note", note_id
+    try:
+        item = translation_queries.visible_item(page.session, kind, item_id, page.viewer_id)
+        # The store reads on its own session: end this one's transaction first, giving its
+        # connection back (one connection per request at a time; objects stay loaded).
+        page.session.commit()
+        out = translation_answer(page.services, item, cast(Target, target), page.viewer_id, client_ip(page.request))
+    except AppError as error:
+        if error.status != 429:
+            return None
+        return {"kind": kind, "id": ids.encode(item_id), "out": None, "error": gettext(error.message) % error.params}
+    return {"kind": kind, "id": ids.encode(item_id), "out": out, "error": None}
+
+
 @router.get("/n/{note_id}", name="note")
-def note_page(note_id: str, page: PageDep, comments: str | None = None) -> Response:
-    return page.render("pages/note.html", **note_context(page, path_id(note_id, "note"), comments))
+def note_page(note_id: str, page: PageDep, comments: str | None = None, translate: str | None = None,
+              translate_comment: str | None = None) -> Response:
+    nid = path_id(note_id, "note")
+    context = note_context(page, nid, comments)
+    context["translation"] = translation_context(page, nid, translate, translate_comment)
+    return page.render("pages/note.html", **context)
 
 
 @router.post("/n/{note_id}/like", name="note_like")

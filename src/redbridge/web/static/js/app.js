@@ -7,8 +7,9 @@ import * as composer from "./composer.js";
 import * as feed from "./feed.js";
 import * as proof from "./proof.js";
 import * as share from "./share.js";
+import * as translate from "./translate.js";
 
-const modules = [feed, carousel, share, composer, proof];
+const modules = [feed, carousel, share, composer, proof, translate];
 
 function init(root) {
   for (const module of modules) {

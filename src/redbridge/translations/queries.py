@@ -1,0 +1,175 @@
+"""Reads of the translation feature: the item to translate (as its reader may see it), and the
+answer from the store — never from an engine (engines run in ``tasks``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from redbridge.core.errors import not_found
+from redbridge.core.i18n import _, gettext
+from redbridge.engagement.models import Comment
+from redbridge.engagement.queries import comment_note_id
+from redbridge.notes.models import Note
+from redbridge.notes.queries import get_visible
+from redbridge.translation import Translation, TranslationRequest
+from redbridge.translation.engine import TargetLang
+from redbridge.translation.glossary import LICENCE, Entry, default_glossary
+from redbridge.translations.schemas import GlossEntryOut, GlossOut, TranslationOut
+from redbridge.translations.store import subject_of
+from redbridge.translations.wiring import runtime
+
+if TYPE_CHECKING:
+    from redbridge.core.services import Services
+
+Kind = Literal["note", "comment"]
+
+# How many words a no_engine answer glosses (a note of 1,000 words gets its first ones), and how
+# many entries each English word shows.
+MAX_GLOSSES: Final = 40
+MAX_ENGLISH_ENTRIES: Final = 3
+# Which answer speaks for a note whose title and body came out differently (the first one found).
+_PRECEDENCE: Final = ("failed", "too_long", "no_engine", "unsupported", "translated", "converted", "unchanged")
+_ENGLISH_WORD_RE: Final = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A note's title and body (with its place, protected), or a comment's body."""
+
+    kind: Kind
+    id: int
+    body: str
+    title: str | None = None
+    places: tuple[str, ...] = ()
+
+    @property
+    def subject(self) -> str:
+        return subject_of(self.kind, self.id)
+
+    def texts(self) -> list[str]:
+        return [self.title, self.body] if self.title is not None else [self.body]
+
+    def requests(self, target: TargetLang) -> list[TranslationRequest]:
+        return [TranslationRequest(text, target, self.places) for text in self.texts()]
+
+    def digest(self) -> str:
+        """Of everything translated: an edit changes it, so a job or failure of the old text never
+        speaks for the new one."""
+        material = "\x00".join([*self.texts(), *self.places])
+        return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _note_item(note: Note) -> Item:
+    return Item("note", note.id, note.body, note.title, (note.place_name,) if note.place_name else ())
+
+
+def visible_item(session: Session, kind: Kind, item_id: int, viewer_id: int | None) -> Item:
+    """The item as the viewer may read it: 404 exactly where reading it is (``notes.queries.get_visible``,
+    ``engagement.queries.comment_note_id``)."""
+    if kind == "note":
+        note, _author = get_visible(session, item_id, viewer_id)
+        return _note_item(note)
+    comment_note_id(session, item_id, viewer_id)
+    body = session.execute(select(Comment.body).where(Comment.id == item_id)).scalar_one_or_none()
+    if body is None:
+        raise not_found("comment")
+    return Item("comment", item_id, body)
+
+
+def load_item(session: Session, kind: Kind, item_id: int) -> Item | None:
+    """The item as it is now, whoever may see it (for jobs; None when it is gone)."""
+    if kind == "note":
+        note = session.get(Note, item_id)
+        return None if note is None else _note_item(note)
+    body = session.execute(select(Comment.body).where(Comment.id == item_id)).scalar_one_or_none()
+    return None if body is None else Item("comment", item_id, body)
+
+
+def job_key(item: Item, target: str) -> str:
+    """The in-flight marker of the job translating ``item`` into ``target``: one job per key."""
+    return f"trjob:{item.subject}:{target}:{item.digest()}"
+
+
+def failed_key(item: Item, target: str) -> str:
+    return f"trfail:{item.subject}:{target}:{item.digest()}"
+
+
+def _glosses(item: Item, source: str | None) -> list[GlossOut]:
+    glossary = default_glossary()
+    out: list[GlossOut] = []
+    seen: set[str] = set()
+    text = "\n".join(item.texts())
+    if source == "zh":
+        for gloss in glossary.gloss_chinese(text):
+            if not gloss.entries or gloss.word in seen:
+                continue
+            seen.add(gloss.word)
+            out.append(GlossOut(word=gloss.word, entries=[_entry(e) for e in gloss.entries]))
+            if len(out) >= MAX_GLOSSES:
+                break
+        return out
+    for match in _ENGLISH_WORD_RE.finditer(text):
+        word = match.group(0).casefold()
+        if word in seen:
+            continue
+        seen.add(word)
+        entries = glossary.lookup_english(word)[:MAX_ENGLISH_ENTRIES]
+        if entries:
+            out.append(GlossOut(word=match.group(0), entries=[_entry(e) for e in entries]))
+            if len(out) >= MAX_GLOSSES:
+                break
+    return out
+
+
+def _entry(entry: Entry) -> GlossEntryOut:
+    return GlossEntryOut(simplified=entry.simplified, traditional=entry.traditional, pinyin=entry.pinyin,
+                         senses=list(entry.senses))
+
+
+def compose(item: Item, target: TargetLang, results: list[Translation]) -> TranslationOut:
+    """One answer for the item from its texts' results (a note: title, then body)."""
+    status = next(s for s in _PRECEDENCE if any(r.status == s for r in results))
+    lead = next(r for r in results if r.status == status)
+    texts = [r.text if r.status in ("translated", "unchanged", "converted") else None for r in results]
+    ok = status in ("translated", "unchanged", "converted")
+    out = TranslationOut(
+        status=status, source=next((r.source for r in results if r.source), None), target=target,
+        engine=next((r.engine for r in results if r.status == "translated" and r.engine), None),
+        cached=all(r.cached for r in results if r.status == "translated") and any(r.status == "translated" for r in results),
+        title=texts[0] if ok and item.title is not None else None,
+        body=(texts[-1] if ok else None),
+        reasons=sorted({reason for r in results for reason in r.errors}) if status == "failed" else [],
+    )
+    if status == "no_engine":
+        out.notice = gettext(_("No machine translation is configured on this site. Dictionary entries for its words are shown instead."))
+        out.glosses = _glosses(item, lead.source)
+        out.credit = LICENCE
+    elif status == "failed":
+        out.notice = gettext(_("The translation failed. Please try again later."))
+    elif status == "too_long":
+        out.notice = gettext(_("This text is too long to be translated."))
+    elif status == "unsupported":
+        out.notice = gettext(_("This language cannot be translated here."))
+    return out
+
+
+def answer(services: Services, item: Item, target: TargetLang) -> TranslationOut | None:
+    """The answer from the store, or None when an engine is needed and nothing is stored (the
+    caller enqueues the job). A failure the job recorded answers ``failed`` until it expires."""
+    results = runtime(services).translator().lookup_many(item.requests(target))
+    # A text over the limit makes the whole item too long: no job for the rest of it.
+    if all(result is not None for result in results) or any(r is not None and r.status == "too_long" for r in results):
+        return compose(item, target, [r for r in results if r is not None])
+    marker = services.cache.get(failed_key(item, target))
+    if marker is not None:
+        reasons = [str(reason) for reason in json.loads(marker)]
+        done = [r if r is not None else Translation("failed", None, target, errors=tuple(reasons)) for r in results]
+        return compose(item, target, done)
+    return None
