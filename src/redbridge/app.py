@@ -30,6 +30,7 @@ from redbridge.core.middleware import (
 from redbridge.core.outbox import OutboxGauges
 from redbridge.engagement import feature as engagement
 from redbridge.feeds import feature as feeds
+from redbridge.glossary import feature as glossary
 from redbridge.media import feature as media
 from redbridge.notes import feature as notes
 from redbridge.notifications import feature as notifications
@@ -58,6 +59,7 @@ FEATURES: tuple[Install, ...] = (
     notifications.install,
     safety.install,
     rules.install,
+    glossary.install,
     reads.install,
     translations.install,
     web.install,

@@ -36,6 +36,9 @@ class RateLimitSettings(BaseModel):
     # Reports: enough for someone working through a pile-on, not for flooding the review queue.
     report_per_account: tuple[int, int] = (30, 3600)
     report_per_ip: tuple[int, int] = (60, 3600)
+    # Word glosses (API and the page's word list), per account, else per address: a reader opens
+    # one note's glosses per note page and looks up a word now and then.
+    glossary_per_client: tuple[int, int] = (300, 60)
 
 
 class MediaSettings(BaseModel):

@@ -292,13 +292,19 @@ def seed(http: httpx.Client, prefix: str) -> Seed:
     })
 
 
+# Query strings for GET routes that need one (a required parameter, else 422); by template.
+QUERIES: dict[str, str] = {
+    "/api/v1/glossary": "?text=%E7%81%AB%E9%94%85%20hotpot",
+}
+
+
 def fill(template: str, params: dict[str, str]) -> str:
     def one(match: re.Match[str]) -> str:
         name = match.group(1).split(":")[0]
         assert name in params, f"no seed value for path parameter {name!r} of {template}: add it to Seed.params"
         return params[name]
 
-    return re.sub(r"\{([^}]+)\}", one, template)
+    return re.sub(r"\{([^}]+)\}", one, template) + QUERIES.get(template, "")
 
 
 def get_routes(app: FastAPI, spec: dict[str, Any]) -> tuple[list[str], list[str]]:

@@ -32,6 +32,7 @@ from redbridge.translations.schemas import Target
 from redbridge.translations.service import translation_answer
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_text, is_htmx
 from redbridge.web.forms import FormErrors, catch, validate
+from redbridge.web.pages import word_help
 from redbridge.web.pages.common import url_with
 
 router = APIRouter(include_in_schema=False)
@@ -71,6 +72,7 @@ def note_context(page: PageContext, note_id: int, comments_cursor: str | None = 
         "errors": {},
         "values": {},
         "tab": "",
+        "word_help": word_help.context(page, note_id, out),
     }
 
 
