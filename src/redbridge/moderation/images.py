@@ -225,7 +225,7 @@ def block_categories(session: Session, images: Sequence[ImageFacts]) -> dict[int
     if not wanted:
         return {}
     rows = session.execute(select(ImageBlock.id, ImageBlock.category).where(ImageBlock.id.in_(wanted)))
-    return {block_id: category for block_id, category in rows}
+    return {row.id: row.category for row in rows}
 
 
 def with_images(session: Session, screened: Screening, images: Sequence[ImageFacts]) -> Screening:
