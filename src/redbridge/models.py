@@ -10,7 +10,7 @@ from redbridge.notes.models import Note, NoteTag
 from redbridge.notifications.models import Notification
 from redbridge.ops.models import Heartbeat
 from redbridge.safety.models import Report
-from redbridge.translations.models import StoredTranslation
+from redbridge.translations.models import CommunityTranslation, CommunityVote, StoredTranslation
 
 __all__ = [
     "AuditEntry",
@@ -21,6 +21,8 @@ __all__ = [
     "Collection",
     "Comment",
     "CommentLike",
+    "CommunityTranslation",
+    "CommunityVote",
     "Follow",
     "Heartbeat",
     "Like",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from redbridge.core.db import Base, IdType, UTCDateTime
@@ -32,6 +32,8 @@ class User(Base):
     region: Mapped[str] = mapped_column(String(40), default="")
     interests: Mapped[list[str]] = mapped_column(JSON, default=list)
     onboarded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Show notes and comments in another language translated first, the original one tap away.
+    always_translate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     # user | moderator | admin (``ROLES``): moderators see held content and (phase 2) work the
     # review queue; admins also manage accounts and rules.
     role: Mapped[str] = mapped_column(String(10), default="user", server_default="user")
