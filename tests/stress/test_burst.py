@@ -277,6 +277,9 @@ def seed(http: httpx.Client, prefix: str) -> Seed:
     # The moderation routes answer these non-moderators 401 / 403 whatever the item id.
     report = ok(http.post("/api/v1/reports", headers=alice.bearer,
                           json={"subject": "note", "id": other["id"], "reason": "spam"}))
+    # A reader's translation of bob's note into Chinese, for the translations' reads.
+    translation = ok(http.post(f"/api/v1/notes/{other['id']}/translations", headers=alice.bearer,
+                               json={"to": "zh-Hans", "title": "茶馆", "body": "乌龙茶 #food"}))
     page = http.get("/", headers={"Accept": HTML})
     static = re.search(r"/static/([^/\"']+)/([^\"'?#]+)", page.text)
     assert static is not None, "no /static/ asset linked from /"
@@ -286,7 +289,7 @@ def seed(http: httpx.Client, prefix: str) -> Seed:
         "collection_id": collection["id"], "media_id": media["id"], "key": key, "tag": "food", "code": "zh-Hans",
         "fingerprint": static.group(1), "path": static.group(2), "item_id": report["id"],
         # The rules editor answers these non-admins 403 whatever the rule id.
-        "rule_id": report["id"],
+        "rule_id": report["id"], "translation_id": translation["id"],
     })
 
 
@@ -295,6 +298,8 @@ QUERIES: dict[str, str] = {
     "/api/v1/glossary": "?text=%E7%81%AB%E9%94%85%20hotpot",
     "/api/v1/notes/{note_id}/translation": "?to=en",
     "/api/v1/comments/{comment_id}/translation": "?to=zh-Hans",
+    "/api/v1/notes/{note_id}/translations": "?to=zh-Hans",
+    "/api/v1/comments/{comment_id}/translations": "?to=zh-Hans",
 }
 
 

@@ -133,12 +133,17 @@ _DECIDED = {
     ("comment", "labelled"): _("A moderator reviewed your comment and published it."),
     ("note", "approved"): _("A moderator reviewed your note and published it."),
     ("comment", "approved"): _("A moderator reviewed your comment and published it."),
+    ("translation", "removed"): _("A moderator removed your translation."),
+    ("translation", "labelled"): _("A moderator reviewed your translation and published it."),
+    ("translation", "approved"): _("A moderator reviewed your translation and published it."),
 }
 _APPEALED = {
     ("note", "reinstated"): _("On appeal, another moderator reinstated your note."),
     ("comment", "reinstated"): _("On appeal, another moderator reinstated your comment."),
     ("note", "upheld"): _("On appeal, another moderator upheld the removal of your note."),
     ("comment", "upheld"): _("On appeal, another moderator upheld the removal of your comment."),
+    ("translation", "reinstated"): _("On appeal, another moderator reinstated your translation."),
+    ("translation", "upheld"): _("On appeal, another moderator upheld the removal of your translation."),
 }
 _ACCOUNT = {
     "warn": _("A moderator warned your account."),

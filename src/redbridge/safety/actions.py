@@ -89,6 +89,9 @@ from redbridge.safety.schemas import (
 )
 from redbridge.text.embed import to_bytes
 from redbridge.text.lang import detect_language
+from redbridge.translations import actions as translations_actions
+from redbridge.translations.models import CommunityTranslation
+from redbridge.translations.queries import community_row
 
 OUTCOMES = {"approve": "approved", "remove": "removed", "label": "labelled", "act": "actioned"}
 NOTICE = "safety.notice"  # {kind, recipient_ids, details, note_id, comment_id}: see _notice
@@ -111,6 +114,8 @@ def _content_refs(session: Session, kind: str, subject_id: int) -> tuple[int | N
         return subject_id, None
     if kind == "comment":
         return session.scalar(select(Comment.note_id).where(Comment.id == subject_id)), subject_id
+    if kind == "translation":
+        return session.scalar(select(CommunityTranslation.note_id).where(CommunityTranslation.id == subject_id)), None
     return None, None
 
 
@@ -141,6 +146,9 @@ def _subject(session: Session, reporter: User, kind: str, ref: str) -> tuple[int
     if kind == "note":
         note, author = get_visible(session, subject_id, reporter.id)
         return note.id, author.id
+    if kind == "translation":
+        row, _item = community_row(session, subject_id, reporter.id)
+        return row.id, row.author_id
     comment_note_id(session, subject_id, reporter.id)  # 404 comment.not_found unless visible
     author_id = session.scalar(select(Comment.author_id).where(Comment.id == subject_id))
     if author_id is None:
@@ -198,6 +206,11 @@ def _move_content(session: Session, item: QueueItem, status: str | None,
         if comment is None:
             raise not_found("queue_item")
         new_status = comment.status
+    elif status is not None and item.subject_kind == "translation":
+        translation = translations_actions.moderate_in_tx(session, item.subject_id, status)
+        if translation is None:
+            raise not_found("queue_item")
+        new_status = translation.status
     locked = session.scalar(select(QueueItem.state).where(QueueItem.id == item.id).with_for_update())
     if locked != OPEN:
         raise _closed()
@@ -288,11 +301,14 @@ def _check_decision(kind: str, data: DecisionIn) -> None:
 # ---------------------------------------------------------------------------------------- appeals
 
 APPEAL_OUTCOMES = {"uphold": "upheld", "reinstate": "reinstated"}
-_APPEALABLE = {"note": "note", "comment": "comment"}  # decision kind → queue kind (profiles are not appealed)
+# decision kind → queue kind (profiles are not appealed)
+_APPEALABLE = {"note": "note", "comment": "comment", "translation": "translation"}
+_CONTENT: dict[str, type[Note] | type[Comment] | type[CommunityTranslation]] = {
+    "note": Note, "comment": Comment, "translation": CommunityTranslation}
 
 
 def _content_status(session: Session, kind: str, subject_id: int) -> str | None:
-    model = Note if kind == "note" else Comment
+    model = _CONTENT[kind]
     return session.scalar(select(model.status).where(model.id == subject_id))
 
 

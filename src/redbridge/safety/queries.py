@@ -66,10 +66,13 @@ from redbridge.safety.schemas import (
 )
 from redbridge.settings import SemanticSettings
 from redbridge.text.embed import Embedder, default_embedder, from_bytes
+from redbridge.translations.models import CommunityTranslation
 
 DETAILS_SHOWN = 5
 # The kind a queue item's decision rows carry (``moderation_decisions.subject_kind``).
-DECISION_KIND = {"note": "note", "comment": "comment", "user": "profile"}
+DECISION_KIND = {"note": "note", "comment": "comment", "translation": "translation", "user": "profile"}
+# The language a community translation is in, by its target (the queue's language filter).
+_TARGET_LANG = {"en": "en", "zh-Hans": "zh", "zh-Hant": "zh"}
 _APPROVED_MESSAGE = _("A moderator reviewed this and found no violation.")
 _APPEAL_MESSAGES = {
     "reinstate": _("On appeal, another moderator reinstated this."),
@@ -104,6 +107,7 @@ def _subject_exists() -> ColumnElement[bool]:
     return or_(
         and_(QueueItem.subject_kind == "note", exists().where(Note.id == QueueItem.subject_id)),
         and_(QueueItem.subject_kind == "comment", exists().where(Comment.id == QueueItem.subject_id)),
+        and_(QueueItem.subject_kind == "translation", exists().where(CommunityTranslation.id == QueueItem.subject_id)),
         and_(QueueItem.subject_kind == "user",
              exists().where(User.id == QueueItem.subject_id, User.is_active.is_(True))),
     )
@@ -114,6 +118,9 @@ def _in_lang(lang: str) -> ColumnElement[bool]:
         and_(QueueItem.subject_kind == "note", exists().where(Note.id == QueueItem.subject_id, Note.lang == lang)),
         and_(QueueItem.subject_kind == "comment",
              exists().where(Comment.id == QueueItem.subject_id, Comment.lang == lang)),
+        and_(QueueItem.subject_kind == "translation", exists().where(
+            CommunityTranslation.id == QueueItem.subject_id,
+            CommunityTranslation.target.in_([t for t, t_lang in _TARGET_LANG.items() if t_lang == lang]))),
     )
 
 
@@ -166,6 +173,10 @@ def _contents(session: Session, items: Sequence[QueueItem]) -> dict[tuple[str, i
         for comment in session.scalars(select(Comment).where(Comment.id.in_(by_kind["comment"]))):
             found["comment", comment.id] = QueueContent(status=comment.status, lang=comment.lang, body=comment.body,
                                                         note_id=ids.encode(comment.note_id))
+    if by_kind["translation"]:
+        for row in session.scalars(select(CommunityTranslation).where(CommunityTranslation.id.in_(by_kind["translation"]))):
+            found["translation", row.id] = QueueContent(status=row.status, lang=_TARGET_LANG.get(row.target),
+                                                        title=row.title, body=row.body, note_id=ids.encode(row.note_id))
     if by_kind["user"]:
         for user in session.scalars(select(User).where(User.id.in_(by_kind["user"]))):
             found["user", user.id] = QueueContent(display_name=user.display_name, bio=user.bio)
@@ -343,7 +354,7 @@ def appeal_items(session: Session, appeal_ids: Sequence[int]) -> dict[str, Queue
 def content_states(session: Session, decisions: Sequence[MyDecisionOut]) -> dict[str, dict[str, Any]]:
     """What each decision is about as it stands now (status, a title or excerpt, where it is), by
     the subject's encoded id: one query per kind."""
-    wanted: dict[str, list[int]] = {"note": [], "comment": []}
+    wanted: dict[str, list[int]] = {"note": [], "comment": [], "translation": []}
     for d in decisions:
         subject = ids.decode(d.subject_id)
         if d.kind in wanted and subject is not None:
@@ -359,6 +370,10 @@ def content_states(session: Session, decisions: Sequence[MyDecisionOut]) -> dict
                     Comment.id.in_(wanted["comment"]))):
             found[ids.encode(comment_id)] = {"status": status, "text": body,
                                              "url": f"/n/{ids.encode(note_id)}#c-{ids.encode(comment_id)}"}
+    if wanted["translation"]:
+        for row in session.scalars(select(CommunityTranslation).where(CommunityTranslation.id.in_(wanted["translation"]))):
+            found[ids.encode(row.id)] = {"status": row.status, "text": row.body,
+                                         "url": f"/n/{ids.encode(row.note_id)}/translations?to={row.target}"}
     return found
 
 
@@ -482,6 +497,9 @@ def item_text(session: Session, item_id: int) -> tuple[QueueItem, str, str]:
     elif item.subject_kind == "comment":
         comment = session.execute(select(Comment.body, Comment.lang).where(Comment.id == item.subject_id)).first()
         row = (comment[0], comment[1]) if comment else None
+    elif item.subject_kind == "translation":
+        found = session.get(CommunityTranslation, item.subject_id)
+        row = ("\n".join(p for p in (found.title, found.body) if p), _TARGET_LANG[found.target]) if found else None
     else:
         raise AppError("example.no_text", _("Only a note or a comment can be marked as an example."), 422,
                        fields={"queue_item_id": "kind"})

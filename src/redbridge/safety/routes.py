@@ -135,7 +135,7 @@ def appeal(decision_id: str, body: AppealIn, viewer: ViewerDep, session: DbDep, 
 
 @router.get("/moderation/appeals", response_model=Page[AppealOut])
 def appeals(viewer: ModeratorDep, session: DbDep, state: AppealState | None = "open",
-            kind: Literal["note", "comment"] | None = None, cursor: Cursor = None,
+            kind: Literal["note", "comment", "translation"] | None = None, cursor: Cursor = None,
             limit: PageLimit = 20) -> Page[AppealOut]:
     return queries.appeals_page(session, state=state, kind=kind, cursor=cursor, limit=limit)
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 from redbridge.accounts.schemas import NO_NUL, Strict, UserBrief
 from redbridge.text.clean import RequiredSingleLine, SingleLine
 
-SubjectKind = Literal["note", "comment", "user"]
+SubjectKind = Literal["note", "comment", "translation", "user"]
 Category = Literal["harassment", "slur", "threat", "self_harm", "sexual", "spam", "personal_data"]
 ReportReason = Literal["harassment", "slur", "threat", "self_harm", "sexual", "spam", "personal_data", "other"]
 # A decision's reason: a category, "no_violation" (an approval), or "other" (rule 4: codes, not text).
@@ -128,7 +128,7 @@ class MyDecisionOut(BaseModel):
     """A decision about the caller's own content, as its author sees it."""
 
     id: str  # the decision's id (a moderator's removal is appealed by it)
-    kind: Literal["note", "comment", "profile"]
+    kind: Literal["note", "comment", "translation", "profile"]
     subject_id: str
     decision: str
     reasons: list[str]
@@ -170,7 +170,7 @@ class AppealIn(Strict):
 class AppealOut(BaseModel):
     id: str
     decision_id: str  # the removal appealed
-    kind: Literal["note", "comment"]
+    kind: Literal["note", "comment", "translation"]
     subject_id: str
     author: str | None  # username
     text: str

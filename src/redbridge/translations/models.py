@@ -43,11 +43,15 @@ class CommunityTranslation(Base):
     __table_args__ = (
         UniqueConstraint("subject_kind", "subject_id", "target", "author_id", name="uq_community_translations_author"),
         Index("ix_community_translations_subject", "subject_kind", "subject_id", "target", "status", "score"),
+        Index("ix_community_translations_note", "note_id"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
     subject_kind: Mapped[str] = mapped_column(String(10))
     subject_id: Mapped[int] = mapped_column(IdType)
+    # The note (a comment's note): deleting a note deletes its comments without an event each, and
+    # their translations go by this.
+    note_id: Mapped[int] = mapped_column(IdType)
     target: Mapped[str] = mapped_column(String(8))
     source_digest: Mapped[str] = mapped_column(String(32))
     author_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))

@@ -7,12 +7,15 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final, Literal, cast
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from redbridge.core.errors import not_found
+from redbridge.accounts.models import User
+from redbridge.accounts.queries import briefs, hidden_author_ids
+from redbridge.core import ids
+from redbridge.core.errors import AppError, not_found
 from redbridge.core.i18n import _, gettext
 from redbridge.engagement.models import Comment
 from redbridge.engagement.queries import comment_note_id
@@ -21,7 +24,15 @@ from redbridge.notes.queries import get_visible
 from redbridge.translation import Translation, TranslationRequest
 from redbridge.translation.engine import TargetLang
 from redbridge.translation.glossary import LICENCE, Entry, default_glossary
-from redbridge.translations.schemas import GlossEntryOut, GlossOut, TranslationOut
+from redbridge.translations.models import CommunityTranslation, CommunityVote
+from redbridge.translations.schemas import (
+    CommunityRef,
+    CommunityStatus,
+    CommunityTranslationOut,
+    GlossEntryOut,
+    GlossOut,
+    TranslationOut,
+)
 from redbridge.translations.store import subject_of
 from redbridge.translations.wiring import runtime
 
@@ -29,6 +40,7 @@ if TYPE_CHECKING:
     from redbridge.core.services import Services
 
 Kind = Literal["note", "comment"]
+PUBLISHED: Final = "published"
 
 # How many words a no_engine answer glosses (a note of 1,000 words gets its first ones), and how
 # many entries each English word shows.
@@ -48,6 +60,7 @@ class Item:
     body: str
     title: str | None = None
     places: tuple[str, ...] = ()
+    note_id: int = 0  # the note's own id, or a comment's note
 
     @property
     def subject(self) -> str:
@@ -67,7 +80,7 @@ class Item:
 
 
 def _note_item(note: Note) -> Item:
-    return Item("note", note.id, note.body, note.title, (note.place_name,) if note.place_name else ())
+    return Item("note", note.id, note.body, note.title, (note.place_name,) if note.place_name else (), note.id)
 
 
 def visible_item(session: Session, kind: Kind, item_id: int, viewer_id: int | None) -> Item:
@@ -76,11 +89,11 @@ def visible_item(session: Session, kind: Kind, item_id: int, viewer_id: int | No
     if kind == "note":
         note, _author = get_visible(session, item_id, viewer_id)
         return _note_item(note)
-    comment_note_id(session, item_id, viewer_id)
+    note_id = comment_note_id(session, item_id, viewer_id)
     body = session.execute(select(Comment.body).where(Comment.id == item_id)).scalar_one_or_none()
     if body is None:
         raise not_found("comment")
-    return Item("comment", item_id, body)
+    return Item("comment", item_id, body, note_id=note_id)
 
 
 def load_item(session: Session, kind: Kind, item_id: int) -> Item | None:
@@ -88,8 +101,8 @@ def load_item(session: Session, kind: Kind, item_id: int) -> Item | None:
     if kind == "note":
         note = session.get(Note, item_id)
         return None if note is None else _note_item(note)
-    body = session.execute(select(Comment.body).where(Comment.id == item_id)).scalar_one_or_none()
-    return None if body is None else Item("comment", item_id, body)
+    row = session.execute(select(Comment.body, Comment.note_id).where(Comment.id == item_id)).first()
+    return None if row is None else Item("comment", item_id, row.body, note_id=row.note_id)
 
 
 def job_key(item: Item, target: str) -> str:
@@ -173,3 +186,102 @@ def answer(services: Services, item: Item, target: TargetLang) -> TranslationOut
         done = [r if r is not None else Translation("failed", None, target, errors=tuple(reasons)) for r in results]
         return compose(item, target, done)
     return None
+
+
+# ------------------------------------------------------------------------ community translations
+
+# How many community translations a list shows (the best first); more would be noise on a note.
+COMMUNITY_LIST_MAX: Final = 20
+
+
+def _community_where(item: Item, target: str) -> list[ColumnElement[bool]]:
+    return [CommunityTranslation.subject_kind == item.kind, CommunityTranslation.subject_id == item.id,
+            CommunityTranslation.target == target]
+
+
+def _shown_to(session: Session, item: Item, target: str, viewer_id: int | None) -> Select[CommunityTranslation]:
+    """Others' published translations of the text as it is now, by active authors the reader has
+    not blocked, muted or been blocked by; and the reader's own, whatever their state (held,
+    removed, stale after an edit): the author is told where theirs stands."""
+    hidden = hidden_author_ids(session, viewer_id)
+    others = and_(CommunityTranslation.status == PUBLISHED, CommunityTranslation.source_digest == item.digest(),
+                  CommunityTranslation.author_id.not_in(hidden) if hidden else true(),
+                  exists().where(User.id == CommunityTranslation.author_id, User.is_active.is_(True)))
+    mine = CommunityTranslation.author_id == viewer_id if viewer_id is not None else false()
+    return (select(CommunityTranslation).where(*_community_where(item, target), or_(others, mine))
+            .order_by(CommunityTranslation.score.desc(), CommunityTranslation.id))
+
+
+def community_list(session: Session, item: Item, target: str, viewer_id: int | None) -> list[CommunityTranslationOut]:
+    """The community translations of ``item`` into ``target`` the reader may see, best first."""
+    rows = list(session.scalars(_shown_to(session, item, target, viewer_id).limit(COMMUNITY_LIST_MAX)))
+    return _community_outs(session, rows, item, viewer_id)
+
+
+def _community_outs(session: Session, rows: list[CommunityTranslation], item: Item | None,
+                    viewer_id: int | None) -> list[CommunityTranslationOut]:
+    authors = briefs(session, [row.author_id for row in rows])
+    votes: dict[int, int] = {}
+    if viewer_id is not None and rows:
+        votes = {v.translation_id: v.value for v in session.scalars(select(CommunityVote).where(
+            CommunityVote.user_id == viewer_id, CommunityVote.translation_id.in_([row.id for row in rows])))}
+    digest = item.digest() if item is not None else None
+    return [CommunityTranslationOut(
+        id=ids.encode(row.id), subject=cast(Kind, row.subject_kind), subject_id=ids.encode(row.subject_id),
+        target=cast(TargetLang, row.target), title=row.title, body=row.body, author=authors[row.author_id],
+        status=cast(CommunityStatus, row.status), score=row.score, votes=row.votes, my_vote=votes.get(row.id, 0),
+        current=digest is None or row.source_digest == digest, created_at=row.created_at, updated_at=row.updated_at,
+    ) for row in rows if row.author_id in authors]
+
+
+def community_out(session: Session, row: CommunityTranslation, viewer_id: int | None) -> CommunityTranslationOut:
+    """One translation as its writer or a voter gets it back (``current`` against the item now)."""
+    item = load_item(session, cast(Kind, row.subject_kind), row.subject_id)
+    return _community_outs(session, [row], item, viewer_id)[0]
+
+
+def community_answer(session: Session, item: Item, target: TargetLang, viewer_id: int | None) -> TranslationOut | None:
+    """The readers' best translation as the answer (``status: "community"``, credited), or None
+    when there is none worth showing first: not voted below zero, published, current. The reader's
+    own translation is not their answer: they wrote it, and they asked for a translation."""
+    hidden = hidden_author_ids(session, viewer_id)
+    query = (select(CommunityTranslation).where(
+        *_community_where(item, target), CommunityTranslation.status == PUBLISHED,
+        CommunityTranslation.source_digest == item.digest(), CommunityTranslation.score >= 0,
+        exists().where(User.id == CommunityTranslation.author_id, User.is_active.is_(True)))
+        .order_by(CommunityTranslation.score.desc(), CommunityTranslation.id).limit(1))
+    if hidden:
+        query = query.where(CommunityTranslation.author_id.not_in(hidden))
+    if viewer_id is not None:
+        query = query.where(CommunityTranslation.author_id != viewer_id)
+    best = session.scalar(query)
+    if best is None:
+        return None
+    author = briefs(session, [best.author_id])[best.author_id]
+    return TranslationOut(
+        status="community", source=None, target=target, title=best.title, body=best.body,
+        credit=f"@{author.username}",
+        community=CommunityRef(id=ids.encode(best.id), author=author, score=best.score, votes=best.votes),
+        community_count=community_count(session, item, target),
+    )
+
+
+def community_count(session: Session, item: Item, target: str) -> int:
+    """Published, current community translations of ``item`` into ``target`` (for the control's link)."""
+    return int(session.scalar(select(func.count()).select_from(CommunityTranslation).where(
+        *_community_where(item, target), CommunityTranslation.status == PUBLISHED,
+        CommunityTranslation.source_digest == item.digest())) or 0)
+
+
+def community_row(session: Session, translation_id: int, viewer_id: int | None) -> tuple[CommunityTranslation, Item]:
+    """A community translation and its item, as the reader may see them: 404 (``translation``)
+    when the item is not visible to them (reading's rule), or the translation is not theirs and
+    not published."""
+    row = session.get(CommunityTranslation, translation_id)
+    if row is None or (row.author_id != viewer_id and row.status != PUBLISHED):
+        raise not_found("translation")
+    try:
+        item = visible_item(session, cast(Kind, row.subject_kind), row.subject_id, viewer_id)
+    except AppError as error:
+        raise not_found("translation") from error
+    return row, item

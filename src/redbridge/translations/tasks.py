@@ -93,6 +93,8 @@ def _forget(services: Services, kind: Kind, item_id: int) -> None:
         if item is not None:
             keep = {cache_key("", "", "", text, item.places).digest for text in item.texts()}
         gone = actions.forget_subject(session, subject_of(kind, item_id), keep)
+        if item is None:
+            actions.forget_community(session, kind, item_id)
     store = runtime(services).store
     for key in gone:
         store.forget(key)

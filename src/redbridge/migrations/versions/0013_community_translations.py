@@ -27,6 +27,7 @@ def upgrade() -> None:
     sa.Column('id', _ID, autoincrement=False, nullable=False),
     sa.Column('subject_kind', sa.String(length=10), nullable=False),
     sa.Column('subject_id', _ID, nullable=False),
+    sa.Column('note_id', _ID, nullable=False),
     sa.Column('target', sa.String(length=8), nullable=False),
     sa.Column('source_digest', sa.String(length=32), nullable=False),
     sa.Column('author_id', _ID, nullable=False),
@@ -43,6 +44,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_community_translations_subject', 'community_translations',
                     ['subject_kind', 'subject_id', 'target', 'status', 'score'], unique=False)
+    op.create_index('ix_community_translations_note', 'community_translations', ['note_id'], unique=False)
     op.create_table('community_translation_votes',
     sa.Column('translation_id', _ID, nullable=False),
     sa.Column('user_id', _ID, nullable=False),
@@ -52,13 +54,14 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_community_translation_votes_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('translation_id', 'user_id', name=op.f('pk_community_translation_votes')),
     )
-    with op.batch_alter_table('users') as batch:
-        batch.add_column(sa.Column('always_translate', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # Plain ALTER TABLE (no batch): a rebuilt ``users`` table would cascade into every table that
+    # references it on SQLite (tests/test_migrations.py).
+    op.add_column('users', sa.Column('always_translate', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('users') as batch:
-        batch.drop_column('always_translate')
+    op.drop_column('users', 'always_translate')
     op.drop_table('community_translation_votes')
+    op.drop_index('ix_community_translations_note', table_name='community_translations')
     op.drop_index('ix_community_translations_subject', table_name='community_translations')
     op.drop_table('community_translations')

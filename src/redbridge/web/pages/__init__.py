@@ -16,9 +16,10 @@ from redbridge.web.pages import (
     profiles,
     rules,
     settings,
+    translations,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router, compose.router, feeds.router, moderation.router, moderation_users.router, notes.router, notifications.router, profiles.router,
-    rules.router, settings.router,
+    rules.router, settings.router, translations.router,
 )
