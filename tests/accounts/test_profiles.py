@@ -124,3 +124,32 @@ def test_limit_out_of_range(client: TestClient, factory: Factory) -> None:
     star = factory.user()
     assert client.get(f"/api/v1/users/{star.username}/followers", params={"limit": 0}).status_code == 422
     assert client.get(f"/api/v1/users/{star.username}/followers", params={"limit": 51}).status_code == 422
+
+
+def test_always_translate_is_read_and_changed_through_me(client: TestClient, factory: Factory) -> None:
+    alice, bob = factory.user(), factory.user()
+    assert client.get("/api/v1/auth/me", headers=alice.headers).json()["always_translate"] is False
+    on = client.patch("/api/v1/auth/me", headers=alice.headers, json={"always_translate": True})
+    assert on.status_code == 200, on.text
+    assert on.json()["always_translate"] is True
+    # Leaving the field out keeps it; only a boolean changes it.
+    assert client.patch("/api/v1/auth/me", headers=alice.headers, json={"bio": "hi"}).json()["always_translate"] is True
+    # Bob's request changes Bob's account only: there is no way to name another account.
+    assert client.patch("/api/v1/auth/me", headers=bob.headers, json={"always_translate": False}).status_code == 200
+    assert client.get("/api/v1/auth/me", headers=alice.headers).json()["always_translate"] is True
+    assert "always_translate" not in client.get(f"/api/v1/users/{alice.username}").json()  # private
+
+
+def test_always_translate_refuses_the_anonymous_and_non_booleans(client: TestClient, factory: Factory) -> None:
+    assert client.patch("/api/v1/auth/me", json={"always_translate": True}).status_code == 401
+    user = factory.user(ui_lang="zh-Hans")
+    for value in ("yes please", "yes", 1, None, [True]):
+        response = client.patch("/api/v1/auth/me", headers=user.headers, json={"always_translate": value})
+        if value is None:  # null: "no change", as for the other fields
+            assert response.status_code == 200, response.text
+            continue
+        assert response.status_code == 422, value
+        error = response.json()["error"]
+        assert set(error["fields"]) == {"always_translate"}
+        assert error["fields"]["always_translate"] != "This value is not valid."  # the account's language
+    assert client.get("/api/v1/auth/me", headers=user.headers).json()["always_translate"] is False

@@ -81,3 +81,43 @@ def test_translate_with_javascript_polls_then_shows_the_translation(
         gate.set()
         opened.context.close()
     opened.problems.assert_none()
+
+
+def test_always_translate_polls_then_shows_the_translation_first_and_swaps_in_place(
+        browser: Browser, translating_server: LiveServer, chat_server: FakeServer) -> None:
+    author = translating_server.user("tra")
+    note = translating_server.factory.note(author, images=0, title="麻婆豆腐", body="今晚吃麻婆豆腐，很辣。")
+    reader = translating_server.user("trr", ui_lang="en")
+    response = translating_server.http.patch("/api/v1/auth/me", headers=reader.headers, json={"always_translate": True})
+    assert response.status_code == 200, response.text
+    gate = threading.Event()
+    chat_server.on_request.append(lambda: gate.wait(10))
+    opened = open_tab(browser, translating_server)
+    try:
+        opened.login(reader)
+        page = opened.goto(f"/n/{note['id']}")
+        control = page.locator(f"[data-key='note:{note['id']}']")
+        # Rendered while the job runs: "translating…", and the module polls without a tap.
+        expect(control.locator(".translation-pending")).to_contain_text("Translating…")
+        gate.set()
+        translated = page.locator(f"[data-translated-of='note:{note['id']}']")
+        original = page.locator(f"[data-original-of='note:{note['id']}']")
+        expect(translated).to_contain_text("good")
+        expect(original).to_be_hidden()
+        expect(control).to_contain_text("Translated by openai-chat:qwen-test")
+        control.get_by_role("button", name="Show original").click()
+        expect(original).to_be_visible()
+        expect(translated).to_be_hidden()
+        control.get_by_role("button", name="Show translation").click()
+        expect(translated).to_be_visible()
+        # Stored now: the page comes translated; "Show original" is a button, not the ?translate=off link.
+        page = opened.goto(f"/n/{note['id']}")
+        expect(page.locator("h1#note-title")).to_contain_text("good")
+        page.locator(f"[data-key='note:{note['id']}']").get_by_role("button", name="Show original").click()
+        assert page.url.endswith(f"/n/{note['id']}")  # swapped in place, no navigation
+        expect(page.locator(f"[data-original-of='note:{note['id']}']")).to_be_visible()
+    finally:
+        chat_server.on_request.clear()
+        gate.set()
+        opened.context.close()
+    opened.problems.assert_none()

@@ -372,3 +372,25 @@ def test_session_devices_are_named_in_the_readers_language(agent: str, en: str, 
             assert device(agent) == expected
         finally:
             i18n.reset_locale(token)
+
+
+def test_always_translate_checkbox(app: FastAPI, factory: Factory, services: Services) -> None:
+    user = factory.user("lin")
+    tab = browser(app, user)
+    html = open_form(tab)
+    box = find(html, "input", type="checkbox", name="always_translate")[0]
+    assert "checked" not in box.attrs
+    assert "Always translate notes and comments in other languages" in text_of(html)
+    assert post_form(tab, "/settings/profile", {**PROFILE_FIELDS, "always_translate": "1"},
+                     csrf_of(html)).status_code == 303
+    assert stored(services, "lin").always_translate is True
+    html = open_form(tab)
+    assert "checked" in find(html, "input", name="always_translate")[0].attrs
+    # Unticked, the browser sends nothing: the setting goes off.
+    assert post_form(tab, "/settings/profile", PROFILE_FIELDS, csrf_of(html)).status_code == 303
+    assert stored(services, "lin").always_translate is False
+    # Without the form's CSRF token nothing changes, as for the other settings.
+    assert post_form(tab, "/settings/profile", {**PROFILE_FIELDS, "always_translate": "1"}).status_code == 403
+    assert stored(services, "lin").always_translate is False
+    zh = get_ok(tab, "/settings/profile?lang=zh-Hans")
+    assert "始终翻译其他语言的笔记和评论" in text_of(zh)

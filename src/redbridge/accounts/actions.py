@@ -186,6 +186,8 @@ def update_profile(session: Session, user: User, update: ProfileUpdate, *, check
             fresh.ui_lang = data["ui_lang"]
         if data.get("onboarded") is not None:
             fresh.onboarded = bool(data["onboarded"])
+        if data.get("always_translate") is not None:
+            fresh.always_translate = bool(data["always_translate"])
         if not fresh.display_name:
             fresh.display_name = fresh.username
         changes.account_changed(session, user.id)  # interests, languages and UI language are cached with the caller

@@ -202,6 +202,7 @@ def me(user: User) -> Me:
             "ui_lang": user.ui_lang,
             "interests": list(user.interests or []),
             "onboarded": user.onboarded,
+            "always_translate": bool(user.always_translate),
             "is_admin": user.is_admin,
             "role": user.role,
         }

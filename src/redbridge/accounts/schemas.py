@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from redbridge.text.clean import SingleLine
 from redbridge.text.topics import TOPICS
@@ -61,6 +61,9 @@ class ProfileUpdate(Strict):
     region: Annotated[str, SingleLine] | None = Field(default=None, max_length=40, pattern=NO_NUL)
     interests: list[Topic] | None = Field(default=None, max_length=10)
     onboarded: bool | None = None
+    # Strict: a JSON client that sends "yes please" (or "yes") gets a 422, not a guess.
+    always_translate: StrictBool | None = Field(
+        default=None, description="Show notes and comments in another language translated first.")
 
 
 class PasswordChange(Strict):
@@ -95,6 +98,7 @@ class Me(Profile):
     ui_lang: str
     interests: list[str]
     onboarded: bool
+    always_translate: bool
     is_admin: bool = Field(description="role == \"admin\" (kept for older clients).")
     role: Literal["user", "moderator", "admin"]
 

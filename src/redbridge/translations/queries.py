@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Literal, cast
+from typing import TYPE_CHECKING, Final, Literal, cast, get_args
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session
@@ -31,6 +31,7 @@ from redbridge.translations.schemas import (
     CommunityTranslationOut,
     GlossEntryOut,
     GlossOut,
+    Target,
     TranslationOut,
 )
 from redbridge.translations.store import subject_of
@@ -41,6 +42,21 @@ if TYPE_CHECKING:
 
 Kind = Literal["note", "comment"]
 PUBLISHED: Final = "published"
+# The answers that carry the text in the reader's language (what "always translate" shows first).
+READABLE: Final = frozenset({"translated", "unchanged", "converted"})
+_TARGETS: Final = frozenset(get_args(Target))
+
+
+def reader_target(locale: str) -> Target:
+    """The target a reader with UI language ``locale`` translates into (English for anything else)."""
+    return cast(Target, locale) if locale in _TARGETS else "en"
+
+
+def needs_translation(lang: str, target: str) -> bool:
+    """Whether text detected as ``lang`` is not in ``target``'s language: the other one of
+    en / zh, or mixed. Unknown languages are not offered (no engine would know them either). The
+    pages' translate control and "always translate" both ask this, so they never disagree."""
+    return lang == "mixed" or (lang in ("en", "zh") and lang != ("en" if target == "en" else "zh"))
 
 # How many words a no_engine answer glosses (a note of 1,000 words gets its first ones), and how
 # many entries each English word shows.
@@ -77,6 +93,11 @@ class Item:
         speaks for the new one."""
         material = "\x00".join([*self.texts(), *self.places])
         return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def comment_item(comment_id: int, body: str) -> Item:
+    """A comment already read as its reader may see it (a page of comments), without reading it again."""
+    return Item("comment", comment_id, body)
 
 
 def _note_item(note: Note) -> Item:
@@ -150,8 +171,8 @@ def compose(item: Item, target: TargetLang, results: list[Translation]) -> Trans
     """One answer for the item from its texts' results (a note: title, then body)."""
     status = next(s for s in _PRECEDENCE if any(r.status == s for r in results))
     lead = next(r for r in results if r.status == status)
-    texts = [r.text if r.status in ("translated", "unchanged", "converted") else None for r in results]
-    ok = status in ("translated", "unchanged", "converted")
+    texts = [r.text if r.status in READABLE else None for r in results]
+    ok = status in READABLE
     out = TranslationOut(
         status=status, source=next((r.source for r in results if r.source), None), target=target,
         engine=next((r.engine for r in results if r.status == "translated" and r.engine), None),

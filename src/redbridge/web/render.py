@@ -39,6 +39,7 @@ from redbridge.safety.schemas import ReportReason
 from redbridge.text.lang import detect_language
 from redbridge.text.markup import iter_markup
 from redbridge.text.topics import TOPIC_LABELS, TOPICS
+from redbridge.translations.queries import READABLE, needs_translation, reader_target
 from redbridge.web.static import StaticAssets
 
 # The UI languages, each named in itself (the switcher and the edit-profile form).
@@ -218,7 +219,8 @@ def make_environment() -> Environment:
     env.globals.update(
         static=_static, markup=markup, lang_attr=lang_attr, text_lang_attr=text_lang_attr, link=link,
         topic_label=topic_label, topics=TOPICS, tone=tone, ui_languages=UI_LANGUAGES,
-        report_reasons=REPORT_REASONS,
+        report_reasons=REPORT_REASONS, needs_translation=needs_translation, reader_target=reader_target,
+        readable=READABLE,
     )
     env.filters.update(count=compact_count, date=format_day, ago=ago, device=device)
     return env

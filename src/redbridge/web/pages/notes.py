@@ -20,9 +20,10 @@ from redbridge.core import ids
 from redbridge.core.deps import client_ip
 from redbridge.core.errors import AppError, not_found, path_id
 from redbridge.core.i18n import gettext
+from redbridge.core.pagination import Page
 from redbridge.engagement import actions as engagement
 from redbridge.engagement import queries as engagement_queries
-from redbridge.engagement.schemas import CollectionCreate, CommentCreate
+from redbridge.engagement.schemas import CollectionCreate, CommentCreate, CommentOut
 from redbridge.moderation import screening
 from redbridge.notes import queries
 from redbridge.reads import notes as read_notes
@@ -40,6 +41,10 @@ COMMENTS_PAGE = 20
 REPLIES_PAGE = 50
 COLLECTIONS_SHOWN = 50
 REFUSED_TEXT = frozenset({"moderation.rejected"})  # shown at the comment box, with what was typed
+COMMENTS_FRAGMENT = "partials/comments.html"
+# The comments of one page (``COMMENTS_PAGE`` and their reply previews) whose stored translation an
+# "always translate" reader's page looks up: a bound on the store reads of one view.
+AUTO_COMMENTS = 60
 
 
 def note_context(page: PageContext, note_id: int, comments_cursor: str | None = None) -> dict[str, Any]:
@@ -73,12 +78,17 @@ def note_context(page: PageContext, note_id: int, comments_cursor: str | None = 
         "values": {},
         "tab": "",
         "word_help": word_help.context(page, note_id, out),
+        # The page the translate links reload: also right in a fragment a form's POST answers.
+        "note_path": f"/n/{out.id}",
     }
 
 
 def _render_note(page: PageContext, note_id: int, status: int = 200, fragment: str | None = None,
                  **overrides: Any) -> Response:
-    context = {**note_context(page, note_id), **overrides}
+    context = note_context(page, note_id)
+    if fragment in (None, COMMENTS_FRAGMENT):  # what shows text: a fragment of buttons has none
+        context.update(translations_context(page, note_id, context))
+    context.update(overrides)
     if fragment is not None:
         return page.render(fragment, status=status, partial=True, **context)
     return page.render("pages/note.html", status=status, **context)
@@ -125,12 +135,64 @@ def translation_context(page: PageContext, note_id: int, target: str | None,
     return {"kind": kind, "id": ids.encode(item_id), "out": out, "error": None}
 
 
+def _shown_comments(comments: Page[CommentOut]) -> list[CommentOut]:
+    """The comments a page shows (each top-level one, then its reply previews), at most
+    ``AUTO_COMMENTS``."""
+    shown = [c for top in comments.items for c in (top, *top.replies_preview)]
+    return shown[:AUTO_COMMENTS]
+
+
+def translations_context(page: PageContext, note_id: int, context: dict[str, Any], translate: str | None = None,
+                         translate_comment: str | None = None) -> dict[str, Any]:
+    """``translations`` ({"kind:id": answer}) and ``auto_translate`` for the note page's templates.
+
+    The reader asks for one translation with ``?translate=<target>``. A logged-in reader with
+    "always translate" on (``users.always_translate``) gets, unless ``?translate=off``, the note
+    as if they had asked (the job enqueued under the same limits, "translating…" while it runs),
+    and each comment of the page whose translation is already stored; a readable answer is shown
+    *first* (``first``), the original one tap away. Comments are read from the store only, never
+    enqueued: one page of comments would otherwise spend a third of the reader's hourly
+    allowance (``translation.per_user``) on one view; their "Translate" link stays.
+
+    Nothing here is cached: the page is rendered per request (``Cache-Control: private,
+    no-cache``), and the setting comes from the account row the page loads anyway. The note page
+    cache (``reads.note_page``) holds the API's ``NoteOut`` only, which has no translation in it."""
+    note = context["note"]
+    found: dict[str, dict[str, Any]] = {}
+    asked = translation_context(page, note_id, translate, translate_comment)
+    viewer = page.viewer
+    auto = translate != "off" and viewer is not None and bool(viewer.user.always_translate)
+    if auto:
+        target = translation_queries.reader_target(page.locale)
+        if (asked is None or asked["kind"] != "note") and translation_queries.needs_translation(note.lang, target):
+            note_answer = translation_context(page, note_id, target, None)
+            # Over the limit: the original, quietly (the reader did not ask for this one).
+            if note_answer is not None and note_answer["error"] is None:
+                found[f"note:{note.id}"] = note_answer
+        page.session.commit()  # the store reads on its own session (as above)
+        for comment in _shown_comments(context["comments"]):
+            if not translation_queries.needs_translation(comment.lang, target):
+                continue
+            comment_id = ids.decode(comment.id)
+            if comment_id is None:
+                continue
+            out = translation_queries.answer(page.services, translation_queries.comment_item(comment_id, comment.body),
+                                             target)
+            if out is not None and out.status in translation_queries.READABLE:
+                found[f"comment:{comment.id}"] = {"kind": "comment", "id": comment.id, "out": out, "error": None}
+    if asked is not None:
+        found[f"{asked['kind']}:{asked['id']}"] = asked
+    for answer in found.values():
+        answer["first"] = auto and answer["out"] is not None and answer["out"].status in translation_queries.READABLE
+    return {"translations": found, "auto_translate": auto}
+
+
 @router.get("/n/{note_id}", name="note")
 def note_page(note_id: str, page: PageDep, comments: str | None = None, translate: str | None = None,
               translate_comment: str | None = None) -> Response:
     nid = path_id(note_id, "note")
     context = note_context(page, nid, comments)
-    context["translation"] = translation_context(page, nid, translate, translate_comment)
+    context.update(translations_context(page, nid, context, translate, translate_comment))
     return page.render("pages/note.html", **context)
 
 
@@ -190,7 +252,7 @@ def comment(note_id: str, page: PageDep, form: FormDep) -> Response:
     except FormErrors as errors:
         if "parent_id" in errors.errors:
             raise not_found("comment") from None
-        return _refused(page, parsed, "partials/comments.html", FormErrors({field: errors.errors["body"]}), 422,
+        return _refused(page, parsed, COMMENTS_FRAGMENT, FormErrors({field: errors.errors["body"]}), 422,
                         {field: body})
     limits = page.services.settings.rate_limits
     page.services.limiter.hit("comment-account", ids.encode(viewer.id), limits.comment_per_account)
@@ -203,9 +265,9 @@ def comment(note_id: str, page: PageDep, form: FormDep) -> Response:
     except AppError as exc:
         if exc.code not in REFUSED_TEXT:
             raise
-        return _refused(page, parsed, "partials/comments.html",
+        return _refused(page, parsed, COMMENTS_FRAGMENT,
                         FormErrors({field: gettext(exc.message, page.locale, **exc.params)}), 422, {field: body})
-    return _after(page, parsed, "partials/comments.html", f"c-{ids.encode(created.id)}")
+    return _after(page, parsed, COMMENTS_FRAGMENT, f"c-{ids.encode(created.id)}")
 
 
 @router.post("/n/{note_id}/comments/{comment_id}/delete", name="comment_delete")
@@ -214,7 +276,7 @@ def delete_comment(note_id: str, comment_id: str, page: PageDep) -> Response:
     parsed = path_id(note_id, "note")
     viewer = page.require_login(f"/n/{note_id}")
     engagement.delete_comment(page.session, viewer.user, path_id(comment_id, "comment"))
-    return _after(page, parsed, "partials/comments.html", "comments")
+    return _after(page, parsed, COMMENTS_FRAGMENT, "comments")
 
 
 @router.get("/n/{note_id}/c/{comment_id}", name="comment_thread")

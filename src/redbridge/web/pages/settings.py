@@ -36,7 +36,8 @@ AVATAR = "avatar"
 
 def _current(user: User) -> dict[str, Any]:
     return {"display_name": user.display_name, "bio": user.bio, "region": user.region, "ui_lang": user.ui_lang,
-            "read_langs": list(user.read_langs or []), "interests": list(user.interests or [])}
+            "read_langs": list(user.read_langs or []), "interests": list(user.interests or []),
+            "always_translate": bool(user.always_translate)}
 
 
 def _profile_form(page: PageContext, user: User, values: dict[str, Any], errors: dict[str, str],
@@ -65,6 +66,8 @@ def edit_profile(page: PageDep, form: FormDep) -> Response:
     values: dict[str, Any] = {name: form_text(form, name) for name in TEXT_FIELDS}
     values["read_langs"] = form_list(form, "read_langs")
     values["interests"] = form_list(form, "interests")
+    # A checkbox: sent when ticked, absent when not (this form always carries every setting).
+    values["always_translate"] = form_text(form, "always_translate") == "1"
     errors: dict[str, str] = {}
     changes = None
     try:

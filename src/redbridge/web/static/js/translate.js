@@ -2,6 +2,12 @@
 // with a link that, without JavaScript, reloads the page with ?translate=<target>. Here the link
 // fetches the API instead: "translating…" while it answers 202 (polling after Retry-After), then
 // the translation with its engine credited and "Show original".
+//
+// "Always translate" (docs/translation.md): the page may have rendered the translation in place
+// of the original (data-translated-of / data-original-of="kind:id", the original hidden), with a
+// "Show original" link to ?translate=off; here that link becomes a button that swaps the two in
+// place. A control marked data-auto was still translating when the page was rendered: it polls
+// at once and, when the translation comes, shows it in the original's place the same way.
 
 const MAX_POLLS = 60;
 
@@ -68,19 +74,114 @@ function show(root, link, body) {
   original.textContent = root.dataset.original;
   original.addEventListener("click", () => {
     box.remove();
-    link.hidden = false;
-    link.focus();
+    if (link) {
+      link.hidden = false;
+      link.focus();
+    }
   });
   box.append(original);
   root.append(box);
 }
 
+function pair(key) {
+  const quoted = CSS.escape(key);
+  return {
+    translated: document.querySelector(`[data-translated-of="${quoted}"]`),
+    original: document.querySelector(`[data-original-of="${quoted}"]`),
+  };
+}
+
+// A button that shows the original in the translation's place and back (both stay in the page).
+function swapButton(root) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "link";
+  button.dataset.translateOriginal = "";
+  button.textContent = root.dataset.original;
+  button.addEventListener("click", () => {
+    const { translated, original } = pair(root.dataset.key);
+    if (!translated || !original) {
+      return;
+    }
+    const showOriginal = original.hidden;
+    original.hidden = !showOriginal;
+    translated.hidden = showOriginal;
+    button.textContent = showOriginal ? root.dataset.translation : root.dataset.original;
+  });
+  return button;
+}
+
+// The polled answer of a data-auto control, in the original's place when it is readable.
+function showFirst(root, body) {
+  const { original } = pair(root.dataset.key);
+  if (!original || !["translated", "unchanged", "converted"].includes(body.status)) {
+    return false;
+  }
+  const box = document.createElement(original.tagName === "P" ? "p" : "div");
+  box.className = original.className;
+  box.classList.remove("note-original");
+  box.classList.add("translated-first");
+  box.dataset.translatedOf = root.dataset.key;
+  box.lang = body.target;
+  if (box.tagName === "DIV") {
+    if (body.title) {
+      // A heading, as the original's: the page keeps one visible h1 either way.
+      const title = document.createElement("h1");
+      title.className = "note-title";
+      title.dir = "auto";
+      title.textContent = body.title;
+      box.append(title);
+    }
+    if (body.body) {
+      box.append(paragraph(body.body, "note-body user-text"));
+    }
+  } else {
+    box.textContent = body.body || "";
+  }
+  original.before(box);
+  original.hidden = true;
+  const tools = document.createElement("div");
+  tools.className = "translation-first-tools";
+  tools.dataset.translationFirst = "";
+  if (body.engine) {
+    tools.append(paragraph(root.dataset.by.replace("{engine}", body.engine), "translation-credit muted"));
+  }
+  tools.append(swapButton(root));
+  root.append(tools);
+  return true;
+}
+
+async function autoTranslate(root) {
+  const pending = root.querySelector(".translation-pending");
+  try {
+    const body = await fetchTranslation(root.dataset.url);
+    if (pending) {
+      pending.remove();
+    }
+    if (!showFirst(root, body)) {
+      show(root, null, body);
+    }
+  } catch (error) {
+    // The page already says "translating…" with a reload link: leave it for the reader.
+  }
+}
+
 function wire(root) {
-  const link = root.querySelector("a[data-translate-start]");
-  if (root.dataset.ready || !link) {
+  if (root.dataset.ready) {
     return;
   }
   root.dataset.ready = "1";
+  const swap = root.querySelector("a[data-translate-original][data-swap]");
+  if (swap) {
+    swap.replaceWith(swapButton(root));
+  }
+  if ("auto" in root.dataset) {
+    autoTranslate(root);
+  }
+  const link = root.querySelector("a[data-translate-start]");
+  if (!link) {
+    return;
+  }
   link.addEventListener("click", async (event) => {
     event.preventDefault();
     link.hidden = true;
