@@ -109,3 +109,21 @@ def test_anonymous_readers_see_them_and_are_asked_to_log_in_to_write(client: Tes
     r = post_form(bob, f"/n/{world.text_note['id']}/translations", {"to": "en", "body": EN_BODY})
     assert r.status_code == 403
     assert count_rows(client.app.state.services, CommunityTranslation) == 0  # type: ignore[attr-defined]
+
+
+def test_the_note_page_shows_the_readers_translation_credited_and_links_to_them(client: TestClient, factory: Factory,
+                                                                                 world: World) -> None:
+    note_id = world.text_note["id"]
+    reader = browser(client.app, factory.user("erin"))  # type: ignore[arg-type]
+    before = get_ok(reader, f"/n/{note_id}")
+    links = [a.attrs.get("href") for a in find(before, "a") if a.attrs.get("href", "").startswith(f"/n/{note_id}/translations")]  # type: ignore[union-attr]
+    assert links == [f"/n/{note_id}/translations?to=en"]
+    r = client.post(f"/api/v1/notes/{note_id}/translations", headers=world.alice.headers,
+                    json={"to": "en", "title": EN_TITLE, "body": EN_BODY})
+    assert r.status_code == 201, r.text
+    shown = get_ok(reader, f"/n/{note_id}?translate=en")
+    box = find(shown, "div", class_="translation")
+    assert len(box) == 1
+    assert EN_BODY in box[0].text
+    assert "Translated by @alice" in box[0].text
+    assert "1 reader's translation" in text_of(shown)

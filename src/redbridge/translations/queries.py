@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 Kind = Literal["note", "comment"]
 PUBLISHED: Final = "published"
 # The answers that carry the text in the reader's language (what "always translate" shows first).
-READABLE: Final = frozenset({"translated", "unchanged", "converted"})
+READABLE: Final = frozenset({"community", "translated", "unchanged", "converted"})
 _TARGETS: Final = frozenset(get_args(Target))
 
 

@@ -32,7 +32,7 @@ from redbridge.translations.schemas import (
     VoteIn,
     VoteOut,
 )
-from redbridge.translations.service import translation_answer
+from redbridge.translations.service import reader_answer
 
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorEnvelope} for code in (401, 403, 404, 422, 429)}
 router = APIRouter(prefix="/api/v1", tags=["translations"], responses=ERRORS)
@@ -56,15 +56,7 @@ def _translation(kind: queries.Kind, raw_id: str, to: Target, prefer: str, reque
                  viewer: OptionalViewerDep, session: DbDep, services: ServicesDep) -> TranslationOut | JSONResponse:
     viewer_id = viewer.id if viewer is not None else None
     item = queries.visible_item(session, kind, path_id(raw_id, kind), viewer_id)
-    if prefer == "community":
-        community = queries.community_answer(session, item, to, viewer_id)
-        if community is not None:
-            return community
-    count = queries.community_count(session, item, to)
-    session.close()  # nothing below reads through this session: give the connection back
-    out = translation_answer(services, item, to, viewer_id, client_ip(request))
-    out.community_count = count
-    return _respond(out)
+    return _respond(reader_answer(services, session, item, to, viewer_id, client_ip(request), prefer))
 
 
 @router.get("/notes/{note_id}/translation", response_model=TranslationOut, responses=RESPONSES)

@@ -10,7 +10,26 @@ from redbridge.translations.queries import Item
 from redbridge.translations.schemas import Target, TranslationOut
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from redbridge.core.services import Services
+
+
+def reader_answer(services: Services, session: Session, item: Item, target: Target, viewer_id: int | None, ip: str,
+                  prefer: str = "community") -> TranslationOut:
+    """What a reader asking for a translation of ``item`` gets, on the API and the pages: the
+    readers' best translation (``queries.community_answer``) unless ``prefer`` is ``machine``, else
+    :func:`translation_answer` with how many readers' translations there are. Ends ``session``'s
+    transaction before the store is read (on its own session: one connection at a time)."""
+    if prefer == "community":
+        community = queries.community_answer(session, item, target, viewer_id)
+        if community is not None:
+            return community
+    count = queries.community_count(session, item, target)
+    session.commit()
+    out = translation_answer(services, item, target, viewer_id, ip)
+    out.community_count = count
+    return out
 
 
 def translation_answer(services: Services, item: Item, target: Target, viewer_id: int | None, ip: str) -> TranslationOut:

@@ -30,7 +30,7 @@ from redbridge.reads import notes as read_notes
 from redbridge.text.markup import extract_tags
 from redbridge.translations import queries as translation_queries
 from redbridge.translations.schemas import Target
-from redbridge.translations.service import translation_answer
+from redbridge.translations.service import reader_answer
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_text, is_htmx
 from redbridge.web.forms import FormErrors, catch, validate
 from redbridge.web.pages import word_help
@@ -124,10 +124,9 @@ def translation_context(page: PageContext, note_id: int, target: str | None,
         kind, item_id = "note", note_id
     try:
         item = translation_queries.visible_item(page.session, kind, item_id, page.viewer_id)
-        # The store reads on its own session: end this one's transaction first, giving its
-        # connection back (one connection per request at a time; objects stay loaded).
-        page.session.commit()
-        out = translation_answer(page.services, item, cast(Target, target), page.viewer_id, client_ip(page.request))
+        # Ends this session's transaction before the store is read (objects stay loaded).
+        out = reader_answer(page.services, page.session, item, cast(Target, target), page.viewer_id,
+                            client_ip(page.request))
     except AppError as error:
         if error.status != 429:
             return None

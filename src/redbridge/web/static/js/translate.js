@@ -40,15 +40,23 @@ function paragraph(text, className) {
   return p;
 }
 
+// The answers that carry the text in the reader's language (translations.queries.READABLE).
+const READABLE = ["community", "translated", "unchanged", "converted"];
+
+// Who translated: the engine, or for a readers' translation its writer ("@name").
+function translator(body) {
+  return body.engine || (body.status === "community" ? body.credit : null);
+}
+
 function show(root, link, body) {
   const box = document.createElement("div");
   box.className = "translation";
   box.dataset.translation = "";
   box.setAttribute("role", "status");
-  if (body.status === "translated" || body.status === "unchanged" || body.status === "converted") {
+  if (READABLE.includes(body.status)) {
     box.lang = body.target;
-    if (body.engine) {
-      box.append(paragraph(root.dataset.by.replace("{engine}", body.engine), "translation-credit muted"));
+    if (translator(body)) {
+      box.append(paragraph(root.dataset.by.replace("{engine}", translator(body)), "translation-credit muted"));
     }
     if (body.title) {
       box.append(paragraph(body.title, "translation-title"));
@@ -114,7 +122,7 @@ function swapButton(root) {
 // The polled answer of a data-auto control, in the original's place when it is readable.
 function showFirst(root, body) {
   const { original } = pair(root.dataset.key);
-  if (!original || !["translated", "unchanged", "converted"].includes(body.status)) {
+  if (!original || !READABLE.includes(body.status)) {
     return false;
   }
   const box = document.createElement(original.tagName === "P" ? "p" : "div");
@@ -143,8 +151,8 @@ function showFirst(root, body) {
   const tools = document.createElement("div");
   tools.className = "translation-first-tools";
   tools.dataset.translationFirst = "";
-  if (body.engine) {
-    tools.append(paragraph(root.dataset.by.replace("{engine}", body.engine), "translation-credit muted"));
+  if (translator(body)) {
+    tools.append(paragraph(root.dataset.by.replace("{engine}", translator(body)), "translation-credit muted"));
   }
   tools.append(swapButton(root));
   root.append(tools);
