@@ -17,8 +17,8 @@ from tests.moderation.test_screening import HOLD, FakeChecker
 __all__ = ["HOLD", "audit_rows", "find_item", "install_fake_checker", "removal", "report", "staff"]
 
 
-def staff(factory: Factory, services: Services, role: str) -> UserHandle:
-    user = factory.user()
+def staff(factory: Factory, services: Services, role: str, **extra: Any) -> UserHandle:
+    user = factory.user(**extra)
     with services.sessions() as session:
         session.execute(update(User).where(User.id == user.int_id).values(role=role))
         session.commit()

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 
 from redbridge.accounts.deps import ViewerDep
+from redbridge.core import ids
 from redbridge.core.deps import DbDep, ServicesDep, client_ip
 from redbridge.core.errors import AppError, ErrorEnvelope, path_id, request_locale
 from redbridge.core.i18n import _
@@ -44,6 +45,7 @@ from redbridge.safety.schemas import (
     SurgeIn,
     SurgeOut,
 )
+from redbridge.translations.service import moderator_translation
 
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorEnvelope} for code in (400, 401, 403, 404, 409, 413, 422, 429)
@@ -107,8 +109,14 @@ def review_queue(
 
 
 @router.get("/moderation/queue/{item_id}", response_model=QueueItemOut)
-def queue_item(item_id: str, viewer: ModeratorDep, session: DbDep) -> QueueItemOut:
-    return queries.queue_item(session, path_id(item_id, "queue_item"))
+def queue_item(item_id: str, request: Request, viewer: ModeratorDep, session: DbDep,
+               services: ServicesDep) -> QueueItemOut:
+    out = queries.queue_item(session, path_id(item_id, "queue_item"))
+    subject_id = ids.decode(out.subject_id)
+    if subject_id is not None:
+        out.translation = moderator_translation(services, session, out.kind, subject_id, out.content.lang,
+                                                viewer.user.id, request_locale(request), client_ip(request))
+    return out
 
 
 @router.post("/moderation/queue/{item_id}/decision", response_model=DecisionOut)

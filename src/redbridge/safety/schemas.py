@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from redbridge.accounts.schemas import NO_NUL, Strict, UserBrief
 from redbridge.text.clean import RequiredSingleLine, SingleLine
+from redbridge.translations.schemas import TranslationOut
 
 SubjectKind = Literal["note", "comment", "translation", "user"]
 Category = Literal["harassment", "slur", "threat", "self_harm", "sexual", "spam", "personal_data"]
@@ -104,6 +105,10 @@ class QueueItemOut(BaseModel):
     reports: ReportSummary
     author_history: AuthorHistory
     appeal_id: str | None = None  # an item opened by the author's appeal: decided under /moderation/appeals
+    # One item's view only (GET /moderation/queue/{id}): the note's or comment's machine translation
+    # into the moderator's language (``translations.service.moderator_translation``): ``pending``
+    # while the job runs; None when there is nothing to translate or no budget left.
+    translation: TranslationOut | None = None
 
 
 class DecisionIn(Strict):

@@ -3,8 +3,9 @@ answer, or the job asked for (after the rate limits) and ``pending``. Never an e
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+from redbridge.core.errors import AppError
 from redbridge.translations import queries, tasks
 from redbridge.translations.queries import Item
 from redbridge.translations.schemas import Target, TranslationOut
@@ -30,6 +31,26 @@ def reader_answer(services: Services, session: Session, item: Item, target: Targ
     out = translation_answer(services, item, target, viewer_id, ip)
     out.community_count = count
     return out
+
+
+def moderator_translation(services: Services, session: Session, kind: str, subject_id: int, lang: str | None,
+                          moderator_id: int, locale: str, ip: str) -> TranslationOut | None:
+    """The machine translation of a queue item's note or comment into the moderator's language
+    (the engines': a reader's translation is not evidence), or None: another kind of item, content
+    already in their language, or the moderator's translation budget spent (the item still shows).
+    Asking enqueues the job as a reader's request does, so the next look finds it."""
+    target = queries.reader_target(locale)
+    if kind not in ("note", "comment") or lang is None or not queries.needs_translation(lang, target):
+        return None
+    item = queries.load_item(session, cast(queries.Kind, kind), subject_id)
+    if item is None:
+        return None
+    try:
+        return reader_answer(services, session, item, target, moderator_id, ip, prefer="machine")
+    except AppError as error:
+        if error.status != 429:
+            raise
+        return None
 
 
 def translation_answer(services: Services, item: Item, target: Target, viewer_id: int | None, ip: str) -> TranslationOut:

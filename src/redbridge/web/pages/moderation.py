@@ -42,6 +42,7 @@ from redbridge.safety.schemas import (
     ReportIn,
     SubjectKind,
 )
+from redbridge.translations.service import moderator_translation
 from redbridge.web.deps import FormDep, PageContext, PageDep, form_text
 from redbridge.web.forms import FormErrors, catch, validate
 from redbridge.web.pages.common import url_with
@@ -138,7 +139,17 @@ def _item_context(page: PageContext, item: QueueItemOut) -> dict[str, Any]:
         appeal_id = ids.decode(item.appeal_id)
         row = page.session.get(Appeal, appeal_id) if appeal_id is not None else None
         appeal = queries.appeal_out(page.session, row) if row is not None else None
+    translations: dict[str, dict[str, Any]] = {}
+    subject_id = ids.decode(item.subject_id)
+    if subject_id is not None:
+        out = moderator_translation(page.services, page.session, item.kind, subject_id, item.content.lang,
+                                    page.viewer_id or 0, page.locale, client_ip(page.request))
+        if out is not None:
+            # The translate control's own shape (``macros/ui.html``), so its markup and translate.js serve.
+            translations[f"{item.kind}:{item.subject_id}"] = {"kind": item.kind, "id": item.subject_id, "out": out,
+                                                               "error": None, "first": False}
     return {"item": item, "history": history, "appeal": appeal, "reasons": DECISION_REASONS,
+            "translations": translations,
             "actions": ("approve", "label", "remove") if item.kind != "user" else ("approve",),
             "section": "queue"}
 
