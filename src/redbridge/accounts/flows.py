@@ -56,9 +56,11 @@ async def signup(services: Services, request: Request, body: SignupIn) -> Opened
                            min_strength=services.settings.passwords.min_strength)
 
     def check() -> None:
-        # The display name is on every byline: screened like a profile edit (422 for a reject or
-        # a hold), off the event loop (the first check builds the app's checker).
-        screening.screen_profile(screening.checker(services), body.display_name)
+        # The username and display name are on every byline: screened like a profile edit (422
+        # for a reject or a hold), off the event loop (the first check builds the app's checker).
+        checker = screening.checker(services)
+        screening.screen_username(checker, body.username)
+        screening.screen_profile(checker, body.display_name)
         with services.sessions() as session:
             actions.check_username(session, body.username)
 

@@ -30,6 +30,7 @@ One checker per app (``services.state``): the lists are compiled once, and two a
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -143,6 +144,29 @@ def screen_profile(text_checker: TextChecker, *texts: str | None) -> Screening:
         raise AppError("moderation.review_required", _REVIEW_REQUIRED, 422,
                        fields={"reasons": list(verdict.reasons)})
     return _screening(verdict)
+
+
+# A username is one token (``[A-Za-z0-9_]``): its words are split where a person reads them apart
+# — underscores, a lower-to-upper change (``KillYourself``), letters next to digits — so the
+# lexicon's word boundaries see them.
+_USERNAME_BREAKS = re.compile(r"_+|(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
+_USERNAME_REFUSED = _("This username can't be used: it breaks the community rules. Please choose another one.")
+
+
+def username_words(username: str) -> str:
+    """``nazi_Scum88`` → ``nazi Scum 88``: what the pipeline reads of a username."""
+    return " ".join(part for part in _USERNAME_BREAKS.split(username) if part)
+
+
+def screen_username(text_checker: TextChecker, username: str) -> None:
+    """Screen a new username (it names its owner on every byline and in every URL, and cannot be
+    held or labelled away): a ``reject`` or a ``hold`` is 422 ``moderation.username_rejected`` at
+    the ``username`` field, with the reason codes; nothing is stored. A ``label`` passes, as a
+    display name's does."""
+    verdict = _check(text_checker, (username_words(username),))
+    if verdict is not None and verdict.decision in ("reject", "hold"):
+        raise AppError("moderation.username_rejected", _USERNAME_REFUSED, 422,
+                       fields={"username": "rejected", "reasons": list(verdict.reasons)})
 
 
 def _jsonable(evidence: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
