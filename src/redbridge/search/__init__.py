@@ -1,0 +1,1 @@
+"""Search: one analyser, two backends, keyword and dense retrieval fused (docs/search.md)."""
