@@ -163,3 +163,32 @@ def test_the_comments_fragment_after_a_comment_keeps_the_translations(scene: Sce
     # The links name the note's page, not the POST's path.
     originals = [a.attrs["href"] for a in find(fragment, "a") if "data-translate-original" in a.attrs]
     assert originals == [f"/n/{nid}?translate=off#c-{stored.json()['id']}"]
+
+
+def test_the_replies_page_shows_stored_translations_first_and_its_translate_links_work(scene: Scene) -> None:
+    site, nid = scene.site, scene.note["id"]
+    author = site.factory.user()
+    top = site.client.post(f"/api/v1/notes/{nid}/comments", headers=author.headers, json={"body": "好看"}).json()
+    replies = [site.client.post(f"/api/v1/notes/{nid}/comments", headers=author.headers,
+                                json={"body": body, "parent_id": top["id"]}).json()["id"] for body in (ZH_COMMENT, ZH_OTHER)]
+    site.client.get(f"/api/v1/comments/{replies[0]}/translation?to=en", headers=scene.reader.headers)
+    assert site.services.queue.run_pending() == 1
+    thread = f"/n/{nid}/c/{top['id']}"
+    html = get_ok(browser(site.app, scene.reader), thread)
+    (shown,) = [t for t in find(html, "p") if t.attrs.get("data-translated-of") == f"comment:{replies[0]}"]
+    assert "good" in shown.text
+    assert _hidden(html, f"comment:{replies[0]}")
+    assert not _hidden(html, f"comment:{replies[1]}")
+    assert site.services.queue.run_pending() == 0  # nothing enqueued by the page
+    assert not _hidden(get_ok(browser(site.app, scene.reader), thread + "?translate=off"), f"comment:{replies[0]}")
+    # The other reply's no-JS link asks for it here and the page says it is on its way.
+    (link,) = [a.attrs["href"] for a in find(html, "a", class_="translate-link")]
+    assert link == f"{thread}?translate=en&translate_comment={replies[1]}#c-{replies[1]}"
+    asked = get_ok(browser(site.app, scene.reader), str(link).split("#")[0])
+    assert "Translating…" in text_of(asked)
+    assert site.services.queue.run_pending() == 1
+    done = get_ok(browser(site.app, scene.reader), str(link).split("#")[0])
+    # Both first now: the one asked for, and the stored one the setting shows first anyway.
+    assert _hidden(done, f"comment:{replies[0]}")
+    assert _hidden(done, f"comment:{replies[1]}")
+    assert [t for t in find(done, "p") if t.attrs.get("data-translated-of") == f"comment:{replies[1]}"]

@@ -141,6 +141,25 @@ def _shown_comments(comments: Page[CommentOut]) -> list[CommentOut]:
     return shown[:AUTO_COMMENTS]
 
 
+def stored_comment_translations(page: PageContext, comments: list[CommentOut], target: str) -> dict[str, dict[str, Any]]:
+    """The stored translations into ``target`` of those ``comments`` not in its language, keyed
+    and shaped for the translate control ("comment:<id>"); read from the store only, never
+    enqueued (see :func:`translations_context`). Ends the page session's transaction first: the
+    store reads on its own session."""
+    page.session.commit()
+    found: dict[str, dict[str, Any]] = {}
+    for comment in comments:
+        comment_id = ids.decode(comment.id)
+        if comment_id is None or not translation_queries.needs_translation(comment.lang, target):
+            continue
+        out = translation_queries.answer(page.services, translation_queries.comment_item(comment_id, comment.body),
+                                         cast(Target, target))
+        if out is not None and out.status in translation_queries.READABLE:
+            found[f"comment:{comment.id}"] = {"kind": "comment", "id": comment.id, "out": out, "error": None,
+                                             "first": True}
+    return found
+
+
 def translations_context(page: PageContext, note_id: int, context: dict[str, Any], translate: str | None = None,
                          translate_comment: str | None = None) -> dict[str, Any]:
     """``translations`` ({"kind:id": answer}) and ``auto_translate`` for the note page's templates.
@@ -168,17 +187,7 @@ def translations_context(page: PageContext, note_id: int, context: dict[str, Any
             # Over the limit: the original, quietly (the reader did not ask for this one).
             if note_answer is not None and note_answer["error"] is None:
                 found[f"note:{note.id}"] = note_answer
-        page.session.commit()  # the store reads on its own session (as above)
-        for comment in _shown_comments(context["comments"]):
-            if not translation_queries.needs_translation(comment.lang, target):
-                continue
-            comment_id = ids.decode(comment.id)
-            if comment_id is None:
-                continue
-            out = translation_queries.answer(page.services, translation_queries.comment_item(comment_id, comment.body),
-                                             target)
-            if out is not None and out.status in translation_queries.READABLE:
-                found[f"comment:{comment.id}"] = {"kind": "comment", "id": comment.id, "out": out, "error": None}
+        found.update(stored_comment_translations(page, _shown_comments(context["comments"]), target))
     if asked is not None:
         found[f"{asked['kind']}:{asked['id']}"] = asked
     for answer in found.values():
@@ -279,7 +288,8 @@ def delete_comment(note_id: str, comment_id: str, page: PageDep) -> Response:
 
 
 @router.get("/n/{note_id}/c/{comment_id}", name="comment_thread")
-def thread(note_id: str, comment_id: str, page: PageDep, cursor: str | None = None) -> Response:
+def thread(note_id: str, comment_id: str, page: PageDep, cursor: str | None = None,
+           translate: str | None = None, translate_comment: str | None = None) -> Response:
     """All replies of one comment (the note page shows the first two), oldest first."""
     parsed = path_id(note_id, "note")
     note, _author = queries.get_visible(page.session, parsed, page.viewer_id)
@@ -288,5 +298,17 @@ def thread(note_id: str, comment_id: str, page: PageDep, cursor: str | None = No
     if any(reply.note_id != note_id for reply in replies.items):
         raise not_found("comment")
     more = url_with(f"/n/{note_id}/c/{comment_id}", cursor=replies.next_cursor) if replies.next_cursor else None
+    viewer = page.viewer
+    # "Always translate" (see translations_context): each reply with a stored translation shows it
+    # first; ``?translate=off`` shows the originals.
+    auto = translate != "off" and viewer is not None and bool(viewer.user.always_translate)
+    found = stored_comment_translations(page, replies.items[:AUTO_COMMENTS],
+                                        translation_queries.reader_target(page.locale)) if auto else {}
+    # A reply's no-JS "Translate" link comes back here with ?translate=<target>&translate_comment=<id>.
+    asked = translation_context(page, parsed, translate, translate_comment) if translate_comment else None
+    if asked is not None:
+        asked["first"] = auto and asked["out"] is not None and asked["out"].status in translation_queries.READABLE
+        found[f"comment:{asked['id']}"] = asked
     return page.render("pages/thread.html", note_id=note_id, note_title=note.title, note_lang=note.lang,
-                       comment_id=comment_id, replies=replies, more_replies=more, tab="")
+                       comment_id=comment_id, replies=replies, more_replies=more, tab="", translations=found,
+                       auto_translate=auto)
