@@ -203,11 +203,18 @@ class NoteEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         raw = np.concatenate([self.embedder.passages(texts[i:i + batch]) for i in range(0, len(texts), batch)])
+        return self.centre_passages(raw, texts)
+
+    def query(self, text: str) -> Vectors:
+        return self.centre_query(self.embedder.query(text), text)
+
+    def centre_passages(self, raw: Vectors, texts: Sequence[str]) -> Vectors:
+        """The model's passage vectors of ``texts`` with their languages' means taken out."""
         means = np.stack([self._passage_means[_mean_key(detect_language(text))] for text in texts])
         return _normalised(raw - means)
 
-    def query(self, text: str) -> Vectors:
-        return _normalised(self.embedder.query(text) - self._query_means[_mean_key(detect_language(text))])
+    def centre_query(self, raw: Vectors, text: str) -> Vectors:
+        return _normalised(raw - self._query_means[_mean_key(detect_language(text))])
 
 
 _NOTE_EMBEDDERS: dict[str, NoteEmbedder] = {}

@@ -1,0 +1,85 @@
+"""The search evaluation on the bilingual relevance set (``relevance_set.yaml``): nDCG@10 and
+Recall@10 per query kind for each retrieval method, printed as the table of docs/benchmarks.md.
+
+    python -m tests.search.evaluate            # dense retrieval, raw and language-centred vectors
+
+A method is a function from the query text to the set's note ids, best first; the dense ones
+embed the set's notes once (~10 s on one core idle) and search them exactly (a dot product per
+note: 241 notes need no HNSW, and the index's recall is not what is measured here).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from redbridge.search.dense import NoteEmbedder, note_embedder, passage_text
+from redbridge.text.embed import Vectors, default_embedder
+from tests.search.relevance import RelevanceSet, load, mean_by_kind, ndcg_at_k, recall_at_k
+
+Ranker = Callable[[str], Sequence[str]]
+DEPTH = 50  # how far each method ranks (the metrics read the first 10)
+
+
+@dataclass(frozen=True)
+class Scores:
+    recall: dict[str, float]
+    ndcg: dict[str, float]
+
+
+def score(relevance: RelevanceSet, ranker: Ranker) -> Scores:
+    rankings = {query.id: list(ranker(query.text)) for query in relevance.queries}
+    return Scores(mean_by_kind(relevance.queries, rankings, recall_at_k),
+                  mean_by_kind(relevance.queries, rankings, ndcg_at_k))
+
+
+class DenseRankers:
+    """Exact nearest notes by raw e5 vectors and by language-centred ones (``search.dense``). Each
+    note and query is embedded once; the centred vectors are the raw ones with the means taken out
+    (what ``NoteEmbedder.notes`` / ``query`` compute), so the two methods cost one embedding pass."""
+
+    def __init__(self, relevance: RelevanceSet, embedder: NoteEmbedder | None = None) -> None:
+        self.embedder = embedder or note_embedder(default_embedder())
+        self.ids = [note.id for note in relevance.notes]
+        texts = [passage_text(n.title, n.body, n.tags) for n in relevance.notes]
+        self.raw_notes: Vectors = self.embedder.embedder.passages(texts)
+        self.centred_notes = self.embedder.centre_passages(self.raw_notes, texts)
+        self._queries: dict[str, Vectors] = {}
+
+    def _query(self, text: str) -> Vectors:
+        if text not in self._queries:
+            self._queries[text] = self.embedder.embedder.query(text)
+        return self._queries[text]
+
+    def _top(self, notes: Vectors, query: Vectors) -> list[str]:
+        return [self.ids[i] for i in np.argsort(-(notes @ query))[:DEPTH]]
+
+    def raw(self, text: str) -> list[str]:
+        return self._top(self.raw_notes, self._query(text))
+
+    def centred(self, text: str) -> list[str]:
+        return self._top(self.centred_notes, self.embedder.centre_query(self._query(text), text))
+
+
+def table(rows: dict[str, Scores]) -> str:
+    kinds = ["en_to_zh", "zh_to_en", "same_en", "same_zh", "cross_lingual", "all"]
+    lines = ["| method | metric | " + " | ".join(kinds) + " |", "|---|---|" + "---:|" * len(kinds)]
+    for name, scores in rows.items():
+        for metric, values in (("Recall@10", scores.recall), ("nDCG@10", scores.ndcg)):
+            lines.append(f"| {name} | {metric} | " + " | ".join(f"{values.get(k, 0.0):.3f}" for k in kinds) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
+    relevance = load()
+    dense = DenseRankers(relevance)
+    print(table({"dense, raw vectors": score(relevance, dense.raw),
+                 "dense, language-centred": score(relevance, dense.centred)}))
+
+
+if __name__ == "__main__":
+    main()
