@@ -31,11 +31,7 @@ _HAN_RUN_RE: Final = re.compile(f"[{HAN}]+")
 _PAREN_RE: Final = re.compile(r"\([^)]*\)|\[[^\]]*\]|CL:\S+")
 _SENSE_WORD_RE: Final = re.compile(r"[A-Za-z][A-Za-z'-]+")
 # Words of an English query or gloss that carry no topic (function words and dictionary filler).
-STOP_WORDS: Final = frozenset("""
-a an the of in on at to for from with by and or but is are was were be been it its this that these those
-my your our their his her i you we they me us them what where when how which who best good great near
-about some any very so too also just one abbr used see variant old name surname sth sb etc lit fig
-""".split())
+STOP_WORDS: Final = frozenset(["a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "with", "by", "and", "or", "but", "is", "are", "was", "were", "be", "been", "it", "its", "this", "that", "these", "those", "my", "your", "our", "their", "his", "her", "i", "you", "we", "they", "me", "us", "them", "what", "where", "when", "how", "which", "who", "best", "good", "great", "near", "about", "some", "any", "very", "so", "too", "also", "just", "one", "abbr", "used", "see", "variant", "old", "name", "surname", "sth", "sb", "etc", "lit", "fig"])
 
 
 def _english(glossary: Glossary, text: str) -> list[str]:
