@@ -37,7 +37,7 @@ def sync_author(services: Services, author_id: int) -> None:
 def rebuild(services: Services, progress: Callable[[int, int], None] | None = None) -> int:
     """Replace the index with every findable note (one atomic commit); ``progress(done, total)``
     after each batch. Returns how many notes were indexed."""
-    index = backend(services)
+    index = backend(services, rebuild_if_fresh=False)
     with services.sessions() as session:
         total = documents.total_findable(session)
         done = 0

@@ -87,6 +87,7 @@ class TantivyBackend:
         if self.path.is_dir() and tantivy.Index.exists(str(self.path)):
             try:
                 index = tantivy.Index.open(str(self.path))
+                self._watch(index)
                 index.searcher()  # reads the segments' metadata: a corrupt index fails here
             except (ValueError, OSError):
                 log.warning("search index at %s does not open: rebuilding it", self.path, exc_info=True)
@@ -99,7 +100,15 @@ class TantivyBackend:
                 return index
         self.path.mkdir(parents=True, exist_ok=True)
         self.fresh = True
-        return tantivy.Index(self._schema, path=str(self.path), reuse=False)
+        index = tantivy.Index(self._schema, path=str(self.path), reuse=False)
+        self._watch(index)
+        return index
+
+    @staticmethod
+    def _watch(index: tantivy.Index) -> None:
+        # Readers follow commits made by another process too (``redbridge search reindex`` beside
+        # a server): tantivy watches meta.json. Our own commits also reload at once (``_commit``).
+        index.config_reader(reload_policy="OnCommit")
 
     # ------------------------------------------------------------------------------ writes
 
@@ -187,6 +196,7 @@ class TantivyBackend:
     def flush(self) -> None:
         with self._lock:
             self._commit()
+            self._index.reload()  # also picks up another process's commit now, not when noticed
 
     def close(self) -> None:
         with self._lock:

@@ -41,8 +41,9 @@ class _Runtime:
         self.backend.close()
 
 
-def backend(services: Services) -> SearchBackend:
+def backend(services: Services, *, rebuild_if_fresh: bool = True) -> SearchBackend:
+    """The app's backend; a fresh index is rebuilt by a job unless the caller is the rebuild."""
     runtime = services.state(_Runtime, lambda: _Runtime(services))
-    if runtime.take_rebuild():
+    if rebuild_if_fresh and runtime.take_rebuild():
         services.queue.enqueue(REBUILD, {})
     return runtime.backend

@@ -1,0 +1,46 @@
+"""``redbridge search reindex`` and the rebuild of a fresh index."""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+from redbridge.core.services import Services
+from redbridge.search import cli
+from redbridge.search.wiring import backend
+from tests.factories import Factory
+
+
+def test_reindex_matches_the_database(factory: Factory, services: Services) -> None:
+    author = factory.user()
+    visible = [factory.note(author, title=f"jasmine tea {n}")["id"] for n in range(3)]
+    factory.note_row(author, title="row note jasmine")  # straight in the database: no event, not indexed
+    backend(services).flush()
+    assert backend(services).count() == 3
+    out = io.StringIO()
+    assert cli.reindex(services.settings, out) == 4
+    assert "indexed 4/4 notes" in out.getvalue()
+    assert "search index rebuilt: 4 notes" in out.getvalue()
+    index = backend(services)
+    index.flush()  # the app's reader sees the other process's commit once reloaded
+    assert index.count() == 4
+    assert visible
+
+
+def test_a_missing_index_is_rebuilt_from_the_database(factory: Factory, services: Services) -> None:
+    from redbridge.app import create_app
+
+    author = factory.user()
+    factory.note(author, title="pu-erh tea")
+    factory.note_row(author, title="longjing tea")
+    backend(services).flush()
+    path = services.settings.var_dir / "search"
+    services.close()
+    shutil.rmtree(path)
+    app = create_app(services.settings)
+    try:
+        again = backend(app.state.services)  # fresh: the rebuild job runs (immediate mode) at once
+        again.flush()
+        assert again.count() == 2
+    finally:
+        app.state.services.close()
