@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import unicodedata
 
 import rjieba
@@ -36,9 +37,18 @@ _LATIN = re.compile(r"[a-z]+")  # after casefold and accent stripping
 _LATIN_MARKS = re.compile(r"(?<=[a-z])[\u0300-\u036f]+")
 
 
-@functools.lru_cache(maxsize=1)
-def _stemmer() -> snowballstemmer.stemmer:
-    return snowballstemmer.stemmer("english")
+_local = threading.local()
+
+
+@functools.lru_cache(maxsize=65_536)
+def _stem(word: str) -> str:
+    # The pure-Python stemmer costs ~15 µs a word, most of the time analysing a note takes; words
+    # repeat (Zipf), so a memo makes it nearly free. A stemmer keeps its working state on the
+    # instance during a call, and threads can switch mid-call: one stemmer per thread.
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
+    return str(stemmer.stemWord(word))
 
 
 def terms(text: str) -> list[str]:
@@ -48,14 +58,13 @@ def terms(text: str) -> list[str]:
     folded = normalize_for_match(text)
     if not folded.isascii():
         folded = unicodedata.normalize("NFC", _LATIN_MARKS.sub("", unicodedata.normalize("NFD", folded)))
-    stem = _stemmer().stemWord
     out: list[str] = []
     for token in rjieba.cut_for_search(folded):
         token = token.strip().strip("_")
         if not token or not _WORDISH.search(token):
             continue
         if _LATIN.fullmatch(token):
-            token = stem(token)
+            token = _stem(token)
         out.append(token[:MAX_TERM_CHARS])
     return out
 

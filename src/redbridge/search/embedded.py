@@ -19,6 +19,7 @@ import logging
 import math
 import shutil
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ BOOSTS = {"title": 3.0, "body": 1.5, "tags": 1.0}
 _ENGAGEMENT_CAP = 10_000
 _SORT_FIELDS = {"newest": "note_id", "likes": "like_count", "collects": "collect_count", "comments": "comment_count"}
 _CLEAN = "clean"
+_LOCK_WAIT_S = 5.0
 
 
 def engagement_boost(likes: int, collects: int, comments: int) -> float:
@@ -122,7 +124,17 @@ class TantivyBackend:
 
     def _writing(self) -> Any:
         if self._writer is None:
-            self._writer = self._index.writer(heap_size=self._heap, num_threads=1)
+            # Another process (or another app on this directory) may hold the directory lock
+            # for its batch: it lets go within its commit delay, so wait that long, not forever.
+            deadline = time.monotonic() + self._delay + _LOCK_WAIT_S
+            while True:
+                try:
+                    self._writer = self._index.writer(heap_size=self._heap, num_threads=1)
+                    break
+                except ValueError as exc:
+                    if "LockBusy" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.02)
         return self._writer
 
     def _wrote(self, n: int) -> None:
