@@ -12,9 +12,10 @@ from redbridge.search import actions
 from redbridge.settings import Settings
 
 
-def reindex(settings: Settings, out: TextIO = sys.stdout) -> int:
+def reindex(settings: Settings, out: TextIO | None = None) -> int:
     """Replace the index with every findable note; returns how many. Readers of a running
     server keep the old index until the new one is committed whole."""
+    out = out or sys.stdout  # looked up now: a redirected stdout (tests, pipes) is honoured
     services = services_mod.build(settings)
     started = time.monotonic()
 
