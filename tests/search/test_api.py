@@ -161,3 +161,14 @@ def test_hostile_queries_answer_a_page(client: TestClient, factory: Factory, ser
 def test_bad_parameters_are_4xx(client: TestClient, params: dict[str, str]) -> None:
     response = client.get("/api/v1/search/notes", params={"q": "tea", **params})
     assert response.status_code in (400, 422), response.text
+
+
+def test_likes_and_collects_reorder_the_sorts(client: TestClient, factory: Factory, services: Services) -> None:
+    author, fan = factory.user(), factory.user()
+    first = factory.note(author, images=0, title="matcha one")
+    second = factory.note(author, images=0, title="matcha two")
+    assert client.post(f"/api/v1/notes/{first['id']}/like", headers=fan.headers).status_code == 200
+    assert ids(search(client, services, "matcha", sort="likes"))[0] == first["id"]
+    assert client.delete(f"/api/v1/notes/{first['id']}/like", headers=fan.headers).status_code == 200
+    assert client.post(f"/api/v1/notes/{second['id']}/like", headers=fan.headers).status_code == 200
+    assert ids(search(client, services, "matcha", sort="likes"))[0] == second["id"]

@@ -12,8 +12,10 @@
 * ``account_changed`` → ``search.sync_author`` (a deactivated account's notes leave the index).
   Blocks and mutes are per reader: applied at query time.
 
-Engagement counters (the likes / collects / comments sorts) are refreshed when the note is
-indexed again (an edit, a decision, a rebuild), not per like: see docs/search.md, "Left".
+* ``note.engaged`` (a like, collect or comment changed a counter) → ``search.index_note``, for the
+  likes / collects / comments sorts and the engagement boost. Cheap because the backend commits
+  in batches: a burst of likes on one note is one re-indexed document per batch in effect (each
+  replaces the last), one commit.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ INDEX_NOTE = "search.index_note"
 SYNC_AUTHOR = "search.sync_author"
 
 
-@job(INDEX_NOTE, on=("note.created", "note.updated"), retries=3)
+@job(INDEX_NOTE, on=("note.created", "note.updated", "note.engaged"), retries=3)
 def index_note(services: Services, payload: dict[str, Any]) -> None:
     actions.sync_notes(services, [int(payload["note_id"])])
 
