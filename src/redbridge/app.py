@@ -39,6 +39,7 @@ from redbridge.ops.checks import Readiness
 from redbridge.reads import feature as reads
 from redbridge.rules import feature as rules
 from redbridge.safety import feature as safety
+from redbridge.search import feature as search
 from redbridge.settings import Settings
 from redbridge.translations import feature as translations
 from redbridge.web import feature as web
@@ -52,6 +53,7 @@ log = logging.getLogger("redbridge")
 FEATURES: tuple[Install, ...] = (
     ops.install,
     feeds.install,
+    search.install,
     notes.install,
     accounts.install,
     media.install,

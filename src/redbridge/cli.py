@@ -1,5 +1,5 @@
 """``redbridge serve | migrate | demo | createadmin | worker | moderation export / import | translate |
-doctor``."""
+doctor | search reindex``."""
 
 from __future__ import annotations
 
@@ -80,6 +80,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = _settings()
     seed(settings, users=args.users, notes=args.notes, images=not args.no_images)
+    from redbridge.search.cli import reindex
+
+    reindex(settings)  # the seed writes rows directly: a newcomer's first search must find them
     if args.no_serve:
         return 0
     args.no_migrate = True
@@ -149,6 +152,10 @@ def main(argv: list[str] | None = None) -> int:
     from redbridge.translations.cli import add_commands as translation_commands
 
     translation_commands(sub)
+
+    from redbridge.search.cli import add_commands as search_commands
+
+    search_commands(sub)
 
     args = parser.parse_args(argv)
     result: int = args.func(args)

@@ -114,6 +114,16 @@ class OutboxSettings(BaseModel):
     retry_max_s: float = Field(default=30.0, gt=0, le=86_400)
 
 
+class SearchSettings(BaseModel):
+    """Search (docs/search.md): ``REDBRIDGE_SEARCH__...``."""
+
+    index_dir: Path | None = None  # default var_dir / "search"
+    # Index writes are committed together this long after the first pending one (a commit fsyncs).
+    commit_delay_s: float = Field(default=0.5, ge=0, le=60)
+    commit_batch: int = Field(default=1000, ge=1, le=100_000)
+    max_query_chars: int = Field(default=200, ge=1, le=2000)
+
+
 class TrustLimits(BaseModel):
     """One trust level's budgets (count, window seconds), on top of the general per-account ones."""
 
@@ -257,6 +267,7 @@ class Settings(BaseSettings):
     semantic: SemanticSettings = Field(default_factory=SemanticSettings)
     spam: SpamSettings = Field(default_factory=SpamSettings)
     translation: TranslationSettings = Field(default_factory=TranslationSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
 
     @property
     def resolved_database_url(self) -> str:

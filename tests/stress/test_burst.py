@@ -50,7 +50,7 @@ WRITE_OK = {200, 201, 204, 409, 429}
 BAD_LOG = ("QueuePool limit", "TimeoutError", "second database connection", "Traceback")
 # The pages the brief names; enumeration must find at least these.
 KNOWN_PAGES = {"/", "/following", "/n/{note_id}", "/u/{username}", "/u/{username}/collections", "/t/{tag}",
-               "/notifications", "/settings/profile", "/settings/sessions", "/login", "/signup", "/compose"}
+               "/notifications", "/settings/profile", "/settings/sessions", "/login", "/signup", "/compose", "/search"}
 
 
 class Recording(logging.Handler):
@@ -300,6 +300,8 @@ QUERIES: dict[str, str] = {
     "/api/v1/comments/{comment_id}/translation": "?to=zh-Hans",
     "/api/v1/notes/{note_id}/translations": "?to=zh-Hans",
     "/api/v1/comments/{comment_id}/translations": "?to=zh-Hans",
+    "/api/v1/search/notes": "?q=%E8%8B%8F%E5%B7%9E%20dumplings",
+    "/search": "?q=%E8%8B%8F%E5%B7%9E%20dumplings",
 }
 
 

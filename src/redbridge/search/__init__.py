@@ -1,1 +1,2 @@
-"""Search: one analyser, two backends, keyword and dense retrieval fused (docs/search.md)."""
+"""Search: one analyser, a ``SearchBackend`` (tantivy embedded), indexing through the outbox and the
+notes search API and page (docs/search.md)."""

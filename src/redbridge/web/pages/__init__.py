@@ -15,11 +15,12 @@ from redbridge.web.pages import (
     notifications,
     profiles,
     rules,
+    search,
     settings,
     translations,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router, compose.router, feeds.router, moderation.router, moderation_users.router, notes.router, notifications.router, profiles.router,
-    rules.router, settings.router, translations.router,
+    rules.router, search.router, settings.router, translations.router,
 )

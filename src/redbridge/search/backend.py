@@ -1,0 +1,82 @@
+"""The ``SearchBackend`` protocol: what search needs from an index engine, whatever the engine.
+
+Documents arrive already analysed (``search.analysis``): a backend stores whitespace-separated
+terms and never segments text itself, so tantivy (embedded) and PostgreSQL's ``simple`` tsvector
+(cluster, not yet built) index exactly the same terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Sort = Literal["relevance", "newest", "likes", "collects", "comments"]
+Kind = Literal["image", "video"]
+Lang = Literal["en", "zh"]
+
+
+@dataclass(frozen=True)
+class NoteDoc:
+    """One published note as the index holds it. ``title`` / ``body`` / ``tags``: analysed terms."""
+
+    note_id: int
+    author_id: int
+    title: str
+    body: str
+    tags: str
+    lang: str
+    kind: str
+    created_at: int  # seconds since the epoch
+    like_count: int = 0
+    collect_count: int = 0
+    comment_count: int = 0
+
+
+@dataclass(frozen=True)
+class NoteQuery:
+    """A search: ``terms`` (analysed, distinct) OR-ed and ranked, filtered, one slice of the ranking."""
+
+    terms: tuple[str, ...]
+    sort: Sort = "relevance"
+    kind: Kind | None = None
+    lang: Lang | None = None
+    exclude_authors: frozenset[int] = field(default_factory=frozenset)
+    offset: int = 0
+    limit: int = 20
+
+
+@dataclass(frozen=True)
+class Hits:
+    note_ids: list[int]  # best first, ``limit`` at most
+    total: int  # how many documents match (for "N results")
+
+
+class SearchBackend(Protocol):
+    """Writes are applied in the order made and become visible to ``search`` within the
+    backend's commit delay, or at once after ``flush``. Every write is idempotent (indexing a note
+    twice leaves one document), so a job delivered twice does no harm."""
+
+    def index(self, docs: Sequence[NoteDoc]) -> None: ...
+
+    def delete(self, note_ids: Sequence[int]) -> None: ...
+
+    def delete_author(self, author_id: int) -> None: ...
+
+    def replace_all(self, batches: Iterable[Sequence[NoteDoc]]) -> int:
+        """Make the index hold exactly these documents, atomically for readers; returns how many."""
+        ...
+
+    def search(self, query: NoteQuery) -> Hits: ...
+
+    def count(self, author_id: int | None = None) -> int:
+        """Documents in the index (all, or one author's)."""
+        ...
+
+    def clear(self) -> None: ...
+
+    def flush(self) -> None:
+        """Commit pending writes now and make them visible."""
+        ...
+
+    def close(self) -> None: ...

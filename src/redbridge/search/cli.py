@@ -1,0 +1,43 @@
+"""``redbridge search reindex``: rebuild the search index from the database, with a progress line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TextIO
+
+from redbridge.core import services as services_mod
+from redbridge.search import actions
+from redbridge.settings import Settings
+
+
+def reindex(settings: Settings, out: TextIO | None = None) -> int:
+    """Replace the index with every findable note; returns how many. Readers of a running
+    server keep the old index until the new one is committed whole."""
+    out = out or sys.stdout  # looked up now: a redirected stdout (tests, pipes) is honoured
+    services = services_mod.build(settings)
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        rate = done / max(time.monotonic() - started, 1e-6)
+        out.write(f"\rindexed {done}/{total} notes ({rate:,.0f}/s)")
+        out.flush()
+
+    try:
+        count = actions.rebuild(services, progress)
+    finally:
+        services.close()
+    out.write(f"\rsearch index rebuilt: {count} notes in {time.monotonic() - started:.1f} s\n")
+    return count
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    reindex(Settings())
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    search = sub.add_parser("search", help="the search index")
+    commands = search.add_subparsers(dest="search_command", required=True)
+    commands.add_parser("reindex", help="rebuild the search index from the database").set_defaults(func=cmd_reindex)

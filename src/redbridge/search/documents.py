@@ -1,0 +1,71 @@
+"""Notes as the index holds them: read from the database, analysed, findable or not.
+
+Findable = published and by an active account: exactly what a stranger may read. Blocks and mutes
+are per reader, so they are applied at query time, not here. Read by the indexing jobs (so this
+module imports no read cache: the writes contract) and by ``redbridge search reindex``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from redbridge.accounts.models import User
+from redbridge.notes.models import PUBLISHED, Note, NoteTag
+from redbridge.search.analysis import analyse
+from redbridge.search.backend import NoteDoc
+
+REBUILD_BATCH = 500
+
+
+def findable() -> Select[Any]:
+    """Notes a stranger may read: published, by an active account."""
+    return select(Note).join(User, User.id == Note.author_id).where(Note.status == PUBLISHED, User.is_active.is_(True))
+
+
+def _docs(session: Session, notes: Sequence[Note]) -> list[NoteDoc]:
+    tags: dict[int, list[str]] = defaultdict(list)
+    if notes:
+        for note_id, tag in session.execute(select(NoteTag.note_id, NoteTag.tag)
+                                            .where(NoteTag.note_id.in_([n.id for n in notes]))):
+            tags[note_id].append(tag)
+    return [
+        NoteDoc(
+            note_id=n.id, author_id=n.author_id, title=analyse(n.title), body=analyse(n.body),
+            tags=analyse(" ".join(sorted(tags[n.id]))), lang=n.lang, kind=n.kind,
+            created_at=int(n.created_at.timestamp()), like_count=n.like_count, collect_count=n.collect_count,
+            comment_count=n.comment_count,
+        )
+        for n in notes
+    ]
+
+
+def load(session: Session, note_ids: Sequence[int]) -> dict[int, NoteDoc]:
+    """The findable ones among ``note_ids``; an id missing from the answer must leave the index."""
+    if not note_ids:
+        return {}
+    notes = list(session.scalars(findable().where(Note.id.in_(list(note_ids)))))
+    return {doc.note_id: doc for doc in _docs(session, notes)}
+
+
+def is_active(session: Session, user_id: int) -> bool:
+    return bool(session.scalar(select(User.is_active).where(User.id == user_id)))
+
+
+def all_findable(session: Session, batch: int = REBUILD_BATCH) -> Iterator[list[NoteDoc]]:
+    """Every findable note, in id order, ``batch`` at a time (keyset: no OFFSET scans)."""
+    after = -1
+    while True:
+        notes = list(session.scalars(findable().where(Note.id > after).order_by(Note.id).limit(batch)))
+        if not notes:
+            return
+        yield _docs(session, notes)
+        after = notes[-1].id
+
+
+def total_findable(session: Session) -> int:
+    return int(session.scalar(findable().with_only_columns(func.count(Note.id))) or 0)

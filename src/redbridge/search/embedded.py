@@ -1,0 +1,271 @@
+"""The embedded ``SearchBackend``: tantivy on local disk (``settings.var_dir / "search"``).
+
+Writes go to one ``IndexWriter`` and are committed together by a timer ``commit_delay_s`` after
+the first pending write (or once ``batch_size`` are pending, or on ``flush``): a tantivy commit
+fsyncs, 10–100 ms on this machine, so one per like or per note would cap indexing at a few dozen
+notes a second. The writer (and tantivy's directory lock) is let go after each commit, so
+``redbridge search reindex`` can run beside a server.
+
+Crash safety: tantivy's commit is atomic — a reader sees the last commit, never half of one. What
+a crash can lose is the writes still pending (delay-long) after their jobs finished, so the index
+keeps a ``clean`` marker that exists only while nothing is pending: an index opened without it
+(killed mid-batch), or that does not open at all (corrupt), or that does not exist, reports
+``fresh`` and is rebuilt from the database (``search.wiring``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from redbridge.search.backend import Hits, NoteDoc, NoteQuery
+
+log = logging.getLogger("redbridge.search")
+
+# A new schema is a new directory: an index of the old shape is never opened with the new one,
+# it is rebuilt (``fresh``) and the old directory left for an operator to delete.
+SCHEMA_VERSION = 1
+# Field boosts: a word in the title says more about a note than one in its body, and the body
+# more than a tag (tags are few and broad: #food).
+BOOSTS = {"title": 3.0, "body": 1.5, "tags": 1.0}
+# Engagement lifts relevance modestly: tantivy multiplies the score by log2(2 + boost), so boost
+# runs 0 → 2**1.5 - 2 for a score × 1.0 → × 1.5 at ``_ENGAGEMENT_CAP`` weighted engagements.
+_ENGAGEMENT_CAP = 10_000
+_SORT_FIELDS = {"newest": "note_id", "likes": "like_count", "collects": "collect_count", "comments": "comment_count"}
+_CLEAN = "clean"
+_LOCK_WAIT_S = 5.0
+
+
+def engagement_boost(likes: int, collects: int, comments: int) -> float:
+    """The ``boost`` fast field: collects weigh above likes (a collect is a save-for-later)."""
+    weighted = max(likes, 0) + 2 * max(collects, 0) + max(comments, 0)
+    share = min(math.log1p(weighted) / math.log1p(_ENGAGEMENT_CAP), 1.0)
+    return float(2 ** (1 + 0.5 * share) - 2)
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("note_id", stored=True, indexed=True, fast=True)
+    builder.add_integer_field("author_id", indexed=True)
+    for name in BOOSTS:
+        builder.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
+    builder.add_text_field("lang", tokenizer_name="raw")
+    builder.add_text_field("kind", tokenizer_name="raw")
+    builder.add_integer_field("created_at", indexed=True, fast=True)
+    for name in ("like_count", "collect_count", "comment_count"):
+        builder.add_integer_field(name, fast=True)
+    builder.add_float_field("boost", fast=True)
+    return builder.build()
+
+
+class TantivyBackend:
+    def __init__(self, root: Path, *, commit_delay_s: float = 0.5, batch_size: int = 1000,
+                 writer_heap_bytes: int = 32 * 1024 * 1024) -> None:
+        self.path = root / f"notes-v{SCHEMA_VERSION}"
+        self._delay = commit_delay_s
+        self._batch = batch_size
+        self._heap = writer_heap_bytes
+        self._schema = _schema()
+        self._lock = threading.RLock()  # the writer, the pending count, the timer
+        self._writer: Any = None
+        self._pending = 0
+        self._timer: threading.Timer | None = None
+        self._closed = False
+        self.fresh = False  # created, recovered from corruption, or left unclean: rebuild it
+        self._index = self._open()
+
+    # ------------------------------------------------------------------------------ opening
+
+    def _open(self) -> tantivy.Index:
+        clean = self.path / _CLEAN
+        if self.path.is_dir() and tantivy.Index.exists(str(self.path)):
+            try:
+                index = tantivy.Index.open(str(self.path))
+                self._watch(index)
+                index.searcher()  # reads the segments' metadata: a corrupt index fails here
+            except (ValueError, OSError):
+                log.warning("search index at %s does not open: rebuilding it", self.path, exc_info=True)
+                shutil.rmtree(self.path, ignore_errors=True)
+            else:
+                if not clean.exists():
+                    log.warning("search index at %s was not closed cleanly: rebuilding it", self.path)
+                    self.fresh = True
+                clean.unlink(missing_ok=True)  # nothing pending yet, but from now on it may be
+                return index
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.fresh = True
+        index = tantivy.Index(self._schema, path=str(self.path), reuse=False)
+        self._watch(index)
+        return index
+
+    @staticmethod
+    def _watch(index: tantivy.Index) -> None:
+        # Readers follow commits made by another process too (``redbridge search reindex`` beside
+        # a server): tantivy watches meta.json. Our own commits also reload at once (``_commit``).
+        index.config_reader(reload_policy="OnCommit")
+
+    # ------------------------------------------------------------------------------ writes
+
+    def _doc(self, doc: NoteDoc) -> tantivy.Document:
+        return tantivy.Document(
+            note_id=doc.note_id, author_id=doc.author_id, title=doc.title, body=doc.body, tags=doc.tags,
+            lang=doc.lang, kind=doc.kind, created_at=doc.created_at, like_count=doc.like_count,
+            collect_count=doc.collect_count, comment_count=doc.comment_count,
+            boost=engagement_boost(doc.like_count, doc.collect_count, doc.comment_count),
+        )
+
+    def _writing(self) -> Any:
+        if self._writer is None:
+            # Another process (or another app on this directory) may hold the directory lock
+            # for its batch: it lets go within its commit delay, so wait that long, not forever.
+            deadline = time.monotonic() + self._delay + _LOCK_WAIT_S
+            while True:
+                try:
+                    self._writer = self._index.writer(heap_size=self._heap, num_threads=1)
+                    break
+                except ValueError as exc:
+                    if "LockBusy" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.02)
+        return self._writer
+
+    def _wrote(self, n: int) -> None:
+        """``n`` operations are pending: commit at the batch size, else within the delay."""
+        self._pending += n
+        if self._pending >= self._batch or self._delay <= 0:
+            self._commit()
+        elif self._timer is None and not self._closed:
+            self._timer = threading.Timer(self._delay, self.flush)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _commit(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._writer is None:
+            return
+        writer, self._writer = self._writer, None
+        writer.commit()
+        writer.wait_merging_threads()  # lets the directory lock go
+        self._pending = 0
+        self._index.reload()
+
+    def index(self, docs: Sequence[NoteDoc]) -> None:
+        if not docs:
+            return
+        with self._lock:
+            writer = self._writing()
+            for doc in docs:
+                # Delete-then-add is tantivy's update: the delete applies to documents committed
+                # before this add, so the note ends with exactly one document.
+                writer.delete_documents_by_term("note_id", doc.note_id)
+                writer.add_document(self._doc(doc))
+            self._wrote(len(docs))
+
+    def delete(self, note_ids: Sequence[int]) -> None:
+        if not note_ids:
+            return
+        with self._lock:
+            writer = self._writing()
+            for note_id in note_ids:
+                writer.delete_documents_by_term("note_id", note_id)
+            self._wrote(len(note_ids))
+
+    def delete_author(self, author_id: int) -> None:
+        with self._lock:
+            self._writing().delete_documents_by_term("author_id", author_id)
+            self._wrote(1)
+
+    def replace_all(self, batches: Iterable[Sequence[NoteDoc]]) -> int:
+        # One commit at the end: readers keep the old index until the new one is whole. The
+        # writer flushes segments to disk as its heap fills, so memory stays bounded.
+        with self._lock:
+            writer = self._writing()
+            writer.delete_all_documents()
+            total = 0
+            for batch in batches:
+                for doc in batch:
+                    writer.add_document(self._doc(doc))
+                total += len(batch)
+            self._commit()
+            self.fresh = False
+            return total
+
+    def clear(self) -> None:
+        with self._lock:
+            self._writing().delete_all_documents()
+            self._commit()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._commit()
+            self._index.reload()  # also picks up another process's commit now, not when noticed
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._commit()
+            (self.path / _CLEAN).touch()
+
+    # ------------------------------------------------------------------------------ reads
+
+    def _term(self, name: str, value: object) -> tantivy.Query:
+        return tantivy.Query.term_query(self._schema, name, value)
+
+    def _text_query(self, terms: Sequence[str]) -> tantivy.Query:
+        # Per term, its best field (dis-max, so a word in both title and body is not counted
+        # twice); terms OR-ed, so BM25 ranks notes matching more of them first.
+        per_term = [
+            (tantivy.Occur.Should, tantivy.Query.disjunction_max_query([
+                tantivy.Query.boost_query(self._term(name, term), boost) for name, boost in BOOSTS.items()
+            ]))
+            for term in terms
+        ]
+        return tantivy.Query.boolean_query(per_term)
+
+    def _filtered(self, query: NoteQuery) -> tantivy.Query:
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = [(tantivy.Occur.Must, self._text_query(query.terms))]
+        # Filters score nothing (constant 0): they must not reorder the ranking.
+        if query.kind is not None:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(self._term("kind", query.kind), 0.0)))
+        if query.lang is not None:
+            # A mixed-language note is in both languages.
+            langs = tantivy.Query.term_set_query(self._schema, "lang", [query.lang, "mixed"])
+            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(langs, 0.0)))
+        if query.exclude_authors:
+            hidden = tantivy.Query.term_set_query(self._schema, "author_id", sorted(query.exclude_authors))
+            clauses.append((tantivy.Occur.MustNot, hidden))
+        return tantivy.Query.boolean_query(clauses)
+
+    def search(self, query: NoteQuery) -> Hits:
+        if not query.terms or query.limit <= 0:
+            return Hits([], 0)
+        searcher = self._index.searcher()
+        compiled = self._filtered(query)
+        if query.sort == "relevance":
+            result = searcher.search(compiled, query.limit, count=True, offset=query.offset, weight_by_field="boost")
+        else:
+            result = searcher.search(compiled, query.limit, count=True, offset=query.offset,
+                                     order_by_field=_SORT_FIELDS[query.sort], order=tantivy.Order.Desc)
+        ids = [int(searcher.doc(address)["note_id"][0]) for _, address in result.hits]
+        return Hits(ids, _count(result))
+
+    def count(self, author_id: int | None = None) -> int:
+        searcher = self._index.searcher()
+        if author_id is None:
+            return int(searcher.num_docs)
+        return _count(searcher.search(self._term("author_id", author_id), 1, count=True))
+
+
+def _count(result: tantivy.SearchResult) -> int:
+    # ``count`` is there at run time (asked for with count=True) but missing from the wheel's stubs.
+    return int(getattr(result, "count", None) or 0)

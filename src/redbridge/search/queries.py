@@ -1,0 +1,89 @@
+"""The notes search read: the index ranks, the database decides what the reader may see.
+
+The page is built from the index's note ids by the same card read as every feed
+(``reads.cards.cards``), after one SQL filter that keeps only notes the reader may read now —
+published, by an active account, not blocked either way or muted (``hidden_author_ids``). The
+index is updated asynchronously (``search.tasks``), so it may still hold a note a moderator
+removed a moment ago; this filter is what makes that harmless. Hidden authors are excluded in the
+index too, so a reader who blocked a prolific author still gets full pages.
+
+Pagination is by offset into the ranking, carried in the opaque cursor: a search ranking has no
+keyset. The index is asked for more than a page (``_SLACK``) so notes the filter drops rarely
+leave a page short, and the cursor points after the last hit consumed. Paging stops at
+``MAX_OFFSET``: nobody reads result 1,000, and deep offsets cost the engine linearly.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from redbridge.accounts.models import User
+from redbridge.accounts.queries import hidden_author_ids
+from redbridge.core.errors import AppError
+from redbridge.core.i18n import _
+from redbridge.core.pagination import cursor_int, decode_cursor, encode_cursor, invalid_cursor
+from redbridge.core.services import Services
+from redbridge.notes.models import PUBLISHED, Note
+from redbridge.reads.cards import cards
+from redbridge.search.analysis import query_terms
+from redbridge.search.backend import Kind, Lang, NoteQuery, Sort
+from redbridge.search.schemas import SearchPage
+from redbridge.search.wiring import backend
+
+MAX_OFFSET = 1000
+_SLACK = 10
+
+
+def check_query(services: Services, q: str | None) -> str:
+    """The query text, or a 422 the caller can show: nothing to search for, or far too long."""
+    text = (q or "").strip()
+    if not text:
+        raise AppError("search.empty_query", _("Type something to search for."), 422, fields={"q": "required"})
+    limit = services.settings.search.max_query_chars
+    if len(text) > limit:
+        raise AppError("search.query_too_long", _("A search can be at most %(max)s characters."), 422,
+                       fields={"q": "too_long"}, max=limit)
+    return text
+
+
+def _visible(session: Session, note_ids: list[int], hidden: set[int]) -> set[int]:
+    if not note_ids:
+        return set()
+    query = (select(Note.id).join(User, User.id == Note.author_id)
+             .where(Note.id.in_(note_ids), Note.status == PUBLISHED, User.is_active.is_(True)))
+    if hidden:
+        query = query.where(Note.author_id.not_in(hidden))
+    return set(session.scalars(query))
+
+
+def search_notes(services: Services, session: Session, viewer_id: int | None, q: str, *, sort: Sort = "relevance",
+                 kind: Kind | None = None, lang: Lang | None = None, cursor: str | None = None,
+                 limit: int = 20) -> SearchPage:
+    """One page of notes matching ``q`` (already checked: :func:`check_query`) that the viewer may
+    see, in the order asked."""
+    state = decode_cursor(cursor)
+    offset = cursor_int(state, "o") or 0
+    if offset > MAX_OFFSET:
+        raise invalid_cursor()
+    terms = tuple(query_terms(q))
+    if not terms:  # only punctuation, emoji, spaces: nothing can match
+        return SearchPage(items=[])
+    hidden = hidden_author_ids(session, viewer_id)
+    want = min(limit, MAX_OFFSET - offset)
+    hits = backend(services).search(NoteQuery(terms=terms, sort=sort, kind=kind, lang=lang,
+                                              exclude_authors=frozenset(hidden), offset=offset,
+                                              limit=want + _SLACK))
+    visible = _visible(session, hits.note_ids, hidden)
+    page: list[int] = []
+    consumed = 0
+    for note_id in hits.note_ids:
+        if len(page) == want:
+            break
+        consumed += 1
+        if note_id in visible:
+            page.append(note_id)
+    next_offset = offset + consumed
+    more = next_offset < min(hits.total, MAX_OFFSET) and len(page) == want
+    items = cards(services, session, page, viewer_id)
+    return SearchPage(items=items, next_cursor=encode_cursor({"o": next_offset}) if more else None)

@@ -1,0 +1,68 @@
+"""``redbridge search reindex`` and the rebuild of a fresh index."""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import pytest
+
+from redbridge.core.services import Services
+from redbridge.search import cli
+from redbridge.search.wiring import backend
+from redbridge.settings import Settings
+from tests.factories import Factory
+
+
+def test_reindex_matches_the_database(factory: Factory, services: Services) -> None:
+    author = factory.user()
+    visible = [factory.note(author, title=f"jasmine tea {n}")["id"] for n in range(3)]
+    factory.note_row(author, title="row note jasmine")  # straight in the database: no event, not indexed
+    backend(services).flush()
+    assert backend(services).count() == 3
+    out = io.StringIO()
+    assert cli.reindex(services.settings, out) == 4
+    assert "indexed 4/4 notes" in out.getvalue()
+    assert "search index rebuilt: 4 notes" in out.getvalue()
+    index = backend(services)
+    index.flush()  # the app's reader sees the other process's commit once reloaded
+    assert index.count() == 4
+    assert visible
+
+
+def test_a_missing_index_is_rebuilt_from_the_database(factory: Factory, services: Services) -> None:
+    from redbridge.app import create_app
+
+    author = factory.user()
+    factory.note(author, title="pu-erh tea")
+    factory.note_row(author, title="longjing tea")
+    backend(services).flush()
+    path = services.settings.var_dir / "search"
+    services.close()
+    shutil.rmtree(path)
+    app = create_app(services.settings)
+    try:
+        again = backend(app.state.services)  # fresh: the rebuild job runs (immediate mode) at once
+        again.flush()
+        assert again.count() == 2
+    finally:
+        app.state.services.close()
+
+
+def test_demo_builds_the_index(settings: Settings, monkeypatch: pytest.MonkeyPatch,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A newcomer's first search finds something: ``redbridge demo`` indexes what it seeds."""
+    from redbridge.cli import main as cli_main
+    from redbridge.core import services as services_mod
+
+    monkeypatch.setenv("REDBRIDGE_VAR_DIR", str(settings.var_dir))
+    monkeypatch.setenv("REDBRIDGE_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("REDBRIDGE_PASSWORDS__MEMORY_KIB", str(settings.passwords.memory_kib))
+    monkeypatch.setenv("REDBRIDGE_PASSWORDS__TIME_COST", str(settings.passwords.time_cost))
+    assert cli_main(["demo", "--no-serve", "--no-images", "--users", "6", "--notes", "20"]) == 0
+    assert "search index rebuilt: 20 notes" in capsys.readouterr().out
+    services = services_mod.build(settings)
+    try:
+        assert backend(services).count() == 20
+    finally:
+        services.close()
