@@ -30,7 +30,11 @@ from redbridge.settings import (
     SpamSettings,
     TrustLimits,
 )
+from tests import route_state_cache
 from tests.factories import Factory
+
+# Before any app is built: FastAPI's per-route state, shared by every test app of the process.
+route_state_cache.install()
 
 BACKEND = os.environ.get("REDBRIDGE_TEST_BACKEND", "sqlite")
 _counter = itertools.count()
