@@ -181,3 +181,28 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 @pytest.fixture
 def factory(client: TestClient, services: Services) -> Factory:
     return Factory(client, services)
+
+
+# The files holding the suite's longest tests (10-30 s each: the schema fuzz, the bursts, the browser
+# tests, the visibility matrix, the calibrations), run first. Under pytest-xdist a long test
+# dispatched last keeps one worker busy while the other has nothing left (the schema fuzz, last
+# in collection order, did so for most of a minute); first, the short tests fill in around them.
+# Whole files move, in their own order, so module-scoped fixtures still see their tests together.
+RUN_FIRST = (
+    "tests/test_openapi_fuzz.py",
+    "tests/stress/",
+    "tests/e2e/",
+    "tests/reads/test_visibility.py",
+    "tests/moderation/test_semantic.py",
+    "tests/rules/test_fuzz.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        for index, prefix in enumerate(RUN_FIRST):
+            if item.nodeid.startswith(prefix):
+                return index
+        return len(RUN_FIRST)
+
+    items.sort(key=rank)  # stable: everything else keeps its collection order
