@@ -23,7 +23,8 @@ built as before. If FastAPI's internals change shape, nothing is patched (only s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import fastapi.routing as fastapi_routing
@@ -31,6 +32,7 @@ import fastapi.routing as fastapi_routing
 _fields: dict[tuple[Any, ...], Any] = {}
 _dependants: dict[tuple[Any, ...], Any] = {}
 _installed = False
+_originals: dict[str, Any] = {}
 
 
 def install() -> None:
@@ -42,6 +44,8 @@ def install() -> None:
     undefined = getattr(fastapi_routing, "Undefined", None)
     if build_field is None or build_dependant is None or undefined is None:
         return
+    _originals.update(create_model_field=build_field,
+                      _build_dependant_with_parameterless_dependencies=build_dependant)
 
     def create_model_field(name: str, type_: Any, default: Any = undefined, field_info: Any = None,
                            alias: str | None = None, mode: str = "validation") -> Any:
@@ -70,3 +74,20 @@ def install() -> None:
     fastapi_routing.create_model_field = create_model_field  # type: ignore[assignment]
     fastapi_routing._build_dependant_with_parameterless_dependencies = build_dependant_shared  # type: ignore[assignment]
     _installed = True
+
+
+def installed() -> bool:
+    return _installed
+
+
+@contextmanager
+def bypassed() -> Iterator[None]:
+    """FastAPI's own functions for the block (to compare an app built without the sharing)."""
+    patched = {name: getattr(fastapi_routing, name) for name in _originals}
+    for name, original in _originals.items():
+        setattr(fastapi_routing, name, original)
+    try:
+        yield
+    finally:
+        for name, function in patched.items():
+            setattr(fastapi_routing, name, function)
