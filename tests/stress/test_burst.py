@@ -327,7 +327,14 @@ def get_routes(app: FastAPI, spec: dict[str, Any]) -> tuple[list[str], list[str]
 # ------------------------------------------------------------------------------------------ tests
 
 
-def test_every_get_under_a_burst(settings: Settings) -> None:
+# The GET burst in shards, so that xdist spreads it over its workers (one test of every target in
+# a row took ~60 s, most of a worker's last minute): each shard seeds its own server, enumerates and
+# fills every route (an unfillable one fails each shard), and bursts every SHARDS-th target.
+SHARDS = 4
+
+
+@pytest.mark.parametrize("shard", range(SHARDS), ids=lambda shard: f"shard{shard + 1}of{SHARDS}")
+def test_every_get_under_a_burst(settings: Settings, shard: int) -> None:
     with live(settings) as server:
         with httpx.Client(base_url=server.url, timeout=30) as http:
             data = seed(http, "rd")
@@ -344,6 +351,8 @@ def test_every_get_under_a_burst(settings: Settings) -> None:
         for path in pages:
             targets.append(("anonymous page", fill(path, rd), {"Accept": HTML}, {}))
             targets.append(("session page", fill(path, rd), {"Accept": HTML}, {"rb_session": data.alice.token}))
+        targets = targets[shard::SHARDS]
+        assert targets
 
         async def run() -> None:
             async with server.client() as anon:
