@@ -29,6 +29,7 @@ from redbridge.settings import (
     CapacitySettings,
     PasswordSettings,
     RateLimitSettings,
+    SearchSettings,
     Settings,
     SpamSettings,
     TrustLimits,
@@ -109,6 +110,9 @@ def settings(tmp_path: Path, pg_template: tuple[object, str] | None, redis_serve
                                 for level in ("new", "basic", "trusted", "surge")}),
         # Small pools, as under a crowd: admission control keeps them sufficient (core.admission).
         "capacity": CapacitySettings(max_inflight=4, max_queued=64, queue_timeout_s=30),
+        # Dense retrieval embeds every note a test writes (~40 ms each, the model loaded per test
+        # process): on only where a test asks for it (tests/search/test_hybrid.py).
+        "search": SearchSettings(dense=False),
     }
     name = None
     if pg_template is not None:

@@ -122,6 +122,14 @@ class SearchSettings(BaseModel):
     commit_delay_s: float = Field(default=0.5, ge=0, le=60)
     commit_batch: int = Field(default=1000, ge=1, le=100_000)
     max_query_chars: int = Field(default=200, ge=1, le=2000)
+    # Cross-lingual retrieval (docs/search.md): the query's words in the other language from the
+    # dictionary (``search.expand``), and dense retrieval by language-centred e5 vectors fused with
+    # the keyword ranking (``search.dense``). Embedding a note costs ~40 ms on the job worker.
+    expand_queries: bool = True
+    dense: bool = True
+    # How often at most the vector index is written to disk (a crash loses at most this much; the
+    # reconciliation at start re-embeds what is missing).
+    vector_save_s: float = Field(default=10.0, ge=0, le=3600)
 
 
 class TrustLimits(BaseModel):

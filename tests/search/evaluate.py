@@ -1,7 +1,7 @@
 """The search evaluation on the bilingual relevance set (``relevance_set.yaml``): nDCG@10 and
 Recall@10 per query kind for each retrieval method, printed as the table of docs/benchmarks.md.
 
-    python -m tests.search.evaluate            # dense retrieval, raw and language-centred vectors
+    python -m tests.search.evaluate    # keyword, keyword + dictionary, dense (raw, centred), hybrid
 
 A method is a function from the query text to the set's note ids, best first; the dense ones
 embed the set's notes once (~10 s on one core idle) and search them exactly (a dot product per
@@ -11,12 +11,20 @@ note: 241 notes need no HNSW, and the index's recall is not what is measured her
 from __future__ import annotations
 
 import argparse
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from redbridge.search.analysis import analyse, query_terms
+from redbridge.search.backend import NoteDoc, NoteQuery
 from redbridge.search.dense import NoteEmbedder, note_embedder, passage_text
+from redbridge.search.embedded import TantivyBackend
+from redbridge.search.expand import translate_query
+from redbridge.search.fusion import reciprocal_rank_fusion
+from redbridge.search.queries import DENSE_MIN_SCORE
 from redbridge.text.embed import Vectors, default_embedder
 from tests.search.relevance import RelevanceSet, load, mean_by_kind, ndcg_at_k, recall_at_k
 
@@ -64,6 +72,49 @@ class DenseRankers:
         return self._top(self.centred_notes, self.embedder.centre_query(self._query(text), text))
 
 
+class KeywordRankers:
+    """The embedded backend (tantivy) over the set's notes, analysed as the indexing job does:
+    the query as typed, and with its dictionary translation joined (``search.expand``), as
+    ``search.queries.search_notes`` asks."""
+
+    def __init__(self, relevance: RelevanceSet) -> None:
+        self._dir = tempfile.TemporaryDirectory()
+        self.backend = TantivyBackend(Path(self._dir.name), commit_delay_s=0)
+        self.number = {note.id: n for n, note in enumerate(relevance.notes, start=1)}
+        self.name = {n: note_id for note_id, n in self.number.items()}
+        self.backend.replace_all([[NoteDoc(
+            note_id=self.number[n.id], author_id=1, title=analyse(n.title), body=analyse(n.body),
+            tags=analyse(" ".join(n.tags)), lang=n.lang, kind="text", created_at=0) for n in relevance.notes]])
+        self.backend.flush()
+
+    def _search(self, terms: list[str]) -> list[str]:
+        unique = tuple(dict.fromkeys(terms))
+        if not unique:
+            return []
+        return [self.name[i] for i in self.backend.search(NoteQuery(terms=unique, limit=DEPTH)).note_ids]
+
+    def typed(self, text: str) -> list[str]:
+        return self._search(query_terms(text))
+
+    def expanded(self, text: str) -> list[str]:
+        return self._search([*query_terms(text), *query_terms(" ".join(translate_query(text)))])
+
+    def close(self) -> None:
+        self.backend.close()
+        self._dir.cleanup()
+
+
+def hybrid(keyword: KeywordRankers, dense: DenseRankers) -> Ranker:
+    """What ``search_notes`` ranks by relevance: the expanded keyword ranking and the dense one
+    (hits under ``DENSE_MIN_SCORE`` left out) fused by reciprocal rank."""
+    def rank(text: str) -> list[str]:
+        query = dense.embedder.centre_query(dense._query(text), text)
+        scores = dense.centred_notes @ query
+        near = [dense.ids[i] for i in np.argsort(-scores)[:DEPTH] if scores[i] >= DENSE_MIN_SCORE]
+        return reciprocal_rank_fusion([keyword.expanded(text), near])
+    return rank
+
+
 def table(rows: dict[str, Scores]) -> str:
     kinds = ["en_to_zh", "zh_to_en", "same_en", "same_zh", "cross_lingual", "all"]
     lines = ["| method | metric | " + " | ".join(kinds) + " |", "|---|---|" + "---:|" * len(kinds)]
@@ -76,9 +127,16 @@ def table(rows: dict[str, Scores]) -> str:
 def main() -> None:
     argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     relevance = load()
+    keyword = KeywordRankers(relevance)
     dense = DenseRankers(relevance)
-    print(table({"dense, raw vectors": score(relevance, dense.raw),
-                 "dense, language-centred": score(relevance, dense.centred)}))
+    try:
+        print(table({"keyword (tantivy, BM25)": score(relevance, keyword.typed),
+                     "keyword + dictionary translation": score(relevance, keyword.expanded),
+                     "dense, raw vectors": score(relevance, dense.raw),
+                     "dense, language-centred": score(relevance, dense.centred),
+                     "hybrid (keyword + dictionary, centred dense, RRF)": score(relevance, hybrid(keyword, dense))}))
+    finally:
+        keyword.close()
 
 
 if __name__ == "__main__":

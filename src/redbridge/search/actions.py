@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from redbridge.search import documents
 from redbridge.search.backend import NoteDoc
-from redbridge.search.wiring import backend
+from redbridge.search.wiring import backend, dense
 
 if TYPE_CHECKING:
     from redbridge.core.services import Services
@@ -22,6 +22,38 @@ def sync_notes(services: Services, note_ids: Sequence[int]) -> None:
     index = backend(services)
     index.index(list(found.values()))
     index.delete([i for i in note_ids if i not in found])
+    vectors = dense(services)
+    if vectors is not None:
+        with services.sessions() as session:
+            texts = documents.passages(session, list(found))
+        ids = list(texts)
+        vectors.index.upsert(ids, vectors.embedder.notes([texts[i] for i in ids]))
+        vectors.index.remove([i for i in note_ids if i not in texts])
+        vectors.changed()
+
+
+def reconcile_vectors(services: Services, batch: int = 64) -> tuple[int, int]:
+    """Make the vector index hold exactly the findable notes: embed the missing ones (all of them
+    for an index that opened empty: another model's, unreadable, new), drop the others. Run once
+    per process at first use, so a crash that lost the last unsaved writes heals; an edit whose
+    new vector was lost with them keeps its old one until the note changes again (docs/search.md).
+    Returns (embedded, removed)."""
+    vectors = dense(services)
+    if vectors is None:
+        return 0, 0
+    with services.sessions() as session:
+        wanted = documents.findable_ids(session)
+    have = vectors.index.keys()
+    removed = vectors.index.remove(have - wanted)
+    missing = sorted(wanted - have)
+    for start in range(0, len(missing), batch):
+        chunk = missing[start:start + batch]
+        with services.sessions() as session:
+            texts = documents.passages(session, chunk)
+        ids = list(texts)
+        vectors.index.upsert(ids, vectors.embedder.notes([texts[i] for i in ids]))
+    vectors.changed()
+    return len(missing), removed
 
 
 def sync_author(services: Services, author_id: int) -> None:
@@ -50,4 +82,6 @@ def rebuild(services: Services, progress: Callable[[int, int], None] | None = No
                 if progress is not None:
                     progress(done, total)
 
-        return index.replace_all(batches())
+        indexed = index.replace_all(batches())
+    reconcile_vectors(services)
+    return indexed

@@ -109,6 +109,10 @@ class VectorIndex:
         with self._lock:
             return bool(self._index.contains(note_id))
 
+    def keys(self) -> set[int]:
+        with self._lock:
+            return {int(key) for key in self._index.keys}
+
     def upsert(self, note_ids: Sequence[int], vectors: Vectors) -> None:
         """Add or replace the vectors of ``note_ids`` (an edit re-embeds the note)."""
         if len(note_ids) != len(vectors):

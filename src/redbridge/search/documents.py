@@ -52,6 +52,24 @@ def load(session: Session, note_ids: Sequence[int]) -> dict[int, NoteDoc]:
     return {doc.note_id: doc for doc in _docs(session, notes)}
 
 
+def passages(session: Session, note_ids: Sequence[int]) -> dict[int, tuple[str, str, list[str]]]:
+    """(title, body, tags) of the findable ones among ``note_ids``, as typed: what dense retrieval
+    embeds (``search.dense.NoteEmbedder.notes``)."""
+    if not note_ids:
+        return {}
+    notes = list(session.scalars(findable().where(Note.id.in_(list(note_ids)))))
+    tags: dict[int, list[str]] = defaultdict(list)
+    if notes:
+        for note_id, tag in session.execute(select(NoteTag.note_id, NoteTag.tag)
+                                            .where(NoteTag.note_id.in_([n.id for n in notes]))):
+            tags[note_id].append(tag)
+    return {n.id: (n.title, n.body, sorted(tags[n.id])) for n in notes}
+
+
+def findable_ids(session: Session) -> set[int]:
+    return set(session.scalars(findable().with_only_columns(Note.id)))
+
+
 def is_active(session: Session, user_id: int) -> bool:
     return bool(session.scalar(select(User.is_active).where(User.id == user_id)))
 

@@ -5,23 +5,24 @@ paper's, which keeps one list's top hit from drowning the other's."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Final
+from collections.abc import Hashable, Sequence
+from typing import Final, TypeVar
 
 RRF_K: Final = 60
+T = TypeVar("T", bound=Hashable)
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], weights: Sequence[float] | None = None,
-                           k: int = RRF_K) -> list[int]:
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[T]], weights: Sequence[float] | None = None,
+                           k: int = RRF_K) -> list[T]:
     """The ids of every ranking, best fused score first; ties keep the order of first appearance
     (the first ranking's, then the next's)."""
     if weights is None:
         weights = [1.0] * len(rankings)
     if len(weights) != len(rankings):
         raise ValueError("one weight per ranking")
-    scores: dict[int, float] = {}
+    scores: dict[T, float] = {}
     for ranking, weight in zip(rankings, weights, strict=True):
-        seen: set[int] = set()
+        seen: set[T] = set()
         for rank, doc in enumerate(ranking, start=1):
             if doc in seen:  # a ranking that repeats an id counts it once, at its best rank
                 continue

@@ -28,11 +28,18 @@ from redbridge.notes.models import PUBLISHED, Note
 from redbridge.reads.cards import cards
 from redbridge.search.analysis import query_terms
 from redbridge.search.backend import Kind, Lang, NoteQuery, Sort
+from redbridge.search.expand import translate_query
+from redbridge.search.fusion import reciprocal_rank_fusion
 from redbridge.search.schemas import SearchPage
-from redbridge.search.wiring import backend
+from redbridge.search.wiring import Dense, backend, dense
 
 MAX_OFFSET = 1000
 _SLACK = 10
+# How deep each ranking goes into the fusion (relevance with dense retrieval): its pages end there.
+FUSED_DEPTH = 200
+# Language-centred cosine under which a dense hit is no match: related notes score ~0.3-0.6, an
+# unrelated one ~0.0-0.15 (tests/search/test_dense.py).
+DENSE_MIN_SCORE = 0.2
 
 
 def check_query(services: Services, q: str | None) -> str:
@@ -47,11 +54,28 @@ def check_query(services: Services, q: str | None) -> str:
     return text
 
 
-def _visible(session: Session, note_ids: list[int], hidden: set[int]) -> set[int]:
+def _hybrid(services: Services, vectors: Dense, q: str, keyword: NoteQuery) -> list[int]:
+    """The keyword ranking and the dense one fused by reciprocal rank (``search.fusion``), down to
+    ``FUSED_DEPTH`` each. Dense hits below ``DENSE_MIN_SCORE`` are left out: the nearest vectors
+    of a query about nothing in the community are still *some* notes, which a search must not
+    offer as matches. The filters the index applied to the keyword side, the caller's database
+    filter applies to the dense side (kind, language, hidden authors)."""
+    words = backend(services).search(keyword).note_ids
+    near = [hit.note_id for hit in vectors.index.search(vectors.embedder.query(q), FUSED_DEPTH)
+            if hit.score >= DENSE_MIN_SCORE]
+    return reciprocal_rank_fusion([words, near])
+
+
+def _visible(session: Session, note_ids: list[int], hidden: set[int], kind: Kind | None = None,
+             lang: Lang | None = None) -> set[int]:
     if not note_ids:
         return set()
     query = (select(Note.id).join(User, User.id == Note.author_id)
              .where(Note.id.in_(note_ids), Note.status == PUBLISHED, User.is_active.is_(True)))
+    if kind is not None:
+        query = query.where(Note.kind == kind)
+    if lang is not None:  # as the index's filter: a mixed note is in both languages
+        query = query.where(Note.lang.in_([lang, "mixed"]))
     if hidden:
         query = query.where(Note.author_id.not_in(hidden))
     return set(session.scalars(query))
@@ -69,21 +93,32 @@ def search_notes(services: Services, session: Session, viewer_id: int | None, q:
     terms = tuple(query_terms(q))
     if not terms:  # only punctuation, emoji, spaces: nothing can match
         return SearchPage(items=[])
+    if services.settings.search.expand_queries:
+        # The query's words in the other language join it (``search.expand``): measured on the
+        # relevance set, keyword Recall@10 0.39 → 0.61 (docs/benchmarks.md, "Search: relevance").
+        terms = tuple(dict.fromkeys([*terms, *query_terms(" ".join(translate_query(q)))]))
     hidden = hidden_author_ids(session, viewer_id)
     want = min(limit, MAX_OFFSET - offset)
-    hits = backend(services).search(NoteQuery(terms=terms, sort=sort, kind=kind, lang=lang,
-                                              exclude_authors=frozenset(hidden), offset=offset,
-                                              limit=want + _SLACK))
-    visible = _visible(session, hits.note_ids, hidden)
+    vectors = dense(services) if sort == "relevance" else None
+    if vectors is not None and len(vectors.index):
+        ranked = _hybrid(services, vectors, q, NoteQuery(terms=terms, kind=kind, lang=lang,
+                                                         exclude_authors=frozenset(hidden), limit=FUSED_DEPTH))
+        hit_ids, total = ranked[offset:offset + want + _SLACK], len(ranked)
+    else:
+        hits = backend(services).search(NoteQuery(terms=terms, sort=sort, kind=kind, lang=lang,
+                                                  exclude_authors=frozenset(hidden), offset=offset,
+                                                  limit=want + _SLACK))
+        hit_ids, total = hits.note_ids, hits.total
+    visible = _visible(session, hit_ids, hidden, kind, lang)
     page: list[int] = []
     consumed = 0
-    for note_id in hits.note_ids:
+    for note_id in hit_ids:
         if len(page) == want:
             break
         consumed += 1
         if note_id in visible:
             page.append(note_id)
     next_offset = offset + consumed
-    more = next_offset < min(hits.total, MAX_OFFSET) and len(page) == want
+    more = next_offset < min(total, MAX_OFFSET) and len(page) == want
     items = cards(services, session, page, viewer_id)
     return SearchPage(items=items, next_cursor=encode_cursor({"o": next_offset}) if more else None)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from redbridge.core import changes
 from redbridge.core.jobs import job
 from redbridge.search import actions
-from redbridge.search.wiring import REBUILD
+from redbridge.search.wiring import REBUILD, RECONCILE_VECTORS
 
 if TYPE_CHECKING:
     from redbridge.core.services import Services
@@ -47,6 +47,11 @@ def remove_note(services: Services, payload: dict[str, Any]) -> None:
 @job(SYNC_AUTHOR, retries=3)
 def sync_author(services: Services, payload: dict[str, Any]) -> None:
     actions.sync_author(services, int(payload["user_id"]))
+
+
+@job(RECONCILE_VECTORS, retries=3)
+def reconcile_vectors(services: Services, payload: dict[str, Any]) -> None:
+    actions.reconcile_vectors(services)
 
 
 @job(REBUILD, retries=3)

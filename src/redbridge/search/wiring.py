@@ -9,15 +9,53 @@ database filter keeps them correct); in immediate mode (tests) it runs at once.
 from __future__ import annotations
 
 import threading
+import time
 from typing import TYPE_CHECKING, Final
 
 from redbridge.search.backend import SearchBackend
+from redbridge.search.dense import NoteEmbedder, VectorIndex, note_embedder
 from redbridge.search.embedded import TantivyBackend
+from redbridge.text.embed import default_embedder
 
 if TYPE_CHECKING:
     from redbridge.core.services import Services
 
 REBUILD: Final = "search.rebuild"
+RECONCILE_VECTORS: Final = "search.reconcile_vectors"
+
+
+class Dense:
+    """The vector side (``settings.search.dense``): the note embedder and the index, opened on
+    first use (the model and its centring means load in ~1-3 s). Saved at most every
+    ``vector_save_s`` by the writing job, and at close."""
+
+    def __init__(self, services: Services) -> None:
+        config = services.settings.search
+        self.embedder: NoteEmbedder = note_embedder(default_embedder())
+        root = config.index_dir or services.settings.var_dir / "search"
+        self.index = VectorIndex.open(root / "notes-vectors.usearch", self.embedder.name, self.embedder.dim)
+        self._save_every = config.vector_save_s
+        self._saved_at = time.monotonic()
+        self._dirty = False
+        self._lock = threading.Lock()
+
+    def changed(self) -> None:
+        """After a write: save if the last save is older than ``vector_save_s``."""
+        with self._lock:
+            self._dirty = True
+            if time.monotonic() - self._saved_at < self._save_every:
+                return
+            self._save()
+
+    def _save(self) -> None:
+        self.index.save()
+        self._saved_at = time.monotonic()
+        self._dirty = False
+
+    def close(self) -> None:
+        with self._lock:
+            if self._dirty:
+                self._save()
 
 
 class _Runtime:
@@ -28,6 +66,9 @@ class _Runtime:
         self.backend: SearchBackend = self.embedded
         self._lock = threading.Lock()
         self._rebuild_asked = False
+        self._dense_enabled = config.dense
+        self._dense: Dense | None = None
+        self._services = services
 
     def take_rebuild(self) -> bool:
         """True once, for the caller that must enqueue the rebuild of a fresh index."""
@@ -37,8 +78,29 @@ class _Runtime:
             self._rebuild_asked = True
             return True
 
+    def dense(self) -> Dense | None:
+        """The vector side, opened (and, once per process, reconciled with the database by a
+        job) on first use; None when ``settings.search.dense`` is off."""
+        if not self._dense_enabled:
+            return None
+        with self._lock:
+            opened = self._dense is None
+            if opened:
+                self._dense = Dense(self._services)
+            found = self._dense
+        if opened:  # outside the lock: in immediate mode the job runs here, and asks for it again
+            self._services.queue.enqueue(RECONCILE_VECTORS, {})
+        return found
+
     def close(self) -> None:
         self.backend.close()
+        if self._dense is not None:
+            self._dense.close()
+
+
+def dense(services: Services) -> Dense | None:
+    """The app's vector side, or None when dense retrieval is off."""
+    return services.state(_Runtime, lambda: _Runtime(services)).dense()
 
 
 def backend(services: Services, *, rebuild_if_fresh: bool = True) -> SearchBackend:
