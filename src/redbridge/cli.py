@@ -82,7 +82,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     seed(settings, users=args.users, notes=args.notes, images=not args.no_images)
     from redbridge.search.cli import reindex
 
-    reindex(settings)  # the seed writes rows directly: a newcomer's first search must find them
+    # The seed writes rows directly: a newcomer's first search must find them. The vectors are
+    # embedded by the server in the background once it runs (~40 ms a note).
+    reindex(settings, vectors=False)
     if args.no_serve:
         return 0
     args.no_migrate = True

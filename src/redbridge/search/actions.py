@@ -38,7 +38,7 @@ def reconcile_vectors(services: Services, batch: int = 64) -> tuple[int, int]:
     per process at first use, so a crash that lost the last unsaved writes heals; an edit whose
     new vector was lost with them keeps its old one until the note changes again (docs/search.md).
     Returns (embedded, removed)."""
-    vectors = dense(services)
+    vectors = dense(services, reconcile=False)
     if vectors is None:
         return 0, 0
     with services.sessions() as session:
@@ -66,7 +66,7 @@ def sync_author(services: Services, author_id: int) -> None:
         backend(services).delete_author(author_id)
 
 
-def rebuild(services: Services, progress: Callable[[int, int], None] | None = None) -> int:
+def rebuild(services: Services, progress: Callable[[int, int], None] | None = None, *, vectors: bool = True) -> int:
     """Replace the index with every findable note (one atomic commit); ``progress(done, total)``
     after each batch. Returns how many notes were indexed."""
     index = backend(services, rebuild_if_fresh=False)
@@ -83,5 +83,6 @@ def rebuild(services: Services, progress: Callable[[int, int], None] | None = No
                     progress(done, total)
 
         indexed = index.replace_all(batches())
-    reconcile_vectors(services)
+    if vectors:  # else the app's own reconciliation embeds them, in the background (the demo)
+        reconcile_vectors(services)
     return indexed

@@ -12,9 +12,11 @@ from redbridge.search import actions
 from redbridge.settings import Settings
 
 
-def reindex(settings: Settings, out: TextIO | None = None) -> int:
-    """Replace the index with every findable note; returns how many. Readers of a running
-    server keep the old index until the new one is committed whole."""
+def reindex(settings: Settings, out: TextIO | None = None, *, vectors: bool = True) -> int:
+    """Replace the index with every findable note, and bring the vector index in line (unless
+    ``vectors`` is false: the demo leaves that to the server's background reconciliation, which
+    embeds the notes while it already serves); returns how many. Readers of a running server keep
+    the old index until the new one is committed whole."""
     out = out or sys.stdout  # looked up now: a redirected stdout (tests, pipes) is honoured
     services = services_mod.build(settings)
     started = time.monotonic()
@@ -25,7 +27,7 @@ def reindex(settings: Settings, out: TextIO | None = None) -> int:
         out.flush()
 
     try:
-        count = actions.rebuild(services, progress)
+        count = actions.rebuild(services, progress, vectors=vectors)
     finally:
         services.close()
     out.write(f"\rsearch index rebuilt: {count} notes in {time.monotonic() - started:.1f} s\n")

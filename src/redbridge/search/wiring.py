@@ -78,9 +78,10 @@ class _Runtime:
             self._rebuild_asked = True
             return True
 
-    def dense(self) -> Dense | None:
+    def dense(self, reconcile: bool = True) -> Dense | None:
         """The vector side, opened (and, once per process, reconciled with the database by a
-        job) on first use; None when ``settings.search.dense`` is off."""
+        job, unless the caller is the reconciliation) on first use; None when
+        ``settings.search.dense`` is off."""
         if not self._dense_enabled:
             return None
         with self._lock:
@@ -88,7 +89,7 @@ class _Runtime:
             if opened:
                 self._dense = Dense(self._services)
             found = self._dense
-        if opened:  # outside the lock: in immediate mode the job runs here, and asks for it again
+        if opened and reconcile:  # outside the lock: in immediate mode the job runs here, and asks again
             self._services.queue.enqueue(RECONCILE_VECTORS, {})
         return found
 
@@ -98,9 +99,9 @@ class _Runtime:
             self._dense.close()
 
 
-def dense(services: Services) -> Dense | None:
+def dense(services: Services, *, reconcile: bool = True) -> Dense | None:
     """The app's vector side, or None when dense retrieval is off."""
-    return services.state(_Runtime, lambda: _Runtime(services)).dense()
+    return services.state(_Runtime, lambda: _Runtime(services)).dense(reconcile)
 
 
 def backend(services: Services, *, rebuild_if_fresh: bool = True) -> SearchBackend:

@@ -117,7 +117,8 @@ def _detect_with_model(text: str) -> str:
     flat = flat.encode("utf-8", "replace").decode("utf-8")
     if not _LETTER_RUNS_RE.search(flat):
         return "other"
-    results = _detector().detect(flat, model="lite")
+    # Cut here rather than by the detector, which logs every cut at INFO (noise in every log).
+    results = _detector().detect(flat[:_MODEL_MAX_CHARS], model="lite")
     best = results[0] if results else None
     code = str(best["lang"]).lower() if best else ""
     score = float(best["score"]) if best else 0.0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, delete, select
 from sqlalchemy.orm import Session
@@ -23,8 +24,10 @@ from redbridge.moderation.text import TextChecker
 from redbridge.text.lang import detect_language
 from redbridge.translation.cache import CachedTranslation, CacheKey
 from redbridge.translations.models import CommunityTranslation, CommunityVote, StoredTranslation
-from redbridge.translations.queries import Item
 from redbridge.translations.schemas import CommunityTranslationIn
+
+if TYPE_CHECKING:  # not at run time: queries imports the store, which imports these writes
+    from redbridge.translations.queries import Item
 
 # The moderation subject kind of a community translation (queue items, decisions, reports).
 TRANSLATION = "translation"
