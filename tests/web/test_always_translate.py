@@ -39,6 +39,9 @@ def scene(make_site: MakeSite) -> Iterator[Scene]:  # noqa: F811 - the imported 
         reader = site.factory.user(ui_lang="en")
         response = site.client.patch("/api/v1/auth/me", headers=reader.headers, json={"always_translate": True})
         assert response.status_code == 200, response.text
+        # The setting's account_changed hook asks the search index to look at the account: drain
+        # it, so each test counts its own translation jobs.
+        site.services.queue.run_pending()
         yield Scene(site, server, note, reader)
 
 
