@@ -39,7 +39,7 @@ class ModerationDecision(Base):
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
-    subject_kind: Mapped[str] = mapped_column(String(10))  # SUBJECT_KINDS
+    subject_kind: Mapped[str] = mapped_column(String(20))  # SUBJECT_KINDS
     subject_id: Mapped[int] = mapped_column(IdType)
     author_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
     decision: Mapped[str] = mapped_column(String(10))  # allow | label | hold | reject
@@ -69,7 +69,7 @@ class QueueItem(Base):
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
-    subject_kind: Mapped[str] = mapped_column(String(10))  # QUEUE_KINDS
+    subject_kind: Mapped[str] = mapped_column(String(20))  # QUEUE_KINDS
     subject_id: Mapped[int] = mapped_column(IdType)
     author_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"), index=True)
     held: Mapped[bool] = mapped_column(Boolean, default=False)  # held by the pipeline (not only reported)
@@ -95,7 +95,7 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
     actor_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(40))  # queue.approve | queue.remove | queue.label | role.set
-    subject_kind: Mapped[str] = mapped_column(String(10))  # note | comment | user
+    subject_kind: Mapped[str] = mapped_column(String(20))  # note | comment | user
     subject_id: Mapped[int] = mapped_column(IdType)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -183,7 +183,7 @@ class SpamFingerprint(Base):
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
-    subject_kind: Mapped[str] = mapped_column(String(10))  # note | comment
+    subject_kind: Mapped[str] = mapped_column(String(20))  # note | comment
     subject_id: Mapped[int] = mapped_column(IdType)
     author_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
     simhash: Mapped[int] = mapped_column(BigInteger)
