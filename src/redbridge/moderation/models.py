@@ -16,13 +16,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from redbridge.core.db import Base, IdType, UTCDateTime
 
-SUBJECT_KINDS = ("note", "comment", "profile")
+SUBJECT_KINDS = ("note", "comment", "translation", "profile")
 SOURCES = ("pipeline", "moderator", "appeal")  # appeal: a moderator's decision on an appeal
 # What a moderator decides about a queue item (``moderation_decisions.decision`` for source
 # ``moderator``); the pipeline's are allow | label | hold | reject.
 MODERATOR_DECISIONS = ("approve", "remove", "label")
 QUEUE_KINDS = ("note", "comment", "user")
 OPEN, CLOSED = "open", "closed"
+
+
+# A subject's kind (note, comment, translation, user, profile…): 20 characters, as PostgreSQL
+# enforces since migration 0014 widened it; SQLite does not enforce a length, and its tables keep
+# the VARCHAR(10) they were made with (widening there means rebuilding tables that others
+# reference, which cascades), so the models say what each database has.
+SUBJECT_KIND = String(20).with_variant(String(10), "sqlite")
 
 
 class ModerationDecision(Base):
@@ -39,7 +46,7 @@ class ModerationDecision(Base):
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
-    subject_kind: Mapped[str] = mapped_column(String(20))  # SUBJECT_KINDS
+    subject_kind: Mapped[str] = mapped_column(SUBJECT_KIND)  # SUBJECT_KINDS
     subject_id: Mapped[int] = mapped_column(IdType)
     author_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
     decision: Mapped[str] = mapped_column(String(10))  # allow | label | hold | reject
@@ -69,7 +76,7 @@ class QueueItem(Base):
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
-    subject_kind: Mapped[str] = mapped_column(String(20))  # QUEUE_KINDS
+    subject_kind: Mapped[str] = mapped_column(SUBJECT_KIND)  # QUEUE_KINDS
     subject_id: Mapped[int] = mapped_column(IdType)
     author_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"), index=True)
     held: Mapped[bool] = mapped_column(Boolean, default=False)  # held by the pipeline (not only reported)
@@ -95,7 +102,7 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
     actor_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(40))  # queue.approve | queue.remove | queue.label | role.set
-    subject_kind: Mapped[str] = mapped_column(String(20))  # note | comment | user
+    subject_kind: Mapped[str] = mapped_column(SUBJECT_KIND)  # note | comment | user
     subject_id: Mapped[int] = mapped_column(IdType)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -183,7 +190,7 @@ class SpamFingerprint(Base):
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
-    subject_kind: Mapped[str] = mapped_column(String(20))  # note | comment
+    subject_kind: Mapped[str] = mapped_column(SUBJECT_KIND)  # note | comment
     subject_id: Mapped[int] = mapped_column(IdType)
     author_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
     simhash: Mapped[int] = mapped_column(BigInteger)

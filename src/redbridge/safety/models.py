@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from redbridge.core.db import Base, IdType, UTCDateTime
+from redbridge.moderation.models import SUBJECT_KIND
 
 CATEGORIES = ("harassment", "slur", "threat", "self_harm", "sexual", "spam", "personal_data")
 REPORT_REASONS = (*CATEGORIES, "other")
@@ -30,7 +31,7 @@ class Report(Base):
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
     queue_item_id: Mapped[int] = mapped_column(IdType, ForeignKey("moderation_queue.id", ondelete="CASCADE"))
     reporter_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
-    subject_kind: Mapped[str] = mapped_column(String(20))  # note | comment | user
+    subject_kind: Mapped[str] = mapped_column(SUBJECT_KIND)  # note | comment | user
     subject_id: Mapped[int] = mapped_column(IdType)
     reason: Mapped[str] = mapped_column(String(20))  # REPORT_REASONS
     detail: Mapped[str] = mapped_column(String(500), default="")
@@ -55,7 +56,7 @@ class Appeal(Base):
     decision_id: Mapped[int] = mapped_column(IdType, ForeignKey("moderation_decisions.id", ondelete="CASCADE"))
     queue_item_id: Mapped[int] = mapped_column(IdType, ForeignKey("moderation_queue.id", ondelete="CASCADE"))
     author_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"))
-    subject_kind: Mapped[str] = mapped_column(String(20))  # note | comment
+    subject_kind: Mapped[str] = mapped_column(SUBJECT_KIND)  # note | comment
     subject_id: Mapped[int] = mapped_column(IdType)
     text: Mapped[str] = mapped_column(String(1000))
     removed_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id", ondelete="SET NULL"))
