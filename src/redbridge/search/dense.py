@@ -46,7 +46,7 @@ import numpy as np
 from usearch.index import Index
 
 from redbridge.moderation.semantic import anchor_texts, anchors
-from redbridge.text.embed import Embedder, Vectors
+from redbridge.text.embed import Embedder, Vectors, per_model
 from redbridge.text.lang import detect_language
 
 log = logging.getLogger(__name__)
@@ -221,14 +221,6 @@ class NoteEmbedder:
         return _normalised(raw - self._query_means[_mean_key(detect_language(text))])
 
 
-_NOTE_EMBEDDERS: dict[str, NoteEmbedder] = {}
-_NOTE_EMBEDDERS_LOCK = threading.Lock()
-
-
 def note_embedder(embedder: Embedder) -> NoteEmbedder:
     """One :class:`NoteEmbedder` per model per process (its means cost ~60 embeddings, ~1 s)."""
-    with _NOTE_EMBEDDERS_LOCK:
-        found = _NOTE_EMBEDDERS.get(embedder.name)
-        if found is None:
-            found = _NOTE_EMBEDDERS[embedder.name] = NoteEmbedder(embedder)
-        return found
+    return per_model("search-notes", embedder, lambda: NoteEmbedder(embedder))

