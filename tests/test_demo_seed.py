@@ -19,11 +19,13 @@ from redbridge.accounts.models import Follow, User
 from redbridge.app import create_app
 from redbridge.cli import main as cli_main
 from redbridge.core import db, ids
+from redbridge.core import services as services_mod
 from redbridge.demo.seed import DEMO_PASSWORD, SeedReport, seed
 from redbridge.engagement.models import Collect, Collection, Comment, CommentLike, Like
 from redbridge.media.models import Media
 from redbridge.notes.models import Note, NoteTag
 from redbridge.notes.ranking import hot_score
+from redbridge.search.wiring import backend
 from redbridge.settings import Settings
 from redbridge.text.markup import extract_tags
 from redbridge.text.topics import TOPICS
@@ -167,6 +169,8 @@ def test_seeding_again_changes_nothing(settings: Settings, engine: Engine, capsy
 
 def test_cli_demo_seeds_without_serving(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch,
                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """``redbridge demo --no-serve`` seeds, and indexes what it seeds: a newcomer's first search
+    finds something."""
     monkeypatch.setenv("REDBRIDGE_VAR_DIR", str(settings.var_dir))
     monkeypatch.setenv("REDBRIDGE_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("REDBRIDGE_PASSWORDS__MEMORY_KIB", str(settings.passwords.memory_kib))
@@ -174,9 +178,16 @@ def test_cli_demo_seeds_without_serving(settings: Settings, engine: Engine, monk
 
     assert cli_main(["demo", "--no-serve", "--no-images", "--users", "6", "--notes", "20"]) == 0
 
-    assert DEMO_PASSWORD in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert DEMO_PASSWORD in out
+    assert "search index rebuilt: 20 notes" in out
     with engine.connect() as conn:
         assert (_count(conn, User), _count(conn, Note), _count(conn, Media)) == (6, 20, 0)
+    services = services_mod.build(settings)
+    try:
+        assert backend(services).count() == 20
+    finally:
+        services.close()
 
 
 def _login(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:

@@ -23,8 +23,7 @@ from redbridge.search.backend import NoteDoc, NoteQuery
 from redbridge.search.dense import NoteEmbedder, note_embedder, passage_text
 from redbridge.search.embedded import TantivyBackend
 from redbridge.search.expand import translate_query
-from redbridge.search.fusion import reciprocal_rank_fusion
-from redbridge.search.queries import DENSE_MIN_SCORE
+from redbridge.search.queries import fuse
 from redbridge.text.embed import Vectors, default_embedder
 from tests.search.relevance import RelevanceSet, load, mean_by_kind, ndcg_at_k, recall_at_k
 
@@ -106,12 +105,11 @@ class KeywordRankers:
 
 def hybrid(keyword: KeywordRankers, dense: DenseRankers) -> Ranker:
     """What ``search_notes`` ranks by relevance: the expanded keyword ranking and the dense one
-    (hits under ``DENSE_MIN_SCORE`` left out) fused by reciprocal rank."""
+    fused by ``search.queries.fuse``."""
     def rank(text: str) -> list[str]:
         query = dense.embedder.centre_query(dense._query(text), text)
         scores = dense.centred_notes @ query
-        near = [dense.ids[i] for i in np.argsort(-scores)[:DEPTH] if scores[i] >= DENSE_MIN_SCORE]
-        return reciprocal_rank_fusion([keyword.expanded(text), near])
+        return fuse(keyword.expanded(text), [(dense.ids[i], float(scores[i])) for i in np.argsort(-scores)[:DEPTH]])
     return rank
 
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 import io
 import shutil
 
-import pytest
-
 from redbridge.core.services import Services
 from redbridge.search import cli
 from redbridge.search.wiring import backend
-from redbridge.settings import Settings
 from tests.factories import Factory
 
 
@@ -48,21 +45,3 @@ def test_a_missing_index_is_rebuilt_from_the_database(factory: Factory, services
     finally:
         app.state.services.close()
 
-
-def test_demo_builds_the_index(settings: Settings, monkeypatch: pytest.MonkeyPatch,
-                               capsys: pytest.CaptureFixture[str]) -> None:
-    """A newcomer's first search finds something: ``redbridge demo`` indexes what it seeds."""
-    from redbridge.cli import main as cli_main
-    from redbridge.core import services as services_mod
-
-    monkeypatch.setenv("REDBRIDGE_VAR_DIR", str(settings.var_dir))
-    monkeypatch.setenv("REDBRIDGE_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("REDBRIDGE_PASSWORDS__MEMORY_KIB", str(settings.passwords.memory_kib))
-    monkeypatch.setenv("REDBRIDGE_PASSWORDS__TIME_COST", str(settings.passwords.time_cost))
-    assert cli_main(["demo", "--no-serve", "--no-images", "--users", "6", "--notes", "20"]) == 0
-    assert "search index rebuilt: 20 notes" in capsys.readouterr().out
-    services = services_mod.build(settings)
-    try:
-        assert backend(services).count() == 20
-    finally:
-        services.close()

@@ -110,6 +110,16 @@ def budget(services: Services, session: Session, user: User, action: Action) -> 
     return f"{action}-{lvl}", getattr(limits, action)
 
 
+def spend_comment(services: Services, session: Session, user: User, ip: str) -> None:
+    """Spend one comment's worth of writing — a comment or reply, or a reader's translation — from
+    the account's and the address's comment budgets and the trust level's (429 once one is spent):
+    the API and the pages alike, before the write."""
+    limits = services.settings.rate_limits
+    services.limiter.hit("comment-account", ids.encode(user.id), limits.comment_per_account)
+    services.limiter.hit("comment-ip", ip, limits.comment_per_ip)
+    limit(services, session, user, "comment")
+
+
 def limit(services: Services, session: Session, user: User, action: Action) -> None:
     """Spend one ``action`` from the account's trust-level budget (429 with ``Retry-After`` once
     it is used up). Called where the general per-account limits are, before the write."""

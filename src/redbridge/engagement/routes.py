@@ -117,10 +117,7 @@ def user_collections(
 def create_comment(
     note_id: str, body: CommentCreate, request: Request, viewer: ViewerDep, session: DbDep, services: ServicesDep
 ) -> CommentOut:
-    limits = services.settings.rate_limits
-    services.limiter.hit("comment-account", ids.encode(viewer.user.id), limits.comment_per_account)
-    services.limiter.hit("comment-ip", client_ip(request), limits.comment_per_ip)
-    trust.limit(services, session, viewer.user, "comment")
+    trust.spend_comment(services, session, viewer.user, client_ip(request))
     parent_id = ids.decode(body.parent_id) if body.parent_id else None
     comment = actions.create_comment(
         session, viewer.user.id, path_id(note_id, "note"), body.body, parent_id, services.clock.now(),

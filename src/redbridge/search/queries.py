@@ -15,6 +15,9 @@ leave a page short, and the cursor points after the last hit consumed. Paging st
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
+from typing import TypeVar
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -40,6 +43,7 @@ FUSED_DEPTH = 200
 # Language-centred cosine under which a dense hit is no match: related notes score ~0.3-0.6, an
 # unrelated one ~0.0-0.15 (tests/search/test_dense.py).
 DENSE_MIN_SCORE = 0.2
+T = TypeVar("T", bound=Hashable)
 
 
 def check_query(services: Services, q: str | None) -> str:
@@ -61,9 +65,15 @@ def _hybrid(services: Services, vectors: Dense, q: str, keyword: NoteQuery) -> l
     offer as matches. The filters the index applied to the keyword side, the caller's database
     filter applies to the dense side (kind, language, hidden authors)."""
     words = backend(services).search(keyword).note_ids
-    near = [hit.note_id for hit in vectors.index.search(vectors.embedder.query(q), FUSED_DEPTH)
-            if hit.score >= DENSE_MIN_SCORE]
-    return reciprocal_rank_fusion([words, near])
+    near = [(hit.note_id, hit.score) for hit in vectors.index.search(vectors.embedder.query(q), FUSED_DEPTH)]
+    return fuse(words, near)
+
+
+def fuse(words: Sequence[T], near: Sequence[tuple[T, float]]) -> list[T]:
+    """The keyword ranking and the dense one (ids with their centred cosines, best first) as one
+    ranking, the dense hits under ``DENSE_MIN_SCORE`` left out (the relevance evaluation ranks
+    the set's notes through this too: tests/search/evaluate.py)."""
+    return reciprocal_rank_fusion([list(words), [doc for doc, score in near if score >= DENSE_MIN_SCORE]])
 
 
 def _visible(session: Session, note_ids: list[int], hidden: set[int], kind: Kind | None = None,

@@ -220,14 +220,19 @@ def _community_where(item: Item, target: str) -> list[ColumnElement[bool]]:
             CommunityTranslation.target == target]
 
 
-def _shown_to(session: Session, item: Item, target: str, viewer_id: int | None) -> Select[CommunityTranslation]:
-    """Others' published translations of the text as it is now, by active authors the reader has
-    not blocked, muted or been blocked by; and the reader's own, whatever their state (held,
-    removed, stale after an edit): the author is told where theirs stands."""
+def _readable(session: Session, item: Item, viewer_id: int | None) -> ColumnElement[bool]:
+    """Translations another reader may be shown: published, of the text as it is now, by an active
+    author the reader has not blocked, muted or been blocked by."""
     hidden = hidden_author_ids(session, viewer_id)
-    others = and_(CommunityTranslation.status == PUBLISHED, CommunityTranslation.source_digest == item.digest(),
-                  CommunityTranslation.author_id.not_in(hidden) if hidden else true(),
-                  exists().where(User.id == CommunityTranslation.author_id, User.is_active.is_(True)))
+    return and_(CommunityTranslation.status == PUBLISHED, CommunityTranslation.source_digest == item.digest(),
+                CommunityTranslation.author_id.not_in(hidden) if hidden else true(),
+                exists().where(User.id == CommunityTranslation.author_id, User.is_active.is_(True)))
+
+
+def _shown_to(session: Session, item: Item, target: str, viewer_id: int | None) -> Select[CommunityTranslation]:
+    """Others' translations the reader may be shown (:func:`_readable`); and the reader's own,
+    whatever their state (held, removed, stale after an edit): the author is told where theirs stands."""
+    others = _readable(session, item, viewer_id)
     mine = CommunityTranslation.author_id == viewer_id if viewer_id is not None else false()
     return (select(CommunityTranslation).where(*_community_where(item, target), or_(others, mine))
             .order_by(CommunityTranslation.score.desc(), CommunityTranslation.id))
@@ -265,14 +270,9 @@ def community_answer(session: Session, item: Item, target: TargetLang, viewer_id
     """The readers' best translation as the answer (``status: "community"``, credited), or None
     when there is none worth showing first: not voted below zero, published, current. The reader's
     own translation is not their answer: they wrote it, and they asked for a translation."""
-    hidden = hidden_author_ids(session, viewer_id)
     query = (select(CommunityTranslation).where(
-        *_community_where(item, target), CommunityTranslation.status == PUBLISHED,
-        CommunityTranslation.source_digest == item.digest(), CommunityTranslation.score >= 0,
-        exists().where(User.id == CommunityTranslation.author_id, User.is_active.is_(True)))
+        *_community_where(item, target), _readable(session, item, viewer_id), CommunityTranslation.score >= 0)
         .order_by(CommunityTranslation.score.desc(), CommunityTranslation.id).limit(1))
-    if hidden:
-        query = query.where(CommunityTranslation.author_id.not_in(hidden))
     if viewer_id is not None:
         query = query.where(CommunityTranslation.author_id != viewer_id)
     best = session.scalar(query)

@@ -84,11 +84,7 @@ def _list(kind: queries.Kind, raw_id: str, to: Target, viewer: OptionalViewerDep
 
 def _submit(kind: queries.Kind, raw_id: str, body: CommunityTranslationIn, request: Request, viewer: ViewerDep,
             session: DbDep, services: ServicesDep) -> CommunityTranslationOut:
-    # A translation is a comment's worth of writing: it spends from the comment budgets.
-    limits = services.settings.rate_limits
-    services.limiter.hit("comment-account", ids.encode(viewer.user.id), limits.comment_per_account)
-    services.limiter.hit("comment-ip", client_ip(request), limits.comment_per_ip)
-    trust.limit(services, session, viewer.user, "comment")
+    trust.spend_comment(services, session, viewer.user, client_ip(request))
     item = queries.visible_item(session, kind, path_id(raw_id, kind), viewer.user.id)
     row = actions.submit_community(session, services.clock.now(), viewer.user.id, item, body,
                                    checker=screening.checker(services))

@@ -262,10 +262,7 @@ def comment(note_id: str, page: PageDep, form: FormDep) -> Response:
             raise not_found("comment") from None
         return _refused(page, parsed, COMMENTS_FRAGMENT, FormErrors({field: errors.errors["body"]}), 422,
                         {field: body})
-    limits = page.services.settings.rate_limits
-    page.services.limiter.hit("comment-account", ids.encode(viewer.id), limits.comment_per_account)
-    page.services.limiter.hit("comment-ip", client_ip(page.request), limits.comment_per_ip)
-    trust.limit(page.services, page.session, viewer.user, "comment")
+    trust.spend_comment(page.services, page.session, viewer.user, client_ip(page.request))
     try:
         created = engagement.create_comment(page.session, viewer.id, parsed, data.body,
                                             ids.decode(data.parent_id) if data.parent_id else None,

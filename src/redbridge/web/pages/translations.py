@@ -77,10 +77,7 @@ def submit(note_id: str, page: PageDep, form: FormDep) -> Response:
     viewer = page.require_login(here)
     item = _item(page, parsed, comment)
     values = {"title": form_text(form, "title"), "body": form_text(form, "body")}
-    limits = page.services.settings.rate_limits
-    page.services.limiter.hit("comment-account", ids.encode(viewer.id), limits.comment_per_account)
-    page.services.limiter.hit("comment-ip", client_ip(page.request), limits.comment_per_ip)
-    trust.limit(page.services, page.session, viewer.user, "comment")
+    trust.spend_comment(page.services, page.session, viewer.user, client_ip(page.request))
     try:
         data = validate(CommunityTranslationIn, page.locale, to=target, body=values["body"],
                         title=values["title"] or None if item.title is not None else None)
