@@ -31,6 +31,17 @@ class NoteDoc:
     like_count: int = 0
     collect_count: int = 0
     comment_count: int = 0
+    lat: float | None = None  # the note's place, when it has one
+    lng: float | None = None
+
+
+@dataclass(frozen=True)
+class Near:
+    """Within ``km`` of a point (a bounding box in the index; the exact distance is the caller's)."""
+
+    lat: float
+    lng: float
+    km: float
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,10 @@ class NoteQuery:
     kind: Kind | None = None
     lang: Lang | None = None
     exclude_authors: frozenset[int] = field(default_factory=frozenset)
+    since: int | None = None  # created at or after (seconds since the epoch): the time filter
+    authors: frozenset[int] | None = None  # only these authors (the "following" scope); None: anyone
+    exclude_notes: frozenset[int] = field(default_factory=frozenset)  # e.g. the ones already seen
+    near: Near | None = None  # only notes with a place in this box
     offset: int = 0
     limit: int = 20
 
