@@ -6,7 +6,7 @@ The test is two tables and one scenario:
 * ``PATHS``: every read path on which a note can appear (the note itself, its comments, every feed
   and page that lists it, notifications about it, its media), each with who can read it, how to
   fetch it and how to tell whether the note is there. A new read path (search, a live room's pinned
-  note) is one more row.
+  note) is one more row (search is: the API and the page, for a word only the note has).
 * ``HIDES``: every way a note becomes invisible. Today: deleted (by its author through the API or
   the page, by an admin). Moderation adds its states as one row each, e.g.::
 
@@ -47,6 +47,7 @@ from fastapi.testclient import TestClient
 from redbridge.app import create_app
 from redbridge.core.clock import SystemClock
 from redbridge.core.services import Services
+from redbridge.search.wiring import backend as search_backend
 from redbridge.settings import Settings
 from tests.conftest import BACKEND, prepare_schema
 from tests.engagement.helpers import make_admin
@@ -210,6 +211,13 @@ class ReadPath:
     viewers: tuple[str, ...] = EVERYONE
     itself: bool = False  # the note itself (or part of it): invisible means 404
     lists_others: bool = False  # also lists the other authors' notes: they must stay
+    # Before each fetch, on the instance fetched from (search: commit the index's pending writes,
+    # as its commit timer would half a second later).
+    prepare: Callable[[Node], None] | None = None
+
+
+def search_indexed(node: Node) -> None:
+    search_backend(node.app.state.services).flush()
 
 
 PATHS: tuple[ReadPath, ...] = (
@@ -240,6 +248,12 @@ PATHS: tuple[ReadPath, ...] = (
              shows_cover),
     ReadPath("tag page", "page", lambda w, s: f"/t/{w.tag}", links_note, lists_others=True),
     ReadPath("my collects API", "api", lambda w, s: "/api/v1/me/collects", in_feed, viewers=(FOLLOWER,)),
+    # Search, for a word only this note has (upper-cased: the page shows the query typed, and a
+    # note's text on the page would be a leak; search folds case).
+    ReadPath("search API", "api", lambda w, s: f"/api/v1/search/notes?q={s.marker.upper()}", in_feed,
+             prepare=search_indexed),
+    ReadPath("search page", "page", lambda w, s: f"/search?q={s.marker.upper()}", links_note,
+             prepare=search_indexed),
     # Notifications about it: the author's (like, collect, comment), the follower's (mention in
     # the note, reply to their comment, like of their comment).
     ReadPath("notifications API", "api", lambda w, s: "/api/v1/notifications?limit=50", notifies_about,
@@ -344,6 +358,8 @@ def pairs() -> Iterator[tuple[ReadPath, str]]:
 
 def fetch(node: Node, world: World, path: ReadPath, role: str, subject: Subject) -> httpx.Response:
     client = node.api[role] if path.kind == "api" else node.pages[role]
+    if path.prepare is not None:
+        path.prepare(node)
     response: httpx.Response = client.get(path.url(world, subject))
     return response
 

@@ -301,7 +301,9 @@ QUERIES: dict[str, str] = {
     "/api/v1/notes/{note_id}/translations": "?to=zh-Hans",
     "/api/v1/comments/{comment_id}/translations": "?to=zh-Hans",
     "/api/v1/search/notes": "?q=%E8%8B%8F%E5%B7%9E%20dumplings",
-    "/search": "?q=%E8%8B%8F%E5%B7%9E%20dumplings",
+    "/api/v1/search/users": "?q=alice",
+    "/api/v1/search/tags": "?q=foo",
+    "/search": "?q=%E8%8B%8F%E5%B7%9E%20dumplings&time=week&place=Suzhou",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from redbridge.core.db import Base, IdType, UTCDateTime
@@ -23,6 +23,8 @@ class Note(Base):
         # do not need it: they read published notes through their own indexes and drop the rare
         # others as they go (``status`` is on every row they touch).
         Index("ix_notes_status", "status", "id"),
+        # Search's place filter finds a place by name, in any case (``search.queries.place_point``).
+        Index("ix_notes_place_name_lower", func.lower(text("place_name"))),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)

@@ -7,6 +7,7 @@ terms and never segments text itself, so tantivy (embedded) and PostgreSQL's ``s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -35,13 +36,51 @@ class NoteDoc:
     lng: float | None = None
 
 
+EARTH_RADIUS_KM = 6371.0088
+
+
+@dataclass(frozen=True)
+class Box:
+    south: float
+    north: float
+    west: float
+    east: float
+
+
 @dataclass(frozen=True)
 class Near:
-    """Within ``km`` of a point (a bounding box in the index; the exact distance is the caller's)."""
+    """Within ``km`` of a point. An index filters by the bounding boxes (``boxes``), cheap range
+    queries; the exact circle is the caller's (``contains``), over the few notes left."""
 
     lat: float
     lng: float
     km: float
+
+    def boxes(self) -> list[Box]:
+        """The circle's bounding box, split in two where it crosses the antimeridian; near a pole
+        every longitude."""
+        dlat = math.degrees(self.km / EARTH_RADIUS_KM)
+        south, north = max(self.lat - dlat, -90.0), min(self.lat + dlat, 90.0)
+        if north >= 90.0 or south <= -90.0:
+            return [Box(south, north, -180.0, 180.0)]
+        # Degrees of longitude shrink towards the poles: measured at the box's poleward edge, the
+        # span is a little wide for the circle, never narrow.
+        dlng = math.degrees(self.km / (EARTH_RADIUS_KM * math.cos(math.radians(max(abs(south), abs(north))))))
+        if dlng >= 180.0:
+            return [Box(south, north, -180.0, 180.0)]
+        west, east = self.lng - dlng, self.lng + dlng
+        if west < -180.0:
+            return [Box(south, north, west + 360.0, 180.0), Box(south, north, -180.0, east)]
+        if east > 180.0:
+            return [Box(south, north, west, 180.0), Box(south, north, -180.0, east - 360.0)]
+        return [Box(south, north, west, east)]
+
+    def contains(self, lat: float, lng: float) -> bool:
+        """Great-circle (haversine) distance to the point at most ``km``."""
+        p1, p2 = math.radians(self.lat), math.radians(lat)
+        dp, dl = p2 - p1, math.radians(lng - self.lng)
+        a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+        return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a))) <= self.km
 
 
 @dataclass(frozen=True)

@@ -27,18 +27,25 @@ def findable() -> Select[Any]:
     return select(Note).join(User, User.id == Note.author_id).where(Note.status == PUBLISHED, User.is_active.is_(True))
 
 
-def _docs(session: Session, notes: Sequence[Note]) -> list[NoteDoc]:
+def _tags(session: Session, notes: Sequence[Note]) -> dict[int, list[str]]:
+    """Each note's tags, sorted."""
     tags: dict[int, list[str]] = defaultdict(list)
     if notes:
         for note_id, tag in session.execute(select(NoteTag.note_id, NoteTag.tag)
-                                            .where(NoteTag.note_id.in_([n.id for n in notes]))):
+                                            .where(NoteTag.note_id.in_([n.id for n in notes]))
+                                            .order_by(NoteTag.note_id, NoteTag.tag)):
             tags[note_id].append(tag)
+    return tags
+
+
+def _docs(session: Session, notes: Sequence[Note]) -> list[NoteDoc]:
+    tags = _tags(session, notes)
     return [
         NoteDoc(
             note_id=n.id, author_id=n.author_id, title=analyse(n.title), body=analyse(n.body),
-            tags=analyse(" ".join(sorted(tags[n.id]))), lang=n.lang, kind=n.kind,
+            tags=analyse(" ".join(tags[n.id])), lang=n.lang, kind=n.kind,
             created_at=int(n.created_at.timestamp()), like_count=n.like_count, collect_count=n.collect_count,
-            comment_count=n.comment_count,
+            comment_count=n.comment_count, lat=n.place_lat, lng=n.place_lng,
         )
         for n in notes
     ]
@@ -58,12 +65,8 @@ def passages(session: Session, note_ids: Sequence[int]) -> dict[int, tuple[str, 
     if not note_ids:
         return {}
     notes = list(session.scalars(findable().where(Note.id.in_(list(note_ids)))))
-    tags: dict[int, list[str]] = defaultdict(list)
-    if notes:
-        for note_id, tag in session.execute(select(NoteTag.note_id, NoteTag.tag)
-                                            .where(NoteTag.note_id.in_([n.id for n in notes]))):
-            tags[note_id].append(tag)
-    return {n.id: (n.title, n.body, sorted(tags[n.id])) for n in notes}
+    tags = _tags(session, notes)
+    return {n.id: (n.title, n.body, tags[n.id]) for n in notes}
 
 
 def findable_ids(session: Session) -> set[int]:

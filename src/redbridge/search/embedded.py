@@ -26,13 +26,13 @@ from typing import Any
 
 import tantivy
 
-from redbridge.search.backend import Hits, NoteDoc, NoteQuery
+from redbridge.search.backend import Hits, Near, NoteDoc, NoteQuery
 
 log = logging.getLogger("redbridge.search")
 
 # A new schema is a new directory: an index of the old shape is never opened with the new one,
 # it is rebuilt (``fresh``) and the old directory left for an operator to delete.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the note's place (lat, lng) for the place filter
 # Field boosts: a word in the title says more about a note than one in its body, and the body
 # more than a tag (tags are few and broad: #food).
 BOOSTS = {"title": 3.0, "body": 1.5, "tags": 1.0}
@@ -63,6 +63,8 @@ def _schema() -> tantivy.Schema:
     for name in ("like_count", "collect_count", "comment_count"):
         builder.add_integer_field(name, fast=True)
     builder.add_float_field("boost", fast=True)
+    for name in ("lat", "lng"):  # absent on a note without a place: no range then matches it
+        builder.add_float_field(name, fast=True)
     return builder.build()
 
 
@@ -115,11 +117,12 @@ class TantivyBackend:
     # ------------------------------------------------------------------------------ writes
 
     def _doc(self, doc: NoteDoc) -> tantivy.Document:
+        place = {"lat": doc.lat, "lng": doc.lng} if doc.lat is not None and doc.lng is not None else {}
         return tantivy.Document(
             note_id=doc.note_id, author_id=doc.author_id, title=doc.title, body=doc.body, tags=doc.tags,
             lang=doc.lang, kind=doc.kind, created_at=doc.created_at, like_count=doc.like_count,
             collect_count=doc.collect_count, comment_count=doc.comment_count,
-            boost=engagement_boost(doc.like_count, doc.collect_count, doc.comment_count),
+            boost=engagement_boost(doc.like_count, doc.collect_count, doc.comment_count), **place,
         )
 
     def _writing(self) -> Any:
@@ -232,22 +235,46 @@ class TantivyBackend:
         ]
         return tantivy.Query.boolean_query(per_term)
 
+    def _range(self, name: str, kind: tantivy.FieldType, lower: float | None, upper: float | None) -> tantivy.Query:
+        return tantivy.Query.range_query(self._schema, name, kind, lower, upper)
+
+    def _place(self, near: Near) -> tantivy.Query:
+        # Any of the boxes (two when the circle crosses the antimeridian): lat and lng both in it.
+        boxes = [
+            (tantivy.Occur.Should, tantivy.Query.boolean_query([
+                (tantivy.Occur.Must, self._range("lat", tantivy.FieldType.Float, box.south, box.north)),
+                (tantivy.Occur.Must, self._range("lng", tantivy.FieldType.Float, box.west, box.east)),
+            ]))
+            for box in near.boxes()
+        ]
+        return tantivy.Query.boolean_query(boxes)
+
     def _filtered(self, query: NoteQuery) -> tantivy.Query:
-        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = [(tantivy.Occur.Must, self._text_query(query.terms))]
-        # Filters score nothing (constant 0): they must not reorder the ranking.
+        must: list[tantivy.Query] = []
         if query.kind is not None:
-            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(self._term("kind", query.kind), 0.0)))
+            must.append(self._term("kind", query.kind))
         if query.lang is not None:
             # A mixed-language note is in both languages.
-            langs = tantivy.Query.term_set_query(self._schema, "lang", [query.lang, "mixed"])
-            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(langs, 0.0)))
+            must.append(tantivy.Query.term_set_query(self._schema, "lang", [query.lang, "mixed"]))
+        if query.since is not None:
+            must.append(self._range("created_at", tantivy.FieldType.Integer, query.since, None))
+        if query.authors is not None:
+            must.append(tantivy.Query.term_set_query(self._schema, "author_id", sorted(query.authors)))
+        if query.near is not None:
+            must.append(self._place(query.near))
+        # Filters score nothing (constant 0): they must not reorder the ranking.
+        clauses = [(tantivy.Occur.Must, self._text_query(query.terms)),
+                   *((tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)) for q in must)]
         if query.exclude_authors:
             hidden = tantivy.Query.term_set_query(self._schema, "author_id", sorted(query.exclude_authors))
             clauses.append((tantivy.Occur.MustNot, hidden))
+        if query.exclude_notes:
+            seen = tantivy.Query.term_set_query(self._schema, "note_id", sorted(query.exclude_notes))
+            clauses.append((tantivy.Occur.MustNot, seen))
         return tantivy.Query.boolean_query(clauses)
 
     def search(self, query: NoteQuery) -> Hits:
-        if not query.terms or query.limit <= 0:
+        if not query.terms or query.limit <= 0 or query.authors == frozenset():
             return Hits([], 0)
         searcher = self._index.searcher()
         compiled = self._filtered(query)

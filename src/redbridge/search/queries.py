@@ -15,26 +15,31 @@ leave a page short, and the cursor points after the last hit consumed. Paging st
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from redbridge.accounts.models import User
-from redbridge.accounts.queries import hidden_author_ids
+from redbridge.accounts.queries import brief, following_ids, hidden_author_ids
 from redbridge.core.errors import AppError
 from redbridge.core.i18n import _
 from redbridge.core.pagination import cursor_int, decode_cursor, encode_cursor, invalid_cursor
 from redbridge.core.services import Services
-from redbridge.notes.models import PUBLISHED, Note
+from redbridge.notes.models import PUBLISHED, Note, NoteTag
 from redbridge.reads.cards import cards
 from redbridge.search.analysis import query_terms
-from redbridge.search.backend import Kind, Lang, NoteQuery, Sort
+from redbridge.search.backend import Kind, Lang, Near, NoteQuery, Sort
 from redbridge.search.expand import translate_query
 from redbridge.search.fusion import reciprocal_rank_fusion
-from redbridge.search.schemas import SearchPage
+from redbridge.search.schemas import Scope, SearchPage, TagPage, TagResult, Time, UserPage, UserResult
 from redbridge.search.wiring import Dense, backend, dense
+from redbridge.text.lang import opencc_converter
+from redbridge.text.markup import normalize_tag
 
 MAX_OFFSET = 1000
 _SLACK = 10
@@ -44,6 +49,22 @@ FUSED_DEPTH = 200
 # unrelated one ~0.0-0.15 (tests/search/test_dense.py).
 DENSE_MIN_SCORE = 0.2
 T = TypeVar("T", bound=Hashable)
+TIME_WINDOWS: dict[str, int] = {"day": 86_400, "week": 7 * 86_400, "halfyear": 182 * 86_400}
+# The place filter's radius: "same city" by default; a street is ~1 km, a region a few hundred.
+CITY_KM = 25.0
+MIN_KM, MAX_KM = 0.1, 500.0
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a reader narrows a notes search by (the API's query parameters, the page's selects)."""
+
+    sort: Sort = "relevance"
+    kind: Kind | None = None
+    lang: Lang | None = None
+    time: Time | None = None
+    scope: Scope = "all"
+    near: Near | None = None
 
 
 def check_query(services: Services, q: str | None) -> str:
@@ -63,7 +84,7 @@ def _hybrid(services: Services, vectors: Dense, q: str, keyword: NoteQuery) -> l
     ``FUSED_DEPTH`` each. Dense hits below ``DENSE_MIN_SCORE`` are left out: the nearest vectors
     of a query about nothing in the community are still *some* notes, which a search must not
     offer as matches. The filters the index applied to the keyword side, the caller's database
-    filter applies to the dense side (kind, language, hidden authors)."""
+    filter applies to the dense side (``_visible``)."""
     words = backend(services).search(keyword).note_ids
     near = [(hit.note_id, hit.score) for hit in vectors.index.search(vectors.embedder.query(q), FUSED_DEPTH)]
     return fuse(words, near)
@@ -76,26 +97,37 @@ def fuse(words: Sequence[T], near: Sequence[tuple[T, float]]) -> list[T]:
     return reciprocal_rank_fusion([list(words), [doc for doc, score in near if score >= DENSE_MIN_SCORE]])
 
 
-def _visible(session: Session, note_ids: list[int], hidden: set[int], kind: Kind | None = None,
-             lang: Lang | None = None) -> set[int]:
+def _visible(session: Session, note_ids: list[int], query: NoteQuery) -> set[int]:
+    """Which of the ranking's ``note_ids`` the reader may see now and that pass the query's
+    filters: the index applied those to the keyword side, nothing did to the dense side."""
     if not note_ids:
         return set()
-    query = (select(Note.id).join(User, User.id == Note.author_id)
-             .where(Note.id.in_(note_ids), Note.status == PUBLISHED, User.is_active.is_(True)))
-    if kind is not None:
-        query = query.where(Note.kind == kind)
-    if lang is not None:  # as the index's filter: a mixed note is in both languages
-        query = query.where(Note.lang.in_([lang, "mixed"]))
-    if hidden:
-        query = query.where(Note.author_id.not_in(hidden))
-    return set(session.scalars(query))
+    statement = (select(Note.id, Note.place_lat, Note.place_lng).join(User, User.id == Note.author_id)
+                 .where(Note.id.in_(note_ids), Note.status == PUBLISHED, User.is_active.is_(True)))
+    if query.kind is not None:
+        statement = statement.where(Note.kind == query.kind)
+    if query.lang is not None:  # as the index's filter: a mixed note is in both languages
+        statement = statement.where(Note.lang.in_([query.lang, "mixed"]))
+    if query.exclude_authors:
+        statement = statement.where(Note.author_id.not_in(query.exclude_authors))
+    if query.since is not None:
+        statement = statement.where(Note.created_at >= datetime.fromtimestamp(query.since, UTC))
+    if query.authors is not None:
+        statement = statement.where(Note.author_id.in_(query.authors))
+    if query.exclude_notes:
+        statement = statement.where(Note.id.not_in(query.exclude_notes))
+    rows = session.execute(statement).all()
+    near = query.near
+    if near is None:
+        return {row.id for row in rows}
+    return {row.id for row in rows
+            if row.place_lat is not None and row.place_lng is not None and near.contains(row.place_lat, row.place_lng)}
 
 
-def search_notes(services: Services, session: Session, viewer_id: int | None, q: str, *, sort: Sort = "relevance",
-                 kind: Kind | None = None, lang: Lang | None = None, cursor: str | None = None,
-                 limit: int = 20) -> SearchPage:
+def search_notes(services: Services, session: Session, viewer_id: int | None, q: str,
+                 filters: Filters = Filters(), *, cursor: str | None = None, limit: int = 20) -> SearchPage:
     """One page of notes matching ``q`` (already checked: :func:`check_query`) that the viewer may
-    see, in the order asked."""
+    see, filtered and in the order asked."""
     state = decode_cursor(cursor)
     offset = cursor_int(state, "o") or 0
     if offset > MAX_OFFSET:
@@ -107,19 +139,16 @@ def search_notes(services: Services, session: Session, viewer_id: int | None, q:
         # The query's words in the other language join it (``search.expand``): measured on the
         # relevance set, keyword Recall@10 0.39 → 0.61 (docs/benchmarks.md, "Search: relevance").
         terms = tuple(dict.fromkeys([*terms, *query_terms(" ".join(translate_query(q)))]))
-    hidden = hidden_author_ids(session, viewer_id)
+    query = note_query(services, session, viewer_id, terms, filters)
     want = min(limit, MAX_OFFSET - offset)
-    vectors = dense(services) if sort == "relevance" else None
+    vectors = dense(services) if filters.sort == "relevance" else None
     if vectors is not None and len(vectors.index):
-        ranked = _hybrid(services, vectors, q, NoteQuery(terms=terms, kind=kind, lang=lang,
-                                                         exclude_authors=frozenset(hidden), limit=FUSED_DEPTH))
+        ranked = _hybrid(services, vectors, q, replace(query, limit=FUSED_DEPTH))
         hit_ids, total = ranked[offset:offset + want + _SLACK], len(ranked)
     else:
-        hits = backend(services).search(NoteQuery(terms=terms, sort=sort, kind=kind, lang=lang,
-                                                  exclude_authors=frozenset(hidden), offset=offset,
-                                                  limit=want + _SLACK))
+        hits = backend(services).search(replace(query, offset=offset, limit=want + _SLACK))
         hit_ids, total = hits.note_ids, hits.total
-    visible = _visible(session, hit_ids, hidden, kind, lang)
+    visible = _visible(session, hit_ids, query)
     page: list[int] = []
     consumed = 0
     for note_id in hit_ids:
@@ -132,3 +161,137 @@ def search_notes(services: Services, session: Session, viewer_id: int | None, q:
     more = next_offset < min(total, MAX_OFFSET) and len(page) == want
     items = cards(services, session, page, viewer_id)
     return SearchPage(items=items, next_cursor=encode_cursor({"o": next_offset}) if more else None)
+
+
+def note_query(services: Services, session: Session, viewer_id: int | None, terms: tuple[str, ...],
+               filters: Filters) -> NoteQuery:
+    """The index's query for these terms and filters, as this viewer sees: their hidden authors
+    left out, "following" made their followees, the time window counted back from now."""
+    since = None
+    if filters.time is not None:
+        since = int(services.clock.now().timestamp()) - TIME_WINDOWS[filters.time]
+    authors = None
+    if filters.scope == "following":
+        if viewer_id is None:
+            raise AppError("search.scope_needs_login", _("Log in to search the people you follow."), 401,
+                           fields={"scope": "needs_login"})
+        authors = frozenset(following_ids(session, viewer_id))
+    return NoteQuery(terms=terms, sort=filters.sort, kind=filters.kind, lang=filters.lang,
+                     exclude_authors=frozenset(hidden_author_ids(session, viewer_id)), since=since,
+                     authors=authors, near=filters.near)
+
+
+def parse_near(text: str | None, within_km: float | None) -> Near | None:
+    """``near=lat,lng`` (decimal degrees) and ``within_km`` (default: the same city) as a
+    :class:`Near`, or a 422 saying what is wrong."""
+    if within_km is not None and not MIN_KM <= within_km <= MAX_KM:
+        raise AppError("search.bad_distance", _("The distance must be between %(min)s and %(max)s km."), 422,
+                       fields={"within_km": "out_of_range"}, min=MIN_KM, max=MAX_KM)
+    if text is None or not text.strip():
+        return None
+    parts = text.split(",")
+    try:
+        lat, lng = (float(part) for part in parts) if len(parts) == 2 else (math.nan, math.nan)
+    except ValueError:
+        lat = lng = math.nan
+    # NaN and infinities fail both comparisons.
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lng <= 180.0):
+        raise AppError("search.bad_near", _("A place must be given as latitude,longitude, e.g. 31.30,120.62."), 422,
+                       fields={"near": "invalid"})
+    return Near(lat, lng, within_km if within_km is not None else CITY_KM)
+
+
+def place_point(session: Session, name: str) -> tuple[float, float] | None:
+    """Where the community's notes put the place called ``name`` (in any case, in either Chinese
+    script): the most used coordinates among published notes with that place name. By the
+    ``lower(place_name)`` index (migration 0017)."""
+    wanted = name.strip()[:80]
+    if not wanted:
+        return None
+    row = session.execute(
+        select(Note.place_lat, Note.place_lng)
+        .where(func.lower(Note.place_name).in_(_scripts(wanted.lower())), Note.status == PUBLISHED,
+               Note.place_lat.is_not(None),
+               Note.place_lng.is_not(None))
+        .group_by(Note.place_lat, Note.place_lng).order_by(func.count().desc(), Note.place_lat).limit(1)
+    ).first()
+    if row is None or row.place_lat is None or row.place_lng is None:
+        return None
+    return float(row.place_lat), float(row.place_lng)
+
+
+def resolve_place(session: Session, near: str | None, place: str | None, within_km: float | None) -> Near | None:
+    """The place filter from ``near=lat,lng`` or, failing that, a place's name; a name no note
+    has located is a 422 (searching "anywhere" instead would answer another question)."""
+    point = parse_near(near, within_km)
+    if point is not None or place is None or not place.strip():
+        return point
+    found = place_point(session, place)
+    if found is None:
+        raise AppError("search.unknown_place", _("No notes are from a place called “%(place)s” yet."), 422,
+                       fields={"place": "unknown"}, place=place.strip()[:80])
+    return Near(found[0], found[1], within_km if within_km is not None else CITY_KM)
+
+
+def _offset(cursor: str | None) -> int:
+    offset = cursor_int(decode_cursor(cursor), "o") or 0
+    if offset > MAX_OFFSET:
+        raise invalid_cursor()
+    return offset
+
+
+def _slice(rows: Sequence[T], offset: int, limit: int) -> tuple[Sequence[T], str | None]:
+    """``rows`` read with ``limit + 1``: the page, and the cursor after it when there is more."""
+    more = len(rows) > limit and offset + limit < MAX_OFFSET
+    return rows[:limit], encode_cursor({"o": offset + limit}) if more else None
+
+
+def _scripts(text: str) -> set[str]:
+    """``text`` as typed and in the other Chinese script: a Traditional query finds Simplified
+    names and tags, and the other way round."""
+    return {text, opencc_converter("t2s").convert(text), opencc_converter("s2t").convert(text)}
+
+
+def search_users(session: Session, viewer_id: int | None, q: str, *, cursor: str | None = None,
+                 limit: int = 20) -> UserPage:
+    """Active accounts whose username starts with ``q`` (an ``@`` before it is fine) or whose
+    display name contains it: the exact username first, then other usernames starting so, then
+    display names; within each, the most followed first. Blocked either way and muted people are
+    left out, as everywhere."""
+    offset = _offset(cursor)
+    key = q.strip().lstrip("@").strip().lower()
+    if not key:
+        return UserPage(items=[])
+    by_username = User.username_key.startswith(key, autoescape=True)
+    by_name = [func.lower(User.display_name).contains(form, autoescape=True) for form in _scripts(key)]
+    statement = (select(User).where(User.is_active.is_(True), or_(by_username, *by_name))
+                 .order_by(case((User.username_key == key, 0), (by_username, 1), else_=2),
+                           User.follower_count.desc(), User.id)
+                 .offset(offset).limit(limit + 1))
+    hidden = hidden_author_ids(session, viewer_id)
+    if hidden:
+        statement = statement.where(User.id.not_in(hidden))
+    users, next_cursor = _slice(list(session.scalars(statement)), offset, limit)
+    items = [UserResult(**brief(user).model_dump(), bio=user.bio, follower_count=user.follower_count,
+                        note_count=user.note_count) for user in users]
+    return UserPage(items=items, next_cursor=next_cursor)
+
+
+def search_tags(session: Session, q: str, *, cursor: str | None = None, limit: int = 20) -> TagPage:
+    """Tags of published notes starting with ``q`` (as a tag: ``#`` and case do not matter; either
+    Chinese script), the exact tag first, then by how many notes carry them."""
+    offset = _offset(cursor)
+    tag = normalize_tag(q)
+    if tag is None:
+        return TagPage(items=[])
+    forms = _scripts(tag)
+    notes = func.count(NoteTag.note_id)
+    statement = (select(NoteTag.tag, notes)
+                 .join(Note, Note.id == NoteTag.note_id).join(User, User.id == Note.author_id)
+                 .where(or_(*(NoteTag.tag.startswith(form, autoescape=True) for form in forms)),
+                        Note.status == PUBLISHED, User.is_active.is_(True))
+                 .group_by(NoteTag.tag)
+                 .order_by(case((NoteTag.tag.in_(forms), 0), else_=1), notes.desc(), NoteTag.tag)
+                 .offset(offset).limit(limit + 1))
+    rows, next_cursor = _slice(session.execute(statement).all(), offset, limit)
+    return TagPage(items=[TagResult(tag=row[0], note_count=row[1]) for row in rows], next_cursor=next_cursor)
