@@ -29,8 +29,8 @@ What it does (docs/benchmarks.md, "Search: 1M notes", has the reasoning and the 
 5. Keyword search end to end: ``GET /api/v1/search/notes?q=`` on the real server (``bench/api.py``'s
    ``running_server``: uvicorn, uvloop, httptools, one process) with ``search.dense`` off, at 1
    and 8 closed-loop clients (``bench/api.py``'s raw HTTP/1.1 client).
-6. Hybrid (dense on): embedding is ~40-250 ms a note on these cores (``search.dense``, e5-small),
-   so hybrid runs on its own database of the corpus's first ``--hybrid-notes`` notes, every one
+6. Hybrid (dense on): embedding took 168 ms a note on these two cores (``search.dense``, e5-small;
+   1M notes would be ~47 hours, 10,000 ~28 minutes), so hybrid runs on its own database of the corpus's first ``--hybrid-notes`` notes, every one
    embedded by the app's reconciliation (``search.actions.rebuild``); the same API at 1 and 8
    clients, and keyword-only on that small corpus beside it, so what the dense side adds is a
    ratio measured in one run.
