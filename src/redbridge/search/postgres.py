@@ -147,12 +147,13 @@ class PostgresBackend:
     disposes of it."""
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+        self.engine = engine
 
     @classmethod
-    def connect(cls, url: str | URL, *, pool_size: int = 4) -> PostgresBackend:
+    def connect(cls, url: str | URL, *, pool_size: int = 4, max_overflow: int = 4) -> PostgresBackend:
         """A backend with its own pool on the database at ``url`` (the app's)."""
-        return cls(create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True))
+        return cls(create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=5.0,
+                                 pool_pre_ping=True))
 
     # ------------------------------------------------------------------------------ writes
 
@@ -182,22 +183,22 @@ class PostgresBackend:
     def index(self, docs: Sequence[NoteDoc]) -> None:
         if not docs:
             return
-        with self._engine.begin() as conn:
+        with self.engine.begin() as conn:
             self._insert(conn, docs)
 
     def delete(self, note_ids: Sequence[int]) -> None:
         if not note_ids:
             return
-        with self._engine.begin() as conn:
+        with self.engine.begin() as conn:
             conn.execute(delete(notes_table).where(_t.note_id == any_(_ids(note_ids))))
 
     def delete_author(self, author_id: int) -> None:
-        with self._engine.begin() as conn:
+        with self.engine.begin() as conn:
             conn.execute(delete(notes_table).where(_t.author_id == author_id))
 
     def replace_all(self, batches: Iterable[Sequence[NoteDoc]]) -> int:
         total = 0
-        with self._engine.begin() as conn:
+        with self.engine.begin() as conn:
             conn.execute(delete(notes_table))
             for batch in batches:
                 self._insert(conn, batch)
@@ -205,14 +206,14 @@ class PostgresBackend:
         return total
 
     def clear(self) -> None:
-        with self._engine.begin() as conn:
+        with self.engine.begin() as conn:
             conn.execute(delete(notes_table))
 
     def flush(self) -> None:
         """Nothing is pending: every write committed before it returned."""
 
     def close(self) -> None:
-        self._engine.dispose()
+        self.engine.dispose()
 
     # ------------------------------------------------------------------------------ reads
 
@@ -253,7 +254,7 @@ class PostgresBackend:
         # it, and is counted on its own.
         ranked = (select(_t.note_id, func.count().over().label("total")).where(where)
                   .order_by(*order).offset(query.offset).limit(query.limit))
-        with self._engine.connect() as conn:
+        with self.engine.connect() as conn:
             rows = conn.execute(ranked).all()
             if rows:
                 return Hits([int(row.note_id) for row in rows], int(rows[0].total))
@@ -264,5 +265,5 @@ class PostgresBackend:
         statement = select(func.count()).select_from(notes_table)
         if author_id is not None:
             statement = statement.where(_t.author_id == author_id)
-        with self._engine.connect() as conn:
+        with self.engine.connect() as conn:
             return int(conn.scalar(statement) or 0)
