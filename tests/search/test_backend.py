@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from redbridge.search.analysis import analyse, query_terms
-from redbridge.search.backend import Near, NoteDoc, NoteQuery, SearchBackend, bounding_box, engagement_boost
+from redbridge.search.backend import Near, NoteDoc, NoteQuery, SearchBackend, engagement_boost
 from redbridge.search.embedded import TantivyBackend
 from redbridge.search.postgres import PostgresBackend
 from tests.conftest import BACKEND
@@ -207,12 +207,14 @@ def test_near_filter(backend: SearchBackend) -> None:
     assert backend.search(q("dumplings", near=Near(89.9, -170.0, km=50))).note_ids == [6]
 
 
-def test_bounding_box() -> None:
-    box = bounding_box(Near(0.0, 0.0, km=111.32))
-    assert box.lat == pytest.approx((-1.0, 1.0))
-    assert box.lng[0] == pytest.approx((-1.0, 1.0), rel=1e-3)  # measured at the edge: a little wider
-    assert len(bounding_box(Near(10.0, 179.9, km=50)).lng) == 2
-    assert bounding_box(Near(89.9, 0.0, km=50)).lng == ((-180.0, 180.0),)
+def test_bounding_boxes() -> None:
+    (box,) = Near(0.0, 0.0, km=111.195).boxes()  # one degree of latitude on the mean-radius earth
+    assert (box.south, box.north) == pytest.approx((-1.0, 1.0), rel=1e-3)
+    assert (box.west, box.east) == pytest.approx((-1.0, 1.0), rel=1e-3)  # measured at the edge: a little wider
+    east, west = Near(10.0, 179.9, km=50).boxes()
+    assert (east.east, west.west) == (180.0, -180.0)
+    assert west.east < -179.0
+    assert [(b.west, b.east) for b in Near(89.9, 0.0, km=50).boxes()] == [(-180.0, 180.0)]
 
 
 # Query syntax of either engine (and of SQL) as terms: each must stay one term, found as itself,

@@ -66,7 +66,6 @@ from redbridge.search.backend import (
     Hits,
     NoteDoc,
     NoteQuery,
-    bounding_box,
     engagement_boost,
 )
 
@@ -234,9 +233,8 @@ class PostgresBackend:
             where.append(not_(_t.note_id == any_(_ids(query.exclude_notes))))
         if query.near is not None:
             # A note without a place has NULL coordinates, which no comparison matches.
-            box = bounding_box(query.near)
-            where.append(_t.lat.between(*box.lat))
-            where.append(or_(*(_t.lng.between(west, east) for west, east in box.lng)))
+            where.append(or_(*(and_(_t.lat.between(box.south, box.north), _t.lng.between(box.west, box.east))
+                               for box in query.near.boxes())))
         return where
 
     def search(self, query: NoteQuery) -> Hits:

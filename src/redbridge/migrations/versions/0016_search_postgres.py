@@ -1,7 +1,7 @@
 """the PostgreSQL search backend's table (``search.postgres``), on PostgreSQL only
 
-Revision ID: 0016_search_postgres
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 
 The cluster's keyword index: one row per findable note, its analysed terms in a weighted
 ``tsvector`` (title A, body B, tags C) under a GIN index, and the columns the filters and sorts
@@ -17,8 +17,8 @@ no data, and other revisions may rely on them.
 from alembic import op
 
 
-revision = '0016_search_postgres'
-down_revision = '0014'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
