@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -117,6 +117,10 @@ class OutboxSettings(BaseModel):
 class SearchSettings(BaseModel):
     """Search (docs/search.md): ``REDBRIDGE_SEARCH__...``."""
 
+    # The keyword index (docs/search.md): ``embedded`` tantivy under ``index_dir``, one process;
+    # ``postgres`` a tsvector table in the app's PostgreSQL database, shared by every process;
+    # ``auto`` postgres when the database is PostgreSQL, else embedded.
+    backend: Literal["auto", "embedded", "postgres"] = "auto"
     index_dir: Path | None = None  # default var_dir / "search"
     # Index writes are committed together this long after the first pending one (a commit fsyncs).
     commit_delay_s: float = Field(default=0.5, ge=0, le=60)
@@ -277,6 +281,12 @@ class Settings(BaseSettings):
     translation: TranslationSettings = Field(default_factory=TranslationSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
 
+    @model_validator(mode="after")
+    def _search_backend_fits_the_database(self) -> Settings:
+        if self.search.backend == "postgres" and self.is_sqlite:
+            raise ValueError("search.backend 'postgres' needs a PostgreSQL database_url")
+        return self
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.var_dir / 'redbridge.db').resolve()}"
@@ -288,3 +298,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def search_backend(self) -> Literal["embedded", "postgres"]:
+        """``search.backend`` with ``auto`` resolved by the database."""
+        if self.search.backend == "auto":
+            return "embedded" if self.is_sqlite else "postgres"
+        return self.search.backend

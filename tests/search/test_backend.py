@@ -1,39 +1,65 @@
-"""The embedded backend on its own: index, update, delete, filters, sorts, paging, and recovery."""
+"""Both backends, through the protocol: index, update, delete, filters, sorts, paging; then the
+embedded one's batching and recovery.
+
+The PostgreSQL backend runs in the PostgreSQL pass (``REDBRIDGE_TEST_BACKEND=postgres``) only, on
+a fresh database cloned from the migrated template; in the SQLite pass its parameter is not
+collected at all (there is no server to run it against).
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from redbridge.search.analysis import analyse, query_terms
-from redbridge.search.backend import NoteDoc, NoteQuery
-from redbridge.search.embedded import TantivyBackend, engagement_boost
+from redbridge.search.backend import Near, NoteDoc, NoteQuery, SearchBackend, engagement_boost
+from redbridge.search.embedded import TantivyBackend
+from redbridge.search.postgres import PostgresBackend
+from tests.conftest import BACKEND
+
+BACKENDS = ["embedded", "postgres"] if BACKEND == "postgres" else ["embedded"]
+_databases = itertools.count()
 
 
 def doc(note_id: int, title: str = "", body: str = "", tags: str = "", *, author: int = 1, lang: str = "en",
-        kind: str = "image", likes: int = 0, collects: int = 0, comments: int = 0) -> NoteDoc:
+        kind: str = "image", likes: int = 0, collects: int = 0, comments: int = 0,
+        place: tuple[float, float] | None = None) -> NoteDoc:
+    lat, lng = place if place is not None else (None, None)
     return NoteDoc(note_id=note_id, author_id=author, title=analyse(title), body=analyse(body), tags=analyse(tags),
                    lang=lang, kind=kind, created_at=1_700_000_000 + note_id, like_count=likes,
-                   collect_count=collects, comment_count=comments)
+                   collect_count=collects, comment_count=comments, lat=lat, lng=lng)
 
 
 def q(text: str, **kw: object) -> NoteQuery:
     return NoteQuery(terms=tuple(query_terms(text)), **kw)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def backend(tmp_path: Path) -> TantivyBackend:
-    index = TantivyBackend(tmp_path, commit_delay_s=60)  # commits only when the test flushes
-    yield index  # type: ignore[misc]
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path,
+            pg_template: tuple[object, str] | None) -> Iterator[SearchBackend]:
+    if request.param == "embedded":
+        index: SearchBackend = TantivyBackend(tmp_path, commit_delay_s=60)  # commits only when the test flushes
+        yield index
+        index.close()
+        return
+    assert pg_template is not None
+    server, template = pg_template
+    name = f"sb{os.getpid()}_{next(_databases)}"
+    url = server.create_database(name, template=template)  # type: ignore[attr-defined]
+    index = PostgresBackend.connect(url, pool_size=2)
+    yield index
     index.close()
+    server.drop_database(name)  # type: ignore[attr-defined]
 
 
-def test_index_search_update_delete(backend: TantivyBackend) -> None:
+def test_index_search_update_delete(backend: SearchBackend) -> None:
     backend.index([doc(1, "苏州小笼包", "汤汁很多"), doc(2, "Boston lobster rolls"), doc(3, "上海生煎")])
-    assert backend.search(q("小笼包")).note_ids == []  # not committed yet
     backend.flush()
     assert backend.search(q("小笼包")).note_ids == [1]
     assert backend.search(q("蘇州")).note_ids == [1]
@@ -47,13 +73,13 @@ def test_index_search_update_delete(backend: TantivyBackend) -> None:
     assert backend.count() == 2
 
 
-def test_title_above_body_above_tags(backend: TantivyBackend) -> None:
+def test_title_above_body_above_tags(backend: SearchBackend) -> None:
     backend.index([doc(1, tags="hotpot"), doc(2, body="hotpot night with friends"), doc(3, title="hotpot night")])
     backend.flush()
     assert backend.search(q("hotpot")).note_ids == [3, 2, 1]
 
 
-def test_more_matching_terms_rank_first(backend: TantivyBackend) -> None:
+def test_more_matching_terms_rank_first(backend: SearchBackend) -> None:
     backend.index([doc(1, "soup"), doc(2, "soup dumplings suzhou"), doc(3, "dumplings")])
     backend.flush()
     assert backend.search(q("soup dumplings in Suzhou")).note_ids[0] == 2
@@ -65,7 +91,7 @@ def test_engagement_is_a_modest_boost() -> None:
     assert engagement_boost(0, 10, 0) > engagement_boost(10, 0, 0)  # collects weigh above likes
 
 
-def test_filters_sorts_and_paging(backend: TantivyBackend) -> None:
+def test_filters_sorts_and_paging(backend: SearchBackend) -> None:
     backend.index([
         doc(1, "noodles", lang="en", kind="image", likes=5, collects=1, comments=9),
         doc(2, "noodles 面条", lang="mixed", kind="video", likes=1, collects=7, comments=0),
@@ -85,7 +111,7 @@ def test_filters_sorts_and_paging(backend: TantivyBackend) -> None:
     assert (first.note_ids, second.note_ids, first.total) == ([3, 2], [1], 3)
 
 
-def test_delete_author_and_clear(backend: TantivyBackend) -> None:
+def test_delete_author_and_clear(backend: SearchBackend) -> None:
     backend.index([doc(1, "tea", author=1), doc(2, "tea", author=2), doc(3, "tea", author=2)])
     backend.flush()
     assert backend.count(author_id=2) == 2
@@ -96,13 +122,13 @@ def test_delete_author_and_clear(backend: TantivyBackend) -> None:
     assert backend.count() == 0
 
 
-def test_no_terms_no_hits(backend: TantivyBackend) -> None:
+def test_no_terms_no_hits(backend: SearchBackend) -> None:
     backend.index([doc(1, "tea")])
     backend.flush()
     assert backend.search(NoteQuery(terms=())).note_ids == []
 
 
-def test_replace_all_is_one_commit(backend: TantivyBackend) -> None:
+def test_replace_all_is_one_commit(backend: SearchBackend) -> None:
     backend.index([doc(9, "old")])
     backend.flush()
     assert backend.replace_all([[doc(1, "tea")], [doc(2, "coffee")]]) == 2
@@ -110,7 +136,13 @@ def test_replace_all_is_one_commit(backend: TantivyBackend) -> None:
     assert backend.search(q("old")).note_ids == []
 
 
-def test_writes_commit_by_themselves_after_the_delay(tmp_path: Path) -> None:
+def test_embedded_writes_commit_by_themselves_after_the_delay(tmp_path: Path) -> None:
+    waiting = TantivyBackend(tmp_path / "waiting", commit_delay_s=60)
+    waiting.index([doc(1, "tea")])
+    assert waiting.search(q("tea")).note_ids == []  # pending until the delay or a flush
+    waiting.flush()
+    assert waiting.search(q("tea")).note_ids == [1]
+    waiting.close()
     index = TantivyBackend(tmp_path, commit_delay_s=0.05)
     index.index([doc(1, "tea")])
     deadline = time.monotonic() + 5
@@ -120,7 +152,7 @@ def test_writes_commit_by_themselves_after_the_delay(tmp_path: Path) -> None:
     index.close()
 
 
-def test_fresh_when_missing_unclean_or_corrupt(tmp_path: Path) -> None:
+def test_embedded_fresh_when_missing_unclean_or_corrupt(tmp_path: Path) -> None:
     first = TantivyBackend(tmp_path)
     assert first.fresh  # created
     first.index([doc(1, "tea")])
@@ -142,3 +174,64 @@ def test_fresh_when_missing_unclean_or_corrupt(tmp_path: Path) -> None:
     assert corrupt.fresh
     assert corrupt.count() == 0
     corrupt.close()
+
+
+def test_time_author_and_seen_filters(backend: SearchBackend) -> None:
+    backend.index([doc(1, "dumplings", author=1), doc(2, "dumplings", author=2), doc(3, "dumplings", author=3)])
+    backend.flush()
+    assert set(backend.search(q("dumplings", since=1_700_000_002)).note_ids) == {2, 3}
+    assert backend.search(q("dumplings", since=1_700_000_003)).note_ids == [3]  # at or after
+    assert set(backend.search(q("dumplings", authors=frozenset({1, 3}))).note_ids) == {1, 3}
+    nobody = backend.search(q("dumplings", authors=frozenset()))  # following no one: nothing
+    assert (nobody.note_ids, nobody.total) == ([], 0)
+    assert set(backend.search(q("dumplings", exclude_notes=frozenset({1, 2}))).note_ids) == {3}
+    both = backend.search(q("dumplings", authors=frozenset({1, 2}), exclude_notes=frozenset({2}), since=1_700_000_001))
+    assert (both.note_ids, both.total) == ([1], 1)
+
+
+SHANGHAI, SUZHOU, BOSTON = (31.2304, 121.4737), (31.2989, 120.5853), (42.3601, -71.0589)
+
+
+def test_near_filter(backend: SearchBackend) -> None:
+    backend.index([doc(1, "soup dumplings", place=SHANGHAI), doc(2, "soup dumplings", place=SUZHOU),
+                   doc(3, "soup dumplings", place=BOSTON), doc(4, "soup dumplings"),
+                   doc(5, "soup dumplings", place=(-17.8, -179.95)), doc(6, "soup dumplings", place=(89.9, 10.0))])
+    backend.flush()
+    assert backend.search(q("dumplings", near=Near(*SHANGHAI, km=20))).note_ids == [1]
+    assert set(backend.search(q("dumplings", near=Near(*SHANGHAI, km=100))).note_ids) == {1, 2}  # ~85 km
+    assert backend.search(q("dumplings", near=Near(*BOSTON, km=5))).note_ids == [3]
+    # A note with no place is in no box, however large.
+    assert 4 not in backend.search(q("dumplings", near=Near(0.0, 0.0, km=30_000))).note_ids
+    # Across the antimeridian, and over the pole.
+    assert backend.search(q("dumplings", near=Near(-17.8, 179.95, km=20))).note_ids == [5]
+    assert backend.search(q("dumplings", near=Near(89.9, -170.0, km=50))).note_ids == [6]
+
+
+def test_bounding_boxes() -> None:
+    (box,) = Near(0.0, 0.0, km=111.195).boxes()  # one degree of latitude on the mean-radius earth
+    assert (box.south, box.north) == pytest.approx((-1.0, 1.0), rel=1e-3)
+    assert (box.west, box.east) == pytest.approx((-1.0, 1.0), rel=1e-3)  # measured at the edge: a little wider
+    east, west = Near(10.0, 179.9, km=50).boxes()
+    assert (east.east, west.west) == (180.0, -180.0)
+    assert west.east < -179.0
+    assert [(b.west, b.east) for b in Near(89.9, 0.0, km=50).boxes()] == [(-180.0, 180.0)]
+
+
+# Query syntax of either engine (and of SQL) as terms: each must stay one term, found as itself,
+# never an operator, a prefix, a field or a weight. (Analysed terms hold no spaces.)
+SYNTAX = ["and", "or", "not", "(", ")", '"', "*", ":", "!", "&", "|", "<->", "a|b", "!x", "x:*", "x:a", "title:x",
+          "*:*", "it's", "don't", "a\\b", "''", "');drop--", "\\'", "5.5", "苏州", "e:f", "x-y"]
+
+
+def test_syntax_is_searched_as_terms(backend: SearchBackend) -> None:
+    # Document 1 holds the odd terms; document 2 the pieces a parser would cut them into.
+    backend.index([NoteDoc(note_id=1, author_id=1, title=" ".join(SYNTAX), body="", tags="", lang="en",
+                           kind="image", created_at=1),
+                   NoteDoc(note_id=2, author_id=1, title="a b x don t it s e f y 5 drop table title", body="",
+                           tags="", lang="en", kind="image", created_at=2)])
+    backend.flush()
+    for term in SYNTAX:
+        assert backend.search(NoteQuery(terms=(term,))).note_ids == [1], term
+    assert backend.search(NoteQuery(terms=("nothing-here", "&", "|"))).note_ids == [1]
+    assert backend.search(NoteQuery(terms=("x",))).note_ids == [2]  # no prefix match from "x:*"
+    assert backend.count() == 2

@@ -1,13 +1,19 @@
-"""``redbridge search reindex`` and the rebuild of a fresh index."""
+"""``redbridge search reindex``, the rebuild of a fresh index, and which backend an app gets."""
 
 from __future__ import annotations
 
 import io
 import shutil
+from pathlib import Path
+
+import pytest
 
 from redbridge.core.services import Services
 from redbridge.search import cli
+from redbridge.search.embedded import TantivyBackend
+from redbridge.search.postgres import PostgresBackend
 from redbridge.search.wiring import backend
+from redbridge.settings import SearchSettings, Settings
 from tests.factories import Factory
 
 
@@ -28,15 +34,21 @@ def test_reindex_matches_the_database(factory: Factory, services: Services) -> N
 
 
 def test_a_missing_index_is_rebuilt_from_the_database(factory: Factory, services: Services) -> None:
+    """Embedded: the index directory is gone. PostgreSQL: the table is empty while findable notes
+    exist (never built), the one case in which it is fresh (search.wiring)."""
     from redbridge.app import create_app
 
     author = factory.user()
     factory.note(author, title="pu-erh tea")
     factory.note_row(author, title="longjing tea")
     backend(services).flush()
-    path = services.settings.var_dir / "search"
-    services.close()
-    shutil.rmtree(path)
+    if services.settings.search_backend == "postgres":
+        backend(services).clear()
+        services.close()
+    else:
+        path = services.settings.var_dir / "search"
+        services.close()
+        shutil.rmtree(path)
     app = create_app(services.settings)
     try:
         again = backend(app.state.services)  # fresh: the rebuild job runs (immediate mode) at once
@@ -45,3 +57,16 @@ def test_a_missing_index_is_rebuilt_from_the_database(factory: Factory, services
     finally:
         app.state.services.close()
 
+
+
+def test_the_backend_follows_the_database(services: Services) -> None:
+    expected = TantivyBackend if services.settings.is_sqlite else PostgresBackend
+    assert isinstance(backend(services), expected)
+
+
+def test_a_postgres_backend_needs_a_postgres_database(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="needs a PostgreSQL database_url"):
+        Settings(var_dir=tmp_path, search=SearchSettings(backend="postgres"))
+    assert Settings(var_dir=tmp_path, database_url="postgresql+psycopg://x@127.0.0.1/x").search_backend == "postgres"
+    assert Settings(var_dir=tmp_path, database_url="postgresql+psycopg://x@127.0.0.1/x",
+                    search=SearchSettings(backend="embedded")).search_backend == "embedded"

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any, Final
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
+
+# Tables a migration makes on one engine only and no model describes (the PostgreSQL search
+# backend's index, 0016): autogenerate and the schema comparison leave them alone.
+ENGINE_ONLY_TABLES: Final = frozenset({"search_notes"})
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic's ``include_object`` hook: everything but ``ENGINE_ONLY_TABLES`` (and their indexes)."""
+    table = obj.table.name if type_ == "index" else name
+    return not (reflected and compare_to is None and table in ENGINE_ONLY_TABLES)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -4,6 +4,7 @@ from typing import Any
 
 from alembic import context
 
+from redbridge.core.migrate import include_object
 from redbridge.models import Base
 
 config = context.config
@@ -28,6 +29,7 @@ def _migrate(connection: Any) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite ALTER needs table copies
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,8 +1,11 @@
 """The ``SearchBackend`` protocol: what search needs from an index engine, whatever the engine.
 
 Documents arrive already analysed (``search.analysis``): a backend stores whitespace-separated
-terms and never segments text itself, so tantivy (embedded) and PostgreSQL's ``simple`` tsvector
-(cluster, not yet built) index exactly the same terms.
+terms and never segments text itself, so tantivy (embedded: ``search.embedded``) and a PostgreSQL
+tsvector (cluster: ``search.postgres``) index exactly the same terms.
+
+What the engines share is here too, so the two rank and filter alike: the field boosts, the
+engagement boost, the field each sort orders by, the bounding boxes of a ``Near``.
 """
 
 from __future__ import annotations
@@ -10,11 +13,28 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Final, Literal, Protocol
 
 Sort = Literal["relevance", "newest", "likes", "collects", "comments"]
 Kind = Literal["image", "video"]
 Lang = Literal["en", "zh"]
+
+# Field boosts: a word in the title says more about a note than one in its body, and the body
+# more than a tag (tags are few and broad: #food).
+BOOSTS: Final = {"title": 3.0, "body": 1.5, "tags": 1.0}
+# The field (column) each sort orders by, descending; ids are time-ordered, so ``newest`` is the id.
+SORT_FIELDS: Final = {"newest": "note_id", "likes": "like_count", "collects": "collect_count",
+                      "comments": "comment_count"}
+# Engagement lifts relevance modestly: the score is multiplied by log2(2 + boost), so boost runs
+# 0 → 2**1.5 - 2 for a score × 1.0 → × 1.5 at ``ENGAGEMENT_CAP`` weighted engagements.
+ENGAGEMENT_CAP: Final = 10_000
+
+
+def engagement_boost(likes: int, collects: int, comments: int) -> float:
+    """The document's ``boost``: collects weigh above likes (a collect is a save-for-later)."""
+    weighted = max(likes, 0) + 2 * max(collects, 0) + max(comments, 0)
+    share = min(math.log1p(weighted) / math.log1p(ENGAGEMENT_CAP), 1.0)
+    return float(2 ** (1 + 0.5 * share) - 2)
 
 
 @dataclass(frozen=True)

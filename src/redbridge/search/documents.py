@@ -73,6 +73,10 @@ def findable_ids(session: Session) -> set[int]:
     return set(session.scalars(findable().with_only_columns(Note.id)))
 
 
+def any_findable(session: Session) -> bool:
+    return bool(session.scalar(select(findable().with_only_columns(Note.id).limit(1).exists())))
+
+
 def is_active(session: Session, user_id: int) -> bool:
     return bool(session.scalar(select(User.is_active).where(User.id == user_id)))
 

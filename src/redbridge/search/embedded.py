@@ -16,7 +16,6 @@ keeps a ``clean`` marker that exists only while nothing is pending: an index ope
 from __future__ import annotations
 
 import logging
-import math
 import shutil
 import threading
 import time
@@ -26,29 +25,15 @@ from typing import Any
 
 import tantivy
 
-from redbridge.search.backend import Hits, Near, NoteDoc, NoteQuery
+from redbridge.search.backend import BOOSTS, SORT_FIELDS, Hits, Near, NoteDoc, NoteQuery, engagement_boost
 
 log = logging.getLogger("redbridge.search")
 
 # A new schema is a new directory: an index of the old shape is never opened with the new one,
 # it is rebuilt (``fresh``) and the old directory left for an operator to delete.
 SCHEMA_VERSION = 2  # 2: the note's place (lat, lng) for the place filter
-# Field boosts: a word in the title says more about a note than one in its body, and the body
-# more than a tag (tags are few and broad: #food).
-BOOSTS = {"title": 3.0, "body": 1.5, "tags": 1.0}
-# Engagement lifts relevance modestly: tantivy multiplies the score by log2(2 + boost), so boost
-# runs 0 → 2**1.5 - 2 for a score × 1.0 → × 1.5 at ``_ENGAGEMENT_CAP`` weighted engagements.
-_ENGAGEMENT_CAP = 10_000
-_SORT_FIELDS = {"newest": "note_id", "likes": "like_count", "collects": "collect_count", "comments": "comment_count"}
 _CLEAN = "clean"
 _LOCK_WAIT_S = 5.0
-
-
-def engagement_boost(likes: int, collects: int, comments: int) -> float:
-    """The ``boost`` fast field: collects weigh above likes (a collect is a save-for-later)."""
-    weighted = max(likes, 0) + 2 * max(collects, 0) + max(comments, 0)
-    share = min(math.log1p(weighted) / math.log1p(_ENGAGEMENT_CAP), 1.0)
-    return float(2 ** (1 + 0.5 * share) - 2)
 
 
 def _schema() -> tantivy.Schema:
@@ -282,7 +267,7 @@ class TantivyBackend:
             result = searcher.search(compiled, query.limit, count=True, offset=query.offset, weight_by_field="boost")
         else:
             result = searcher.search(compiled, query.limit, count=True, offset=query.offset,
-                                     order_by_field=_SORT_FIELDS[query.sort], order=tantivy.Order.Desc)
+                                     order_by_field=SORT_FIELDS[query.sort], order=tantivy.Order.Desc)
         ids = [int(searcher.doc(address)["note_id"][0]) for _, address in result.hits]
         return Hits(ids, _count(result))
 

@@ -1,20 +1,34 @@
-"""The search backend of one app (``services.state``), opened on first use.
+"""The search backend of one app (``services.state``), opened on first use: the embedded tantivy
+index or the PostgreSQL table, as ``settings.search_backend`` says (``auto``: PostgreSQL when the
+database is).
 
-An index that opened ``fresh`` (missing, corrupt, not closed cleanly: ``search.embedded``) is
-rebuilt from the database by the ``search.rebuild`` job, enqueued here once: in the embedded
-worker it runs beside the requests (searches meanwhile answer from what the index has, and the
-database filter keeps them correct); in immediate mode (tests) it runs at once.
+An index that is ``fresh`` is rebuilt from the database by the ``search.rebuild`` job, enqueued
+here once per process: in the embedded worker it runs beside the requests (searches meanwhile
+answer from what the index has, and the database filter keeps them correct); in immediate mode
+(tests) it runs at once.
+
+* Embedded: fresh when the index opened missing, corrupt or not closed cleanly (writes still
+  pending at a crash are lost: ``search.embedded``).
+* PostgreSQL: every write commits before its job finishes, and a job that fails is retried, so
+  the table loses nothing to a crash. It is fresh only when it was never built: empty while
+  findable notes exist (a deployment moved from the embedded backend, a migration just run, a
+  ``clear``). Checked once per process, on the backend's own connections.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
+from sqlalchemy.orm import Session
+
+from redbridge.search import documents
 from redbridge.search.backend import SearchBackend
 from redbridge.search.dense import NoteEmbedder, VectorIndex, note_embedder
 from redbridge.search.embedded import TantivyBackend
+from redbridge.search.postgres import PostgresBackend
 from redbridge.text.embed import default_embedder
 
 if TYPE_CHECKING:
@@ -58,12 +72,34 @@ class Dense:
                 self._save()
 
 
+# The PostgreSQL backend's own pool (``search.postgres``, "Connections"): searches hold a
+# connection for a few milliseconds, so a few serve a process; a burst overflows up to one per
+# admitted request, and those extra connections close when returned.
+PG_POOL_SIZE: Final = 4
+
+
+def _never_built(index: PostgresBackend) -> bool:
+    if index.count() > 0:
+        return False
+    with Session(index.engine) as session:  # not the app's pool: the caller may hold one of it
+        return documents.any_findable(session)
+
+
 class _Runtime:
     def __init__(self, services: Services) -> None:
         config = services.settings.search
-        self.embedded = TantivyBackend(config.index_dir or services.settings.var_dir / "search",
-                                       commit_delay_s=config.commit_delay_s, batch_size=config.commit_batch)
-        self.backend: SearchBackend = self.embedded
+        self.backend: SearchBackend
+        self._fresh: Callable[[], bool]
+        if services.settings.search_backend == "postgres":
+            index = PostgresBackend.connect(services.engine.url, pool_size=PG_POOL_SIZE,
+                                            max_overflow=services.settings.capacity.max_inflight)
+            self.backend = index
+            self._fresh = lambda: _never_built(index)
+        else:
+            embedded = TantivyBackend(config.index_dir or services.settings.var_dir / "search",
+                                      commit_delay_s=config.commit_delay_s, batch_size=config.commit_batch)
+            self.backend = embedded
+            self._fresh = lambda: embedded.fresh
         self._lock = threading.Lock()
         self._rebuild_asked = False
         self._dense_enabled = config.dense
@@ -73,10 +109,11 @@ class _Runtime:
     def take_rebuild(self) -> bool:
         """True once, for the caller that must enqueue the rebuild of a fresh index."""
         with self._lock:
-            if self._rebuild_asked or not self.embedded.fresh:
+            if self._rebuild_asked:
                 return False
+            # Asked once: an index is fresh when opened, and the one rebuild makes it whole.
             self._rebuild_asked = True
-            return True
+            return self._fresh()
 
     def dense(self, reconcile: bool = True) -> Dense | None:
         """The vector side, opened (and, once per process, reconciled with the database by a
