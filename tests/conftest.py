@@ -90,7 +90,7 @@ def generous_limits() -> RateLimitSettings:
         signup_per_ip=big, login_per_ip=big, login_per_account=big, note_per_account=big, note_per_ip=big,
         comment_per_account=big, comment_per_ip=big, upload_per_account=big,
         report_per_account=big, report_per_ip=big,
-        glossary_per_client=big,
+        glossary_per_client=big, suggest_per_client=big, search_history_per_account=big,
     )
 
 

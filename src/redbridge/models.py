@@ -10,6 +10,7 @@ from redbridge.notes.models import Note, NoteTag
 from redbridge.notifications.models import Notification
 from redbridge.ops.models import Heartbeat
 from redbridge.safety.models import Report
+from redbridge.search.models import QuerySearcher, SearchHistoryEntry, SearchTerm
 from redbridge.translations.models import CommunityTranslation, CommunityVote, StoredTranslation
 
 __all__ = [
@@ -33,8 +34,11 @@ __all__ = [
     "NoteTag",
     "Notification",
     "OutboxRow",
+    "QuerySearcher",
     "QueueItem",
     "Report",
+    "SearchHistoryEntry",
+    "SearchTerm",
     "StoredTranslation",
     "User",
 ]

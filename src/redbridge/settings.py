@@ -39,6 +39,10 @@ class RateLimitSettings(BaseModel):
     # Word glosses (API and the page's word list), per account, else per address: a reader opens
     # one note's glosses per note page and looks up a word now and then.
     glossary_per_client: tuple[int, int] = (300, 60)
+    # Search suggestions and trending (per account, else per address): a suggestion box asks once
+    # per pause in typing; the search history (its reads and clears), per account.
+    suggest_per_client: tuple[int, int] = (600, 60)
+    search_history_per_account: tuple[int, int] = (120, 60)
 
 
 class MediaSettings(BaseModel):
@@ -134,6 +138,15 @@ class SearchSettings(BaseModel):
     # How often at most the vector index is written to disk (a crash loses at most this much; the
     # reconciliation at start re-embeds what is missing).
     vector_save_s: float = Field(default=10.0, ge=0, le=3600)
+    # Suggestions, trending, history (docs/search.md): a query is suggested to everyone once this
+    # many distinct searcher-days found something with it (one person's query, say their own
+    # phone number, is never offered to others), and trends with this many distinct searchers in
+    # the last 24 hours. Both reads are cached this long.
+    suggest_min_searchers: int = Field(default=3, ge=1, le=1_000_000)
+    trending_min_searchers: int = Field(default=5, ge=1, le=1_000_000)
+    suggest_ttl_s: float = Field(default=30.0, ge=0, le=3600)
+    trending_ttl_s: float = Field(default=60.0, ge=0, le=3600)
+    history_size: int = Field(default=20, ge=1, le=200)
 
 
 class TrustLimits(BaseModel):

@@ -13,7 +13,7 @@ from redbridge.settings import Settings
 
 
 def reindex(settings: Settings, out: TextIO | None = None, *, vectors: bool = True) -> int:
-    """Replace the index with every findable note, and bring the vector index in line (unless
+    """Replace the index with every findable note, recount the tags suggestions offer, and bring the vector index in line (unless
     ``vectors`` is false: the demo leaves that to the server's background reconciliation, which
     embeds the notes while it already serves); returns how many. Readers of a running server keep
     the old index until the new one is committed whole."""
@@ -28,9 +28,12 @@ def reindex(settings: Settings, out: TextIO | None = None, *, vectors: bool = Tr
 
     try:
         count = actions.rebuild(services, progress, vectors=vectors)
+        # The suggestions' tags too: a seed or a restore writes notes without the events that
+        # count them (docs/search.md, "Suggestions, trending, history").
+        tags = actions.refresh_tags(services)
     finally:
         services.close()
-    out.write(f"\rsearch index rebuilt: {count} notes in {time.monotonic() - started:.1f} s\n")
+    out.write(f"\rsearch index rebuilt: {count} notes in {time.monotonic() - started:.1f} s; {tags} tags to suggest\n")
     return count
 
 

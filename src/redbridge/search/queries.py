@@ -15,28 +15,51 @@ leave a page short, and the cursor points after the last hit consumed. Paging st
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+import weakref
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from redbridge.accounts.models import User
 from redbridge.accounts.queries import brief, following_ids, hidden_author_ids
+from redbridge.core import ids
+from redbridge.core.cache import Lru, read_through
 from redbridge.core.errors import AppError
 from redbridge.core.i18n import _
 from redbridge.core.pagination import cursor_int, decode_cursor, encode_cursor, invalid_cursor
 from redbridge.core.services import Services
+from redbridge.moderation import screening
+from redbridge.moderation.text import TextChecker
 from redbridge.notes.models import PUBLISHED, Note, NoteTag
 from redbridge.reads.cards import cards
 from redbridge.search.analysis import query_terms
 from redbridge.search.backend import Kind, Lang, Near, NoteQuery, Sort
 from redbridge.search.expand import translate_query
 from redbridge.search.fusion import reciprocal_rank_fusion
-from redbridge.search.schemas import Scope, SearchPage, TagPage, TagResult, Time, UserPage, UserResult
+from redbridge.search.models import QuerySearcher, SearchHistoryEntry, SearchTerm
+from redbridge.search.schemas import (
+    HistoryEntry,
+    HistoryList,
+    Scope,
+    SearchPage,
+    Suggestion,
+    SuggestionList,
+    TagPage,
+    TagResult,
+    Time,
+    TrendingList,
+    TrendingQuery,
+    UserPage,
+    UserResult,
+)
+from redbridge.search.suggest_keys import key_of, like_prefix, pinyin_input, prefix_range
 from redbridge.search.wiring import Dense, backend, dense
 from redbridge.text.lang import opencc_converter
 from redbridge.text.markup import normalize_tag
@@ -204,7 +227,7 @@ def parse_near(text: str | None, within_km: float | None) -> Near | None:
 def place_point(session: Session, name: str) -> tuple[float, float] | None:
     """Where the community's notes put the place called ``name`` (in any case, in either Chinese
     script): the most used coordinates among published notes with that place name. By the
-    ``lower(place_name)`` index (migration 0017)."""
+    ``lower(place_name)`` index (migration 0015)."""
     wanted = name.strip()[:80]
     if not wanted:
         return None
@@ -295,3 +318,154 @@ def search_tags(session: Session, q: str, *, cursor: str | None = None, limit: i
                  .offset(offset).limit(limit + 1))
     rows, next_cursor = _slice(session.execute(statement).all(), offset, limit)
     return TagPage(items=[TagResult(tag=row[0], note_count=row[1]) for row in rows], next_cursor=next_cursor)
+
+
+# ------------------------------------------------- suggestions, trending, history (docs/search.md)
+
+SUGGEST_LIMIT = 10
+TRENDING_MAX = 50
+# Candidates read per matched column before screening and merging: a few abusive or duplicate
+# terms among them still leave a full list.
+_CANDIDATES = 30
+_TRENDING_WINDOW = timedelta(hours=24)
+
+
+def _too_long(limit: int) -> AppError:
+    return AppError("search.query_too_long", _("A search can be at most %(max)s characters."), 422,
+                    fields={"q": "too_long"}, max=limit)
+
+
+def spend_suggest(services: Services, viewer_id: int | None, ip: str) -> None:
+    """Count one suggestion or trending read against the client's budget (account, else address):
+    429 with ``Retry-After`` once spent."""
+    key = f"u:{ids.encode(viewer_id)}" if viewer_id is not None else f"ip:{ip}"
+    services.limiter.hit("search-suggest", key, services.settings.rate_limits.suggest_per_client)
+
+
+def spend_history(services: Services, viewer_id: int) -> None:
+    """Count one history read or clear against the account's budget (429 once spent)."""
+    services.limiter.hit("search-history", ids.encode(viewer_id), services.settings.rate_limits.search_history_per_account)
+
+
+def suggest_prefix(services: Services, q: str | None) -> str:
+    """The typed text as a matching key ('' when there is nothing to match: no suggestions, not an
+    error, as a box asks while it is still empty), or 422 when it is longer than a search may be."""
+    text = q or ""
+    limit = services.settings.search.max_query_chars
+    if len(text) > limit:
+        raise _too_long(limit)
+    return key_of(text)
+
+
+# Screening verdicts per checker (a new checker, after a rules change, starts afresh): the same
+# few thousand popular terms are read again and again, and the classifier is the costly part.
+_SCREENED: weakref.WeakKeyDictionary[TextChecker, Lru[str, bool]] = weakref.WeakKeyDictionary()
+_SCREENED_LOCK = threading.Lock()
+
+
+def allowed(services: Services, texts: Sequence[str]) -> list[bool]:
+    """Whether each text may be shown to people who did not type it: the moderation pipeline, as a
+    note's title would be checked, allows it outright. Held, rejected *and* labelled ones are left
+    out: a suggestion puts words in front of everyone typing a letter."""
+    checker = screening.checker(services)
+    with _SCREENED_LOCK:
+        memo = _SCREENED.get(checker)
+        if memo is None:
+            memo = _SCREENED[checker] = Lru(20_000)
+    unknown = list(dict.fromkeys(t for t in texts if memo.get(t) is None))
+    if unknown:
+        for text, verdict in zip(unknown, checker.check_many(unknown), strict=True):
+            memo.put(text, verdict.decision == "allow")
+    return [bool(memo.get(t)) for t in texts]
+
+
+def _matching(session: Session, column: InstrumentedAttribute[str], prefix: str, min_searchers: int) -> list[SearchTerm]:
+    # The range serves the prefix from the column's B-tree on every engine; the LIKE (with the
+    # user's % _ \ escaped) says the same thing and keeps it exact whatever the collation.
+    low, high = prefix_range(prefix)
+    conditions = [column >= low, column.like(like_prefix(prefix), escape="\\")]
+    if high is not None:
+        conditions.append(column < high)
+    eligible = or_(and_(SearchTerm.kind == "query", SearchTerm.weight >= min_searchers),
+                   and_(SearchTerm.kind == "tag", SearchTerm.weight > 0))
+    query = (select(SearchTerm).where(*conditions, eligible)
+             .order_by(SearchTerm.weight.desc(), SearchTerm.key).limit(_CANDIDATES))
+    return list(session.scalars(query))
+
+
+def _suggestions(services: Services, session: Session, prefix: str) -> SuggestionList:
+    terms = _matching(session, SearchTerm.key, prefix, services.settings.search.suggest_min_searchers)
+    spelled = pinyin_input(prefix)
+    if spelled is not None:
+        for column in (SearchTerm.pinyin, SearchTerm.initials):
+            terms += _matching(session, column, spelled, services.settings.search.suggest_min_searchers)
+    unique = list({term.id: term for term in terms}.values())
+    unique.sort(key=lambda t: (-t.weight, t.key))
+    shown = [t for t, ok in zip(unique, allowed(services, [t.text for t in unique]), strict=True) if ok]
+    seen: set[str] = set()
+    queries_: list[SearchTerm] = []
+    tags: list[SearchTerm] = []
+    for term in shown:  # once per key: the query, or the tag spelt as most notes spell it
+        if term.key not in seen:
+            seen.add(term.key)
+            (queries_ if term.kind == "query" else tags).append(term)
+    # Two queries, then a tag: what people search leads, and tags still show for a short prefix
+    # that popular queries would otherwise fill (their weights count different things).
+    merged: list[SearchTerm] = []
+    while (queries_ or tags) and len(merged) < SUGGEST_LIMIT:
+        for source in (queries_, queries_, tags):
+            if source and len(merged) < SUGGEST_LIMIT:
+                merged.append(source.pop(0))
+    return SuggestionList(items=[Suggestion(text=t.text, kind="tag" if t.kind == "tag" else "query", count=t.weight)
+                                 for t in merged])
+
+
+def suggest(services: Services, session: Session, prefix: str) -> SuggestionList:
+    """Up to ``SUGGEST_LIMIT`` suggestions for a key prefix (:func:`suggest_prefix`), cached for
+    ``suggest_ttl_s``: the same for everyone, so the short prefixes everyone types first — the
+    ones matching the most rows — are computed once per period."""
+    if not prefix:
+        return SuggestionList(items=[])
+    ttl = services.settings.search.suggest_ttl_s
+    if ttl <= 0:
+        return _suggestions(services, session, prefix)
+    key = "search:suggest:" + hashlib.sha256(prefix.encode()).hexdigest()[:32]
+    body = read_through(services.cache, key, ttl,
+                        lambda: _suggestions(services, session, prefix).model_dump_json().encode())
+    return SuggestionList.model_validate_json(body or b'{"items": []}')
+
+
+def _trending(services: Services, session: Session) -> TrendingList:
+    since = services.clock.now() - _TRENDING_WINDOW
+    searchers = func.count(QuerySearcher.searcher.distinct())
+    ranked = (select(QuerySearcher.term_id, searchers.label("n")).where(QuerySearcher.seen_at >= since)
+              .group_by(QuerySearcher.term_id)
+              .having(searchers >= services.settings.search.trending_min_searchers)
+              .order_by(searchers.desc()).limit(2 * TRENDING_MAX).subquery())
+    rows = session.execute(select(SearchTerm.text, ranked.c.n).join(ranked, ranked.c.term_id == SearchTerm.id)
+                           .order_by(ranked.c.n.desc(), SearchTerm.key)).all()
+    texts = [str(text) for text, _n in rows]
+    items = [TrendingQuery(text=text, searchers=int(n))
+             for (text, n), ok in zip(rows, allowed(services, texts), strict=True) if ok]
+    return TrendingList(items=items[:TRENDING_MAX])
+
+
+def trending(services: Services, session: Session, limit: int = SUGGEST_LIMIT) -> TrendingList:
+    """The queries most distinct searchers found something with in the last 24 hours (at least
+    ``trending_min_searchers`` each), screened, best first; cached for ``trending_ttl_s``."""
+    ttl = services.settings.search.trending_ttl_s
+    if ttl <= 0:
+        found = _trending(services, session)
+    else:
+        body = read_through(services.cache, "search:trending", ttl,
+                            lambda: _trending(services, session).model_dump_json().encode())
+        found = TrendingList.model_validate_json(body or b'{"items": []}')
+    return TrendingList(items=found.items[:limit])
+
+
+def search_history(services: Services, session: Session, user_id: int) -> HistoryList:
+    """The account's own searches, newest first, each query once, at most ``history_size``."""
+    rows = session.scalars(select(SearchHistoryEntry).where(SearchHistoryEntry.user_id == user_id)
+                           .order_by(SearchHistoryEntry.searched_at.desc(), SearchHistoryEntry.id.desc())
+                           .limit(services.settings.search.history_size))
+    return HistoryList(items=[HistoryEntry(id=ids.encode(e.id), text=e.text, searched_at=e.searched_at) for e in rows])

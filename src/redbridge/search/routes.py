@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from redbridge.accounts.deps import OptionalViewerDep
-from redbridge.core.deps import DbDep, ServicesDep
-from redbridge.core.errors import ErrorEnvelope
+from fastapi import APIRouter, Query, Request, Response, status
+
+from redbridge.accounts.deps import OptionalViewerDep, ViewerDep
+from redbridge.core.deps import DbDep, ServicesDep, client_ip
+from redbridge.core.errors import ErrorEnvelope, path_id
 from redbridge.core.pagination import PageLimit
 from redbridge.feeds.schemas import Cursor
-from redbridge.search import queries
+from redbridge.search import actions, queries
 from redbridge.search.schemas import (
+    HistoryList,
     KindParam,
     LangParam,
     NearParam,
@@ -19,8 +22,11 @@ from redbridge.search.schemas import (
     ScopeParam,
     SearchPage,
     SortParam,
+    SuggestionList,
+    SuggestText,
     TagPage,
     TimeParam,
+    TrendingList,
     UserPage,
     WithinParam,
 )
@@ -30,7 +36,7 @@ router = APIRouter(tags=["search"], responses=ERRORS)
 
 
 @router.get("/api/v1/search/notes", response_model=SearchPage)
-def search_notes(viewer: OptionalViewerDep, services: ServicesDep, session: DbDep, q: QueryText = None,
+def search_notes(request: Request, viewer: OptionalViewerDep, services: ServicesDep, session: DbDep, q: QueryText = None,
                  sort: SortParam = "relevance", kind: KindParam = None, lang: LangParam = None,
                  time: TimeParam = None, scope: ScopeParam = "all", near: NearParam = None,
                  within_km: WithinParam = None, place: PlaceParam = None, cursor: Cursor = None,
@@ -40,8 +46,11 @@ def search_notes(viewer: OptionalViewerDep, services: ServicesDep, session: DbDe
     text = queries.check_query(services, q)
     filters = queries.Filters(sort=sort, kind=kind, lang=lang, time=time, scope=scope,
                               near=queries.resolve_place(session, near, place, within_km))
-    return queries.search_notes(services, session, viewer.user.id if viewer else None, text, filters,
+    page = queries.search_notes(services, session, viewer.user.id if viewer else None, text, filters,
                                 cursor=cursor, limit=limit)
+    actions.record_search(services, session, viewer.user.id if viewer else None, client_ip(request), text,
+                          found=bool(page.items), paging=cursor is not None)
+    return page
 
 
 @router.get("/api/v1/search/users", response_model=UserPage)
@@ -58,3 +67,50 @@ def search_tags(services: ServicesDep, session: DbDep, q: QueryText = None, curs
     """Tags starting with ``q`` (with or without ``#``), the most used first."""
     text = queries.check_query(services, q)
     return queries.search_tags(session, text, cursor=cursor, limit=limit)
+
+
+# ------------------------------------------------- suggestions, trending, history (docs/search.md)
+
+HISTORY_ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorEnvelope} for code in (401, 404, 429)}
+
+
+@router.get("/api/v1/search/suggest", response_model=SuggestionList, responses={429: {"model": ErrorEnvelope}})
+def suggest(request: Request, viewer: OptionalViewerDep, services: ServicesDep, session: DbDep,
+            q: SuggestText = None) -> SuggestionList:
+    """Up to 10 popular queries and tags starting with what has been typed — its words, its pinyin
+    (``huoguo``) or pinyin initials (``hg``), Traditional or Simplified — screened by moderation.
+    Empty input: no suggestions."""
+    queries.spend_suggest(services, viewer.user.id if viewer else None, client_ip(request))
+    return queries.suggest(services, session, queries.suggest_prefix(services, q))
+
+
+@router.get("/api/v1/search/trending", response_model=TrendingList, responses={429: {"model": ErrorEnvelope}})
+def trending(request: Request, viewer: OptionalViewerDep, services: ServicesDep, session: DbDep,
+             limit: Annotated[int, Query(ge=1, le=queries.TRENDING_MAX)] = queries.SUGGEST_LIMIT) -> TrendingList:
+    """The queries the most distinct people found something with in the last 24 hours, screened."""
+    queries.spend_suggest(services, viewer.user.id if viewer else None, client_ip(request))
+    return queries.trending(services, session, limit)
+
+
+@router.get("/api/v1/search/history", response_model=HistoryList, responses=HISTORY_ERRORS)
+def search_history(viewer: ViewerDep, services: ServicesDep, session: DbDep) -> HistoryList:
+    """The viewer's own recent searches, newest first, each query once (at most 20)."""
+    queries.spend_history(services, viewer.user.id)
+    return queries.search_history(services, session, viewer.user.id)
+
+
+@router.delete("/api/v1/search/history", status_code=status.HTTP_204_NO_CONTENT, responses=HISTORY_ERRORS)
+def clear_search_history(viewer: ViewerDep, services: ServicesDep, session: DbDep) -> Response:
+    """Forget all of the viewer's searches."""
+    queries.spend_history(services, viewer.user.id)
+    actions.clear_history(session, viewer.user.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/api/v1/search/history/{entry_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses=HISTORY_ERRORS)
+def delete_search_history_entry(entry_id: str, viewer: ViewerDep, services: ServicesDep, session: DbDep) -> Response:
+    """Forget one of the viewer's searches (another account's: 404)."""
+    queries.spend_history(services, viewer.user.id)
+    actions.delete_history_entry(session, viewer.user.id, path_id(entry_id, "search_history"))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

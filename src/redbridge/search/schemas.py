@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from redbridge.accounts.schemas import UserBrief
 from redbridge.core.pagination import Page
@@ -49,3 +50,39 @@ class TagResult(BaseModel):
 
 UserPage = Page[UserResult]
 TagPage = Page[TagResult]
+
+
+# ------------------------------------------------- suggestions, trending, history (docs/search.md)
+
+SuggestText = Annotated[str | None, Query(description="What has been typed so far: words, pinyin (huoguo) or its "
+                                                      "initials (hg), in either script")]
+
+
+class Suggestion(BaseModel):
+    text: str = Field(description="The query to offer (a tag's name, without #)")
+    kind: Literal["query", "tag"]
+    count: int = Field(description="Distinct searcher-days that found something with it (query), or its "
+                                   "published notes (tag)")
+
+
+class SuggestionList(BaseModel):
+    items: list[Suggestion]
+
+
+class TrendingQuery(BaseModel):
+    text: str
+    searchers: int = Field(description="Distinct searchers in the last 24 hours")
+
+
+class TrendingList(BaseModel):
+    items: list[TrendingQuery]
+
+
+class HistoryEntry(BaseModel):
+    id: str
+    text: str
+    searched_at: datetime
+
+
+class HistoryList(BaseModel):
+    items: list[HistoryEntry]

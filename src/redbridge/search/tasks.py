@@ -70,3 +70,26 @@ def _visibility_changed(services: Services, payload: dict[str, Any]) -> None:
 def _account_changed(services: Services, payload: dict[str, Any]) -> None:
     for user_id in payload["user_ids"]:
         services.queue.enqueue(SYNC_AUTHOR, {"user_id": user_id})
+
+
+# ------------------------------------------------- suggestions: tag counts and the day's upkeep
+
+@job(actions.COUNT_TAGS, on=("note.created", "note.updated"), retries=3)
+def count_tags(services: Services, payload: dict[str, Any]) -> None:
+    # From an event: the note's tags now; from a delete (``actions._note_deleting``) or a hidden
+    # note: the tags it had, named in the payload.
+    tags = payload.get("tags")
+    actions.sync_tags(services, tags if tags is not None else actions.note_tags(services, int(payload["note_id"])))
+
+
+@job(actions.DAILY_TERMS, retries=3)
+def daily_terms(services: Services, payload: dict[str, Any]) -> None:
+    actions.prune_searchers(services)
+    actions.refresh_tags(services)
+
+
+@changes.NOTE_VISIBILITY_CHANGED.subscribe
+def _visibility_changed_tags(services: Services, payload: dict[str, Any]) -> None:
+    # A held or removed note's tags lose a note (they are still in the database: recount them).
+    if not payload["visible"]:
+        services.queue.enqueue(actions.COUNT_TAGS, {"note_id": payload["note_id"]})

@@ -16,11 +16,12 @@ from redbridge.web.pages import (
     profiles,
     rules,
     search,
+    search_history,
     settings,
     translations,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router, compose.router, feeds.router, moderation.router, moderation_users.router, notes.router, notifications.router, profiles.router,
-    rules.router, search.router, settings.router, translations.router,
+    rules.router, search.router, search_history.router, settings.router, translations.router,
 )

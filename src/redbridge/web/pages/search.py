@@ -17,6 +17,7 @@ from redbridge.search import queries
 from redbridge.search.backend import Kind, Lang, Sort
 from redbridge.search.schemas import Scope, Time
 from redbridge.web.deps import PageDep
+from redbridge.web.pages import search_history
 from redbridge.web.pages.common import PAGE_SIZE, feed_page, url_with
 
 router = APIRouter(include_in_schema=False)
@@ -75,6 +76,7 @@ def search_page(page: PageDep, q: str | None = None, tab: str | None = None, sor
                                                float(distance) if distance else None))
                 feed = queries.search_notes(page.services, page.session, page.viewer_id, text, filters,
                                             cursor=cursor, limit=PAGE_SIZE)
+                search_history.record(page, text, feed, cursor)
         except AppError as exc:
             if exc.status not in (401, 422):
                 raise
@@ -84,4 +86,5 @@ def search_page(page: PageDep, q: str | None = None, tab: str | None = None, sor
                      tab_urls={t: url_with("/search", **{**params, "tab": None if t == "notes" else t}) for t in TABS}, sort=chosen_sort, kind=kind, lang=language,
                      time=window, scope=chosen_scope, place=place_name, within_km=distance or "", problem=problem,
                      sorts=SORTS, kinds=KINDS, langs=LANGS, times=TIMES, scopes=SCOPES, distances=DISTANCES,
-                     max_chars=page.services.settings.search.max_query_chars)
+                     max_chars=page.services.settings.search.max_query_chars,
+                     **search_history.empty_state(page, text))
