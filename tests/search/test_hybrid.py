@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 
 from redbridge.app import create_app
 from redbridge.core.clock import SystemClock
+from redbridge.search.dense import VectorIndex
+from redbridge.search.pgvector import PgVectorIndex
 from redbridge.search.wiring import dense
 from redbridge.settings import SearchSettings, Settings
 from tests.conftest import prepare_schema
@@ -74,11 +76,17 @@ def test_hidden_notes_are_not_found_and_a_lost_index_is_rebuilt(make_site: Calla
     assert found == [kept["id"]]
     vectors = dense(services)
     assert vectors is not None
+    # On PostgreSQL the vectors are pgvector's table, one for every process; else this process's file.
+    assert isinstance(vectors.index, PgVectorIndex if services.settings.search_backend == "postgres" else VectorIndex)
     assert vectors.index.keys() == {int(kept["id"])}
-    # A second app on the same var dir whose vector file is gone (a crash before the first save)
-    # reconciles with the database on first use and finds the note again.
+    # A second app on the same var dir whose vectors are gone (the file: a crash before the first
+    # save; the PostgreSQL table: an operator's clean-up) reconciles with the database on first use
+    # and finds the note again.
     services.close()
-    (vectors.index.path).unlink(missing_ok=True)
+    if isinstance(vectors.index, VectorIndex):
+        vectors.index.path.unlink(missing_ok=True)
+    else:
+        vectors.index.remove(vectors.index.keys())
     client2, _factory2 = make_site()
     services2 = client2.app.state.services  # type: ignore[attr-defined]
     assert ids(search(client2, services2, "Suzhou soup dumplings")) == [kept["id"]]

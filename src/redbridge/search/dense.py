@@ -21,7 +21,7 @@ and centred ones for 11, the two misses of the raw ones being the Chinese → En
 properly.
 
 :class:`VectorIndex` is usearch's HNSW on local disk (the embedded backend; the cluster backend's
-pgvector HNSW answers the same calls). Keys are note ids. Durability: :meth:`VectorIndex.save`
+pgvector HNSW, ``search.pgvector``, answers the same calls: :class:`NoteVectors`). Keys are note ids. Durability: :meth:`VectorIndex.save`
 writes a new file and renames it over the old one (a crash leaves the previous save whole), with a
 sidecar naming the model and the dimension; a file saved by another model, or that cannot be read,
 is not used — :meth:`VectorIndex.open` starts empty and says so (``rebuilt``), and the caller
@@ -40,7 +40,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 import numpy as np
 from usearch.index import Index
@@ -67,6 +67,27 @@ def passage_text(title: str, body: str, tags: Sequence[str] = ()) -> str:
 class Hit:
     note_id: int
     score: float  # cosine similarity, -1 … 1
+
+
+class NoteVectors(Protocol):
+    """What search needs of a vector index: :class:`VectorIndex` (a file, one process) and
+    ``search.pgvector.PgVectorIndex`` (PostgreSQL, the cluster) both answer it."""
+
+    rebuilt: bool  # opened empty of this model's vectors: the reconciliation re-embeds
+
+    def __len__(self) -> int: ...
+
+    def __contains__(self, note_id: int) -> bool: ...
+
+    def keys(self) -> set[int]: ...
+
+    def upsert(self, note_ids: Sequence[int], vectors: Vectors) -> None: ...
+
+    def remove(self, note_ids: Iterable[int]) -> int: ...
+
+    def search(self, vector: Vectors, k: int, exclude: frozenset[int] = frozenset()) -> list[Hit]: ...
+
+    def save(self) -> None: ...
 
 
 class VectorIndex:

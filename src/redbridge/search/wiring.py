@@ -22,12 +22,14 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from redbridge.search import documents
 from redbridge.search.backend import SearchBackend
-from redbridge.search.dense import NoteEmbedder, VectorIndex, note_embedder
+from redbridge.search.dense import NoteEmbedder, NoteVectors, VectorIndex, note_embedder
 from redbridge.search.embedded import TantivyBackend
+from redbridge.search.pgvector import PgVectorIndex
 from redbridge.search.postgres import PostgresBackend
 from redbridge.text.embed import default_embedder
 
@@ -40,14 +42,19 @@ RECONCILE_VECTORS: Final = "search.reconcile_vectors"
 
 class Dense:
     """The vector side (``settings.search.dense``): the note embedder and the index, opened on
-    first use (the model and its centring means load in ~1-3 s). Saved at most every
-    ``vector_save_s`` by the writing job, and at close."""
+    first use (the model and its centring means load in ~1-3 s). With the PostgreSQL backend
+    (``engine`` given) the index is pgvector's table, shared by every process, when the server has
+    it; else a file of this process's, saved at most every ``vector_save_s`` by the writing job,
+    and at close."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, engine: Engine | None = None) -> None:
         config = services.settings.search
         self.embedder: NoteEmbedder = note_embedder(default_embedder())
+        shared = PgVectorIndex.open(engine, self.embedder.name, self.embedder.dim) if engine is not None else None
         root = config.index_dir or services.settings.var_dir / "search"
-        self.index = VectorIndex.open(root / "notes-vectors.usearch", self.embedder.name, self.embedder.dim)
+        # ``is None``, not ``or``: an empty index has no length, so it is falsy.
+        self.index: NoteVectors = shared if shared is not None else VectorIndex.open(
+            root / "notes-vectors.usearch", self.embedder.name, self.embedder.dim)
         self._save_every = config.vector_save_s
         self._saved_at = time.monotonic()
         self._dirty = False
@@ -90,10 +97,12 @@ class _Runtime:
         config = services.settings.search
         self.backend: SearchBackend
         self._fresh: Callable[[], bool]
+        self._engine: Engine | None = None  # the PostgreSQL backend's, for the vectors too
         if services.settings.search_backend == "postgres":
             index = PostgresBackend.connect(services.engine.url, pool_size=PG_POOL_SIZE,
                                             max_overflow=services.settings.capacity.max_inflight)
             self.backend = index
+            self._engine = index.engine
             self._fresh = lambda: _never_built(index)
         else:
             embedded = TantivyBackend(config.index_dir or services.settings.var_dir / "search",
@@ -124,7 +133,7 @@ class _Runtime:
         with self._lock:
             opened = self._dense is None
             if opened:
-                self._dense = Dense(self._services)
+                self._dense = Dense(self._services, self._engine)
             found = self._dense
         if opened and reconcile:  # outside the lock: in immediate mode the job runs here, and asks again
             self._services.queue.enqueue(RECONCILE_VECTORS, {})
