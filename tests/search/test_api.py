@@ -172,3 +172,11 @@ def test_likes_and_collects_reorder_the_sorts(client: TestClient, factory: Facto
     assert client.delete(f"/api/v1/notes/{first['id']}/like", headers=fan.headers).status_code == 200
     assert client.post(f"/api/v1/notes/{second['id']}/like", headers=fan.headers).status_code == 200
     assert ids(search(client, services, "matcha", sort="likes"))[0] == second["id"]
+
+
+def test_an_english_typo_still_finds_the_note(client: TestClient, factory: Factory, services: Services) -> None:
+    author = factory.user()
+    note = factory.note(author, title="My sunscreen routine", body="SPF 50 every morning")
+    factory.note(author, title="Morning coffee")
+    assert ids(search(client, services, "sunscren")) == [note["id"]]
+    assert ids(search(client, services, "sunscreen routnie")) == [note["id"]]

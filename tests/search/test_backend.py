@@ -18,7 +18,15 @@ from pathlib import Path
 import pytest
 
 from redbridge.search.analysis import analyse, query_terms
-from redbridge.search.backend import Near, NoteDoc, NoteQuery, SearchBackend, engagement_boost
+from redbridge.search.backend import (
+    Near,
+    NoteDoc,
+    NoteQuery,
+    SearchBackend,
+    edit_distance,
+    engagement_boost,
+    typo_candidates,
+)
 from redbridge.search.embedded import TantivyBackend
 from redbridge.search.postgres import PostgresBackend
 from tests.conftest import BACKEND
@@ -83,6 +91,36 @@ def test_more_matching_terms_rank_first(backend: SearchBackend) -> None:
     backend.index([doc(1, "soup"), doc(2, "soup dumplings suzhou"), doc(3, "dumplings")])
     backend.flush()
     assert backend.search(q("soup dumplings in Suzhou")).note_ids[0] == 2
+
+
+def test_english_typos_find_the_word_meant(backend: SearchBackend) -> None:
+    backend.index([doc(1, "Best restaurant in Boston"), doc(2, "Lobster rolls", "by the harbour"),
+                   doc(3, "Soup dumplings", "in Suzhou"), doc(4, "My sunscreen routine"), doc(5, "Cake"),
+                   doc(6, "Care for curls")])
+    backend.flush()
+    assert backend.search(q("restuarant")).note_ids == [1]  # a swap of neighbours: one edit
+    assert backend.search(q("lobstr")).note_ids == [2]  # a letter left out
+    assert backend.search(q("dumplngs")).note_ids == [3]  # two edits from the stem, a long word
+    assert backend.search(q("sunscren routine")).note_ids == [4]
+    assert backend.search(q("saup")).note_ids == [3]  # a short word: one letter wrong
+    # A word some note has is taken as typed: "care" does not also find the cake.
+    assert backend.search(q("care")).note_ids == [6]
+    # Too far off, too short, or not a Latin word: nothing is corrected.
+    assert backend.search(q("lbstrx")).note_ids == []  # three edits from "lobster"
+    assert backend.search(q("cak")).note_ids == []
+    # A misspelt word among right ones: the right ones still rank, the corrected one adds.
+    found = backend.search(q("boston lobstr")).note_ids
+    assert set(found) == {1, 2}
+
+
+def test_typo_candidates_and_edit_distance() -> None:
+    assert typo_candidates(["restuar", "火锅", "abc", "dumplng", "x1y2", "cake", "cake"]) == [
+        ("restuar", 2), ("dumplng", 2), ("cake", 1)]
+    assert edit_distance("restuar", "restaur", 2) == 1  # neighbours swapped: one edit
+    assert edit_distance("dumplng", "dumpl", 2) == 2
+    assert edit_distance("kitten", "sitting", 5) == 3
+    assert edit_distance("kitten", "sitting", 1) == 2  # capped at limit + 1
+    assert edit_distance("same", "same", 0) == 0
 
 
 def test_engagement_is_a_modest_boost() -> None:

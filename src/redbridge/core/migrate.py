@@ -10,8 +10,8 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 # Tables a migration makes on one engine only and no model describes (the PostgreSQL search
-# backend's index, 0016, and its vectors, 0018): autogenerate and the schema comparison leave them alone.
-ENGINE_ONLY_TABLES: Final = frozenset({"search_notes", "search_vectors"})
+# backend's index, 0016, its vectors, 0018, and its vocabulary, 0019): autogenerate and the schema comparison leave them alone.
+ENGINE_ONLY_TABLES: Final = frozenset({"search_notes", "search_vectors", "search_words"})
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

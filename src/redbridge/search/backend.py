@@ -11,6 +11,7 @@ engagement boost, the field each sort orders by, the bounding boxes of a ``Near`
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol
@@ -35,6 +36,40 @@ def engagement_boost(likes: int, collects: int, comments: int) -> float:
     weighted = max(likes, 0) + 2 * max(collects, 0) + max(comments, 0)
     share = min(math.log1p(weighted) / math.log1p(ENGAGEMENT_CAP), 1.0)
     return float(2 ** (1 + 0.5 * share) - 2)
+
+
+# Typo tolerance (docs/search.md, "Typo tolerance"): a query word of Latin letters that no note
+# has is matched to the indexed words within a few edits of it. Short words get one edit, longer
+# two (the index holds stems: "dumplngs" → "dumplng" is two edits from "dumpl"); under four
+# letters a typo is as likely another word.
+_TYPO_WORD: Final = re.compile(r"[a-z]{4,}")
+TYPO_TWO_EDITS_FROM: Final = 6
+# A corrected word counts for this much of a word as typed (its field boost times this).
+TYPO_WEIGHT: Final = 0.5
+
+
+def typo_candidates(terms: Iterable[str]) -> list[tuple[str, int]]:
+    """The terms that may be misspelt English, each with the edits allowed to correct it."""
+    return [(t, 2 if len(t) >= TYPO_TWO_EDITS_FROM else 1) for t in dict.fromkeys(terms) if _TYPO_WORD.fullmatch(t)]
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau–Levenshtein distance (optimal string alignment: a swap of neighbours is one edit,
+    as tantivy's automaton counts it), or ``limit + 1`` once it must exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        before, previous = previous, current
+    return min(previous[-1], limit + 1)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,17 @@ from typing import Any
 
 import tantivy
 
-from redbridge.search.backend import BOOSTS, SORT_FIELDS, Hits, Near, NoteDoc, NoteQuery, engagement_boost
+from redbridge.search.backend import (
+    BOOSTS,
+    SORT_FIELDS,
+    TYPO_WEIGHT,
+    Hits,
+    Near,
+    NoteDoc,
+    NoteQuery,
+    engagement_boost,
+    typo_candidates,
+)
 
 log = logging.getLogger("redbridge.search")
 
@@ -209,16 +219,26 @@ class TantivyBackend:
     def _term(self, name: str, value: object) -> tantivy.Query:
         return tantivy.Query.term_query(self._schema, name, value)
 
-    def _text_query(self, terms: Sequence[str]) -> tantivy.Query:
+    def _text_query(self, terms: Sequence[str], typos: dict[str, int]) -> tantivy.Query:
         # Per term, its best field (dis-max, so a word in both title and body is not counted
-        # twice); terms OR-ed, so BM25 ranks notes matching more of them first.
-        per_term = [
-            (tantivy.Occur.Should, tantivy.Query.disjunction_max_query([
-                tantivy.Query.boost_query(self._term(name, term), boost) for name, boost in BOOSTS.items()
-            ]))
-            for term in terms
-        ]
+        # twice); terms OR-ed, so BM25 ranks notes matching more of them first. A term in
+        # ``typos`` (no note has it) matches the words within that many edits instead, at a
+        # constant score below a real match's (tantivy's fuzzy query does not score by BM25).
+        def fields(term: str) -> list[tantivy.Query]:
+            edits = typos.get(term)
+            if edits is None:
+                return [tantivy.Query.boost_query(self._term(name, term), boost) for name, boost in BOOSTS.items()]
+            return [tantivy.Query.boost_query(tantivy.Query.fuzzy_term_query(
+                self._schema, name, term, distance=edits, transposition_cost_one=True), boost * TYPO_WEIGHT)
+                for name, boost in BOOSTS.items()]
+
+        per_term = [(tantivy.Occur.Should, tantivy.Query.disjunction_max_query(fields(term))) for term in terms]
         return tantivy.Query.boolean_query(per_term)
+
+    def _typos(self, searcher: tantivy.Searcher, terms: Sequence[str]) -> dict[str, int]:
+        """The query's possibly misspelt words that no note has, with the edits allowed."""
+        return {term: edits for term, edits in typo_candidates(terms)
+                if not any(searcher.doc_freq(name, term) for name in BOOSTS)}
 
     def _range(self, name: str, kind: tantivy.FieldType, lower: float | None, upper: float | None) -> tantivy.Query:
         return tantivy.Query.range_query(self._schema, name, kind, lower, upper)
@@ -234,7 +254,7 @@ class TantivyBackend:
         ]
         return tantivy.Query.boolean_query(boxes)
 
-    def _filtered(self, query: NoteQuery) -> tantivy.Query:
+    def _filtered(self, query: NoteQuery, typos: dict[str, int]) -> tantivy.Query:
         must: list[tantivy.Query] = []
         if query.kind is not None:
             must.append(self._term("kind", query.kind))
@@ -248,7 +268,7 @@ class TantivyBackend:
         if query.near is not None:
             must.append(self._place(query.near))
         # Filters score nothing (constant 0): they must not reorder the ranking.
-        clauses = [(tantivy.Occur.Must, self._text_query(query.terms)),
+        clauses = [(tantivy.Occur.Must, self._text_query(query.terms, typos)),
                    *((tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)) for q in must)]
         if query.exclude_authors:
             hidden = tantivy.Query.term_set_query(self._schema, "author_id", sorted(query.exclude_authors))
@@ -262,7 +282,7 @@ class TantivyBackend:
         if not query.terms or query.limit <= 0 or query.authors == frozenset():
             return Hits([], 0)
         searcher = self._index.searcher()
-        compiled = self._filtered(query)
+        compiled = self._filtered(query, self._typos(searcher, query.terms))
         if query.sort == "relevance":
             result = searcher.search(compiled, query.limit, count=True, offset=query.offset, weight_by_field="boost")
         else:

@@ -66,7 +66,9 @@ from redbridge.search.backend import (
     Hits,
     NoteDoc,
     NoteQuery,
+    edit_distance,
     engagement_boost,
+    typo_candidates,
 )
 
 # tsvector weight letters, per field: the most important field is A.
@@ -80,6 +82,7 @@ RANK_WEIGHTS: Final = [0.0, BOOSTS["tags"] / _TOP, BOOSTS["body"] / _TOP, BOOSTS
 _MAX_POSITION: Final = 16383
 # Rows per INSERT statement: far below PostgreSQL's 65,535 bind parameters at 12 columns a row.
 _INSERT_BATCH: Final = 500
+_WORD_BATCH: Final = 5000
 _LN2: Final = math.log(2.0)
 
 
@@ -111,6 +114,13 @@ notes_table: Final = Table(
     Column("lng", Float),
 )
 _t = notes_table.c
+# Migration 0019's: the words typo tolerance may correct to, under a trigram index.
+words_table: Final = Table("search_words", _metadata, Column("word", String(64), primary_key=True))
+# Trigram similarity under which a word is not even a candidate correction (pg_trgm's default is
+# 0.3, which misses one-letter typos in four-letter words: soup / saup share 2 of 8 trigrams). The
+# candidates are then held to the edit distance, as tantivy's automaton is.
+TYPO_SIMILARITY: Final = 0.2
+_TYPO_CANDIDATES: Final = 10
 
 
 def _quoted(term: str) -> str:
@@ -178,6 +188,12 @@ class PostgresBackend:
             updated = {column.name: statement.excluded[column.name] for column in notes_table.c
                        if column.name != "note_id"}
             conn.execute(statement.on_conflict_do_update(index_elements=[_t.note_id], set_=updated))
+        # Sorted too, for the same reason; words already known cost an index probe each.
+        words = sorted({term for doc in latest.values() for name in _WEIGHTS
+                        for term, _edits in typo_candidates(getattr(doc, name).split()) if len(term) <= 64})
+        for start in range(0, len(words), _WORD_BATCH):
+            chunk = [{"word": word} for word in words[start:start + _WORD_BATCH]]
+            conn.execute(insert(words_table).values(chunk).on_conflict_do_nothing(index_elements=["word"]))
 
     def index(self, docs: Sequence[NoteDoc]) -> None:
         if not docs:
@@ -199,6 +215,7 @@ class PostgresBackend:
         total = 0
         with self.engine.begin() as conn:
             conn.execute(delete(notes_table))
+            conn.execute(delete(words_table))  # the words of notes gone go with them
             for batch in batches:
                 self._insert(conn, batch)
                 total += len(batch)
@@ -207,6 +224,7 @@ class PostgresBackend:
     def clear(self) -> None:
         with self.engine.begin() as conn:
             conn.execute(delete(notes_table))
+            conn.execute(delete(words_table))
 
     def flush(self) -> None:
         """Nothing is pending: every write committed before it returned."""
@@ -240,7 +258,8 @@ class PostgresBackend:
     def search(self, query: NoteQuery) -> Hits:
         if not query.terms or query.limit <= 0 or query.authors == frozenset():
             return Hits([], 0)  # no author at all (an empty "following" scope) matches nothing
-        tsquery = cast(bindparam("tsquery", tsquery_literal(query.terms)), TSQUERY)
+        terms = [*query.terms, *self._corrections(query.terms)]
+        tsquery = cast(bindparam("tsquery", tsquery_literal(terms)), TSQUERY)
         where = and_(*self._filters(query, _t.document.bool_op("@@")(tsquery)))
         if query.sort == "relevance":
             weights = cast(bindparam("weights", RANK_WEIGHTS, type_=ARRAY(REAL)), ARRAY(REAL))
@@ -258,6 +277,28 @@ class PostgresBackend:
                 return Hits([int(row.note_id) for row in rows], int(rows[0].total))
             total = conn.scalar(select(func.count()).select_from(notes_table).where(where)) if query.offset else 0
         return Hits([], int(total or 0))
+
+    def _corrections(self, terms: Sequence[str]) -> list[str]:
+        """The indexed words within the allowed edits of the query's possibly misspelt words
+        that no note has (none for a word some note has: it is not corrected)."""
+        candidates = typo_candidates(terms)
+        if not candidates:
+            return []
+        with self.engine.begin() as conn:
+            known = set(conn.scalars(select(words_table.c.word).where(
+                words_table.c.word == any_(bindparam(None, [t for t, _ in candidates], type_=ARRAY(String))))))
+            missing = [(term, edits) for term, edits in candidates if term not in known]
+            if not missing:
+                return []
+            # For this transaction only (the pooled connection goes back as it came).
+            conn.execute(select(func.set_config("pg_trgm.similarity_threshold", str(TYPO_SIMILARITY), True)))
+            found: list[str] = []
+            for term, edits in missing:
+                near = conn.scalars(select(words_table.c.word).where(words_table.c.word.bool_op("%")(term))
+                                    .order_by(func.similarity(words_table.c.word, term).desc(), words_table.c.word)
+                                    .limit(_TYPO_CANDIDATES))
+                found += [word for word in near if edit_distance(term, word, edits) <= edits]
+        return found
 
     def count(self, author_id: int | None = None) -> int:
         statement = select(func.count()).select_from(notes_table)
