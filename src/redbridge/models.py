@@ -6,7 +6,7 @@ from redbridge.core.outbox import OutboxRow
 from redbridge.engagement.models import Collect, Collection, Comment, CommentLike, Like
 from redbridge.media.models import Media
 from redbridge.moderation.models import AuditEntry, ModerationDecision, QueueItem
-from redbridge.notes.models import Note, NoteTag
+from redbridge.notes.models import Note, NoteTag, NoteView
 from redbridge.notifications.models import Notification
 from redbridge.ops.models import Heartbeat
 from redbridge.safety.models import Report
@@ -32,6 +32,7 @@ __all__ = [
     "Mute",
     "Note",
     "NoteTag",
+    "NoteView",
     "Notification",
     "OutboxRow",
     "QuerySearcher",

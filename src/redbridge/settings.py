@@ -147,6 +147,13 @@ class SearchSettings(BaseModel):
     suggest_ttl_s: float = Field(default=30.0, ge=0, le=3600)
     trending_ttl_s: float = Field(default=60.0, ge=0, le=3600)
     history_size: int = Field(default=20, ge=1, le=200)
+    # The "not yet seen" scope (docs/search.md): the notes a reader opened are written in batches
+    # this often (a crash loses at most this much), at most ``views_pending_max`` waiting per
+    # process (more are dropped, not queued: memory stays bounded under a crowd); the scope leaves
+    # out the reader's ``unseen_window`` most recently opened notes.
+    views_flush_s: float = Field(default=2.0, gt=0, le=600)
+    views_pending_max: int = Field(default=50_000, ge=100, le=10_000_000)
+    unseen_window: int = Field(default=2000, ge=1, le=20_000)  # under SQLite's 32,766 bound parameters
 
 
 class TrustLimits(BaseModel):

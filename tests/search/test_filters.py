@@ -6,15 +6,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from redbridge.core.services import Services
-from redbridge.notes.models import Note
+from redbridge.notes import views as note_views
+from redbridge.notes.models import Note, NoteView
 from redbridge.search import actions
 from redbridge.search.backend import Near
 from tests.factories import Factory
 from tests.search.helpers import ids, search
+from tests.web.helpers import browser, count_rows
 
 SUZHOU = {"name": "Suzhou", "lat": 31.30, "lng": 120.62}
 SHANGHAI = {"name": "上海", "lat": 31.23, "lng": 121.47}  # ~80 km from Suzhou
@@ -60,6 +63,56 @@ def test_following_scope(client: TestClient, factory: Factory, services: Service
     zh = client.get("/api/v1/search/notes", params={"q": "bubble tea", "scope": "following"},
                     headers={"Accept-Language": "zh-CN"})
     assert zh.json()["error"]["message"] != anonymous.json()["error"]["message"]
+
+
+def test_unseen_scope_leaves_out_the_notes_the_reader_opened(app: FastAPI, client: TestClient, factory: Factory,
+                                                              services: Services) -> None:
+    reader, other, author = factory.user(), factory.user(), factory.user()
+    opened_by_api = factory.note(author, title="kimchi stew")
+    opened_page = factory.note(author, title="kimchi fried rice")
+    never = factory.note(author, title="kimchi pancake")
+    assert client.get(f"/api/v1/notes/{opened_by_api['id']}", headers=reader.headers).status_code == 200
+    assert client.get(f"/api/v1/notes/{opened_by_api['id']}", headers=reader.headers).status_code == 200  # twice: one view
+    assert browser(app, reader).get(f"/n/{opened_page['id']}").status_code == 200
+    # This process's views count at once, before they are written.
+    assert ids(search(client, services, "kimchi", reader, scope="unseen")) == [never["id"]]
+    assert len(ids(search(client, services, "kimchi", other, scope="unseen"))) == 3  # someone else's views
+    assert len(ids(search(client, services, "kimchi", reader))) == 3  # the default scope: everything
+    # Written, they are the reader's alone, once each, and still left out.
+    assert note_views.flush(services) == 2
+    assert count_rows(services, NoteView) == 2
+    assert count_rows(services, NoteView, NoteView.user_id == int(reader.id)) == 2
+    assert ids(search(client, services, "kimchi", reader, scope="unseen")) == [never["id"]]
+    # An anonymous reader has no views to leave out; a missing note is no view.
+    anonymous = client.get("/api/v1/search/notes", params={"q": "kimchi", "scope": "unseen"},
+                           headers={"Accept-Language": "zh-CN"})
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["code"] == "search.scope_needs_login"
+    assert "登录" in anonymous.json()["error"]["message"]
+    assert client.get("/api/v1/notes/123456789", headers=reader.headers).status_code == 404
+    assert note_views.flush(services) == 0
+    # The page offers the scope and keeps it across the form.
+    html = browser(app, reader).get("/search", params={"q": "kimchi", "scope": "unseen"}).text
+    assert f'href="/n/{never["id"]}"' in html
+    assert f'href="/n/{opened_page["id"]}"' not in html
+
+
+def test_views_are_written_in_batches_and_bounded(factory: Factory, services: Services, client: TestClient) -> None:
+    reader = factory.user()
+    notes = [factory.note(reader, images=0, title=f"view {n}") for n in range(3)]
+    services.settings.search.views_pending_max = 100  # the smallest the settings allow
+    log = note_views.view_log(services)
+    for n in range(150):  # more distinct views than may wait: the rest are dropped, not queued
+        log.record(int(reader.id), 10_000_000 + n)
+    assert len(log.pending(int(reader.id))) == 100
+    log.record(int(reader.id), int(notes[0]["id"]))  # full: dropped too
+    assert int(notes[0]["id"]) not in log.pending(int(reader.id))
+    assert note_views.flush(services) == 100  # the unknown notes are left out of the rows
+    assert count_rows(services, NoteView) == 0
+    for note in notes:
+        log.record(int(reader.id), int(note["id"]))
+    assert note_views.flush(services) == 3
+    assert count_rows(services, NoteView) == 3
 
 
 def test_place_by_point_and_by_name(client: TestClient, factory: Factory, services: Services) -> None:

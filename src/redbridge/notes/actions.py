@@ -33,7 +33,7 @@ from redbridge.accounts.models import User
 from redbridge.core import events, ids
 from redbridge.core.cascade import Step
 from redbridge.core.changes import note_changed, note_visibility_changed
-from redbridge.core.db import write
+from redbridge.core.db import dialect_insert, write
 from redbridge.core.errors import AppError, forbidden, not_found
 from redbridge.core.i18n import _
 from redbridge.core.services import Services
@@ -44,7 +44,7 @@ from redbridge.moderation import queue as moderation_queue
 from redbridge.moderation import screening
 from redbridge.moderation.screening import Screening
 from redbridge.moderation.text import TextChecker
-from redbridge.notes.models import HELD, PUBLISHED, REMOVED, Note, NoteTag
+from redbridge.notes.models import HELD, PUBLISHED, REMOVED, Note, NoteTag, NoteView
 from redbridge.notes.ranking import hot_score
 from redbridge.notes.schemas import NoteCreate, NoteUpdate, Place
 from redbridge.text.lang import detect_language
@@ -380,3 +380,27 @@ def delete_note(session: Session, user: User, note_id: int) -> None:
             _bump_note_count(session, author_id, -1)
         events.publish(session, "note.deleted", {"note_id": note_id, "author_id": author_id, "media_keys": media_keys})
         note_visibility_changed(session, note_id, author_id, visible=False)
+
+
+# ------------------------------------------------- views (``notes.views``, docs/search.md)
+
+_VIEW_BATCH = 500
+
+
+def record_views(services: Services, views: Sequence[tuple[int, int, datetime]]) -> None:
+    """Store (reader, note, when) views, the later time winning, in one transaction. Notes deleted
+    since they were opened are left out (their views would only go with them: ON DELETE
+    CASCADE); one deleted between that check and the insert fails the batch, which the caller
+    keeps for its next try, when the check leaves it out."""
+    latest: dict[tuple[int, int], datetime] = {}
+    for user_id, note_id, at in views:
+        if (user_id, note_id) not in latest or latest[(user_id, note_id)] < at:
+            latest[(user_id, note_id)] = at
+    with services.sessions() as session, write(session):
+        existing = set(session.scalars(select(Note.id).where(Note.id.in_({n for _u, n in latest}))))
+        rows = [{"user_id": u, "note_id": n, "viewed_at": at}
+                for (u, n), at in sorted(latest.items()) if n in existing]  # sorted: one lock order
+        for start in range(0, len(rows), _VIEW_BATCH):
+            insert = dialect_insert(session, NoteView).values(rows[start:start + _VIEW_BATCH])
+            session.execute(insert.on_conflict_do_update(
+                index_elements=["user_id", "note_id"], set_={"viewed_at": insert.excluded.viewed_at}))

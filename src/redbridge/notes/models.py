@@ -59,3 +59,17 @@ class NoteTag(Base):
 
     note_id: Mapped[int] = mapped_column(IdType, ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True)
     tag: Mapped[str] = mapped_column(String(30), primary_key=True)
+
+
+class NoteView(Base):
+    """A reader opened a note (its page or ``GET /api/v1/notes/{id}``): the last time, once per
+    reader and note. What search's "not yet seen" scope leaves out (docs/search.md). Written in
+    batches off the read path (``notes.views``), so a crash loses at most the last few seconds."""
+
+    __tablename__ = "note_views"
+    # The reader's newest views first: the scope reads the most recent ``search.unseen_window``.
+    __table_args__ = (Index("ix_note_views_user_viewed", "user_id", "viewed_at"),)
+
+    user_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    note_id: Mapped[int] = mapped_column(IdType, ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True)
+    viewed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -13,7 +13,7 @@ from redbridge.core import ids
 from redbridge.core.errors import not_found
 from redbridge.media.models import Media
 from redbridge.media.schemas import media_url
-from redbridge.notes.models import PUBLISHED, Note, NoteTag
+from redbridge.notes.models import PUBLISHED, Note, NoteTag, NoteView
 from redbridge.notes.schemas import Cover, ShareOut
 
 
@@ -87,3 +87,9 @@ def suggested_tags(session: Session, author_id: int, limit: int = 20) -> list[st
 
     own = most_used(Note.author_id == author_id)
     return list(dict.fromkeys([*own, *most_used()]))[:limit]
+
+
+def recently_viewed(session: Session, user_id: int, limit: int) -> set[int]:
+    """The notes the reader opened most recently, ``limit`` at most (``NoteView``)."""
+    return set(session.scalars(select(NoteView.note_id).where(NoteView.user_id == user_id)
+                               .order_by(NoteView.viewed_at.desc()).limit(limit)))

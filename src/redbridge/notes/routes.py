@@ -13,7 +13,7 @@ from redbridge.core.deps import DbDep, ServicesDep, answer_json, client_ip, serv
 from redbridge.core.errors import ErrorEnvelope, not_found, path_id
 from redbridge.core.services import Services
 from redbridge.moderation import screening
-from redbridge.notes import actions, queries
+from redbridge.notes import actions, queries, views
 from redbridge.notes.schemas import NoteCreate, NoteOut, NoteUpdate, ShareOut
 from redbridge.reads import note_page as page
 from redbridge.reads import notes as read_notes
@@ -52,7 +52,10 @@ async def get_note(request: Request) -> Response:
 def _cached_note(request: Request, services: Services, raw_id: str) -> bytes | None:
     known, caller = peek_caller(request, services)
     parsed = ids.decode(raw_id)
-    return page.peek(services, caller, parsed) if known and parsed is not None else None
+    body = page.peek(services, caller, parsed) if known and parsed is not None else None
+    if body is not None and caller is not None and parsed is not None:
+        views.record(services, caller.user_id, parsed)  # a dictionary store: no I/O on the event loop
+    return body
 
 
 def _note(request: Request, services: Services, raw_id: str) -> bytes:
@@ -63,7 +66,10 @@ def _note(request: Request, services: Services, raw_id: str) -> bytes:
         viewer = resolve_viewer(request, services, session)
         if parsed is None:
             raise not_found("note")
-        return page.render(services, session, viewer.caller if viewer else None, parsed, token)
+        body = page.render(services, session, viewer.caller if viewer else None, parsed, token)
+    if viewer is not None:  # rendered: the note is one this reader may see
+        views.record(services, viewer.user.id, parsed)
+    return body
 
 
 @router.patch("/{note_id}", response_model=NoteOut)

@@ -37,7 +37,9 @@ from redbridge.core.pagination import cursor_int, decode_cursor, encode_cursor, 
 from redbridge.core.services import Services
 from redbridge.moderation import screening
 from redbridge.moderation.text import TextChecker
+from redbridge.notes import views as note_views
 from redbridge.notes.models import PUBLISHED, Note, NoteTag
+from redbridge.notes.queries import recently_viewed
 from redbridge.reads.cards import cards
 from redbridge.search.analysis import query_terms
 from redbridge.search.backend import Kind, Lang, Near, NoteQuery, Sort
@@ -189,19 +191,27 @@ def search_notes(services: Services, session: Session, viewer_id: int | None, q:
 def note_query(services: Services, session: Session, viewer_id: int | None, terms: tuple[str, ...],
                filters: Filters) -> NoteQuery:
     """The index's query for these terms and filters, as this viewer sees: their hidden authors
-    left out, "following" made their followees, the time window counted back from now."""
+    left out, "following" made their followees, "unseen" the notes they opened (stored, and this
+    process's not yet written: ``notes.views``) left out, the time window counted back from now."""
     since = None
     if filters.time is not None:
         since = int(services.clock.now().timestamp()) - TIME_WINDOWS[filters.time]
     authors = None
+    seen: frozenset[int] = frozenset()
     if filters.scope == "following":
         if viewer_id is None:
             raise AppError("search.scope_needs_login", _("Log in to search the people you follow."), 401,
                            fields={"scope": "needs_login"})
         authors = frozenset(following_ids(session, viewer_id))
+    elif filters.scope == "unseen":
+        if viewer_id is None:
+            raise AppError("search.scope_needs_login", _("Log in to leave out the notes you have seen."), 401,
+                           fields={"scope": "needs_login"})
+        window = services.settings.search.unseen_window
+        seen = frozenset(recently_viewed(session, viewer_id, window) | note_views.pending(services, viewer_id))
     return NoteQuery(terms=terms, sort=filters.sort, kind=filters.kind, lang=filters.lang,
                      exclude_authors=frozenset(hidden_author_ids(session, viewer_id)), since=since,
-                     authors=authors, near=filters.near)
+                     authors=authors, exclude_notes=seen, near=filters.near)
 
 
 def parse_near(text: str | None, within_km: float | None) -> Near | None:

@@ -15,7 +15,7 @@ from redbridge.search.backend import Kind, Lang, Sort
 
 SearchPage = Page[NoteCard]
 Time = Literal["day", "week", "halfyear"]
-Scope = Literal["all", "following"]
+Scope = Literal["all", "following", "unseen"]
 QueryText = Annotated[str | None, Query(description="What to search for, in any language (required; plain words: "
                                                     "no query syntax)")]
 SortParam = Annotated[Sort, Query(description="relevance (default), newest, likes, collects or comments")]
@@ -24,8 +24,8 @@ LangParam = Annotated[Lang | None, Query(description="Only notes in this languag
                                                      "for both)")]
 TimeParam = Annotated[Time | None, Query(alias="time", description="Only notes posted in the last day, week or "
                                                                   "half-year")]
-ScopeParam = Annotated[Scope, Query(description="all (default), or following: only people the viewer follows "
-                                                "(needs a login)")]
+ScopeParam = Annotated[Scope, Query(description="all (default); following: only people the viewer follows; "
+                                                "unseen: only notes the viewer has not opened (both need a login)")]
 NearParam = Annotated[str | None, Query(description="Only notes with a place near this point: latitude,longitude "
                                                     "in decimal degrees, e.g. 31.30,120.62")]
 WithinParam = Annotated[float | None, Query(description="With near or place: how far from it, in km (0.1 to 500; "

@@ -25,7 +25,7 @@ from redbridge.engagement import actions as engagement
 from redbridge.engagement import queries as engagement_queries
 from redbridge.engagement.schemas import CollectionCreate, CommentCreate, CommentOut
 from redbridge.moderation import screening
-from redbridge.notes import queries
+from redbridge.notes import queries, views
 from redbridge.reads import notes as read_notes
 from redbridge.text.markup import extract_tags
 from redbridge.translations import queries as translation_queries
@@ -201,6 +201,8 @@ def note_page(note_id: str, page: PageDep, comments: str | None = None, translat
     nid = path_id(note_id, "note")
     context = note_context(page, nid, comments)
     context.update(translations_context(page, nid, context, translate, translate_comment))
+    if page.viewer_id is not None:  # found: the note is one this reader may see
+        views.record(page.services, page.viewer_id, nid)
     return page.render("pages/note.html", **context)
 
 
