@@ -25,6 +25,7 @@ from redbridge.search.embedded import TantivyBackend
 from redbridge.search.expand import translate_query
 from redbridge.search.queries import fuse
 from redbridge.text.embed import Vectors, default_embedder
+from redbridge.text.lang import detect_language
 from tests.search.relevance import RelevanceSet, load, mean_by_kind, ndcg_at_k, recall_at_k
 
 Ranker = Callable[[str], Sequence[str]]
@@ -86,17 +87,24 @@ class KeywordRankers:
             tags=analyse(" ".join(n.tags)), lang=n.lang, kind="text", created_at=0) for n in relevance.notes]])
         self.backend.flush()
 
-    def _search(self, terms: list[str]) -> list[str]:
+    def _search(self, terms: list[str], prefer: frozenset[str] = frozenset()) -> list[str]:
         unique = tuple(dict.fromkeys(terms))
         if not unique:
             return []
-        return [self.name[i] for i in self.backend.search(NoteQuery(terms=unique, limit=DEPTH)).note_ids]
+        query = NoteQuery(terms=unique, limit=DEPTH, prefer_langs=prefer)
+        return [self.name[i] for i in self.backend.search(query).note_ids]
 
     def typed(self, text: str) -> list[str]:
         return self._search(query_terms(text))
 
     def expanded(self, text: str) -> list[str]:
         return self._search([*query_terms(text), *query_terms(" ".join(translate_query(text)))])
+
+    def leaning(self, text: str) -> list[str]:
+        """As :meth:`expanded`, for a reader of the query's language (``backend.LANGUAGE_BOOST``)."""
+        lang = detect_language(text)
+        prefer = frozenset({lang}) if lang in ("en", "zh") else frozenset()
+        return self._search([*query_terms(text), *query_terms(" ".join(translate_query(text)))], prefer)
 
     def close(self) -> None:
         self.backend.close()
@@ -130,6 +138,7 @@ def main() -> None:
     try:
         print(table({"keyword (tantivy, BM25)": score(relevance, keyword.typed),
                      "keyword + dictionary translation": score(relevance, keyword.expanded),
+                     "keyword + dictionary, leaning to the query's language": score(relevance, keyword.leaning),
                      "dense, raw vectors": score(relevance, dense.raw),
                      "dense, language-centred": score(relevance, dense.centred),
                      "hybrid (keyword + dictionary, centred dense, RRF)": score(relevance, hybrid(keyword, dense))}))

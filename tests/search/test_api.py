@@ -180,3 +180,22 @@ def test_an_english_typo_still_finds_the_note(client: TestClient, factory: Facto
     factory.note(author, title="Morning coffee")
     assert ids(search(client, services, "sunscren")) == [note["id"]]
     assert ids(search(client, services, "sunscreen routnie")) == [note["id"]]
+
+
+def test_results_lean_to_the_readers_language(client: TestClient, factory: Factory, services: Services) -> None:
+    author = factory.user()
+    chinese = factory.note(author, title="火锅", body="")
+    english = factory.note(author, title="hotpot", body="")
+    indexed(services)
+
+    def order(**headers: str) -> list[str]:
+        response = client.get("/api/v1/search/notes", params={"q": "hotpot 火锅"}, headers=headers)
+        assert response.status_code == 200, response.text
+        return ids(response.json())
+
+    assert order(**{"Accept-Language": "zh-CN"}) == [chinese["id"], english["id"]]
+    assert order(**{"Accept-Language": "en-US"}) == [english["id"], chinese["id"]]
+    # An account's reading languages win over the request's.
+    reader = factory.user()
+    assert client.patch("/api/v1/auth/me", headers=reader.headers, json={"read_langs": ["zh"]}).status_code == 200
+    assert order(**reader.headers, **{"Accept-Language": "en-US"}) == [chinese["id"], english["id"]]

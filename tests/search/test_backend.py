@@ -37,10 +37,11 @@ _databases = itertools.count()
 
 def doc(note_id: int, title: str = "", body: str = "", tags: str = "", *, author: int = 1, lang: str = "en",
         kind: str = "image", likes: int = 0, collects: int = 0, comments: int = 0,
-        place: tuple[float, float] | None = None) -> NoteDoc:
+        place: tuple[float, float] | None = None, created_at: int | None = None) -> NoteDoc:
     lat, lng = place if place is not None else (None, None)
     return NoteDoc(note_id=note_id, author_id=author, title=analyse(title), body=analyse(body), tags=analyse(tags),
-                   lang=lang, kind=kind, created_at=1_700_000_000 + note_id, like_count=likes,
+                   lang=lang, kind=kind, created_at=created_at if created_at is not None else 1_700_000_000 + note_id,
+                   like_count=likes,
                    collect_count=collects, comment_count=comments, lat=lat, lng=lng)
 
 
@@ -111,6 +112,51 @@ def test_english_typos_find_the_word_meant(backend: SearchBackend) -> None:
     # A misspelt word among right ones: the right ones still rank, the corrected one adds.
     found = backend.search(q("boston lobstr")).note_ids
     assert set(found) == {1, 2}
+
+
+NOW = 1_800_000_000
+DAY = 86_400
+
+
+def test_freshness_lifts_a_new_note_but_does_not_sort_by_date(backend: SearchBackend) -> None:
+    backend.index([doc(1, "Matcha latte", created_at=NOW - 400 * DAY), doc(2, "Matcha latte", created_at=NOW - DAY),
+                   doc(3, "Matcha latte in Kyoto", "matcha everywhere", created_at=NOW - 400 * DAY),
+                   doc(4, body="a matcha", created_at=NOW)])
+    backend.flush()
+    # Equal matches: the fresher first, whatever the ids say (2 is older than 4 by id, newer than 1).
+    found = backend.search(q("matcha latte", now=NOW)).note_ids
+    assert found.index(2) < found.index(1)
+    # A boost, not a sort: the brand-new note matching one word in its body stays below the old
+    # notes matching both words in their titles.
+    assert found[-1] == 4
+    # Without a time there is no freshness: equal matches fall back to the newest id.
+    plain = backend.search(q("matcha latte")).note_ids
+    assert plain.index(2) < plain.index(1)
+    backend.index([doc(5, "Matcha latte", created_at=NOW - 400 * DAY)])  # as old as 1, a newer id
+    backend.flush()
+    again = backend.search(q("matcha latte", now=NOW)).note_ids
+    assert again.index(2) < again.index(5) < again.index(1)
+
+
+def test_the_readers_language_breaks_the_tie(backend: SearchBackend) -> None:
+    backend.index([doc(1, "火锅", lang="zh"), doc(2, "hotpot", lang="en"), doc(3, "hotpot 火锅", lang="mixed")])
+    backend.flush()
+    both = ("hotpot", "火锅")
+    english = backend.search(NoteQuery(terms=both, prefer_langs=frozenset({"en"}))).note_ids
+    chinese = backend.search(NoteQuery(terms=both, prefer_langs=frozenset({"zh"}))).note_ids
+    assert english[0] == chinese[0] == 3  # both words, and in either language
+    assert english[1:] == [2, 1]
+    assert chinese[1:] == [1, 2]
+
+
+def test_pages_past_the_rescored_window_continue_without_repeats(backend: SearchBackend) -> None:
+    backend.index([doc(n, "green tea", created_at=NOW - n * DAY) for n in range(1, 231)])
+    backend.flush()
+    seen: list[int] = []
+    for offset in range(0, 240, 30):
+        seen += backend.search(q("green tea", now=NOW, offset=offset, limit=30)).note_ids
+    assert len(seen) == len(set(seen)) == 230
+    assert seen[:5] == [1, 2, 3, 4, 5]  # the freshest first
 
 
 def test_typo_candidates_and_edit_distance() -> None:

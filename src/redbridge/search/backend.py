@@ -72,6 +72,34 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return min(previous[-1], limit + 1)
 
 
+# Freshness and the reader's language as boosts of relevance (docs/search.md, "Ranking"): both
+# change with the asker and the hour, so they are applied when a query runs — by PostgreSQL over
+# every match, by tantivy over its best ``RESCORE_WINDOW`` (a rescore, as Elasticsearch's).
+# A note posted now scores × (1 + FRESH_WEIGHT), one ``FRESH_HALF_LIFE_S`` old × (1 + half of it),
+# an old one × 1; a note in one of the reader's languages (a mixed one is in both) × LANGUAGE_BOOST.
+FRESH_WEIGHT: Final = 0.3
+FRESH_HALF_LIFE_S: Final = 14 * 86_400
+LANGUAGE_BOOST: Final = 1.2  # measured: docs/benchmarks.md, "Search: relevance"
+RESCORE_WINDOW: Final = 200
+# The language's code in an index that only keeps numbers per document (tantivy's fast fields).
+LANG_CODES: Final = {"en": 1, "zh": 2, "mixed": 3}
+
+
+def freshness(created_at: int, now: int) -> float:
+    """The freshness factor of a note created at ``created_at`` (epoch seconds), asked at ``now``."""
+    return 1.0 + FRESH_WEIGHT * math.pow(0.5, max(now - created_at, 0) / FRESH_HALF_LIFE_S)
+
+
+def prefers(lang: str, prefer: frozenset[str]) -> bool:
+    """Whether a note in ``lang`` is in the reader's languages, when that sets some notes apart."""
+    return bool(prefer) and (lang in prefer or lang == "mixed")
+
+
+def rescore_factor(created_at: int, lang: str, query: NoteQuery) -> float:
+    factor = freshness(created_at, query.now) if query.now is not None else 1.0
+    return factor * LANGUAGE_BOOST if prefers(lang, query.prefer_langs) else factor
+
+
 @dataclass(frozen=True)
 class NoteDoc:
     """One published note as the index holds it. ``title`` / ``body`` / ``tags``: analysed terms."""
@@ -151,6 +179,10 @@ class NoteQuery:
     authors: frozenset[int] | None = None  # only these authors (the "following" scope); None: anyone
     exclude_notes: frozenset[int] = field(default_factory=frozenset)  # e.g. the ones already seen
     near: Near | None = None  # only notes with a place in this box
+    # Relevance only: the time freshness counts from (epoch seconds; None: no freshness boost),
+    # and the reader's languages (``en`` / ``zh``; empty, or both: no language boost).
+    now: int | None = None
+    prefer_langs: frozenset[str] = field(default_factory=frozenset)
     offset: int = 0
     limit: int = 20
 

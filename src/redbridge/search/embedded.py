@@ -21,12 +21,14 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import tantivy
 
 from redbridge.search.backend import (
     BOOSTS,
+    LANG_CODES,
+    RESCORE_WINDOW,
     SORT_FIELDS,
     TYPO_WEIGHT,
     Hits,
@@ -34,6 +36,7 @@ from redbridge.search.backend import (
     NoteDoc,
     NoteQuery,
     engagement_boost,
+    rescore_factor,
     typo_candidates,
 )
 
@@ -41,7 +44,9 @@ log = logging.getLogger("redbridge.search")
 
 # A new schema is a new directory: an index of the old shape is never opened with the new one,
 # it is rebuilt (``fresh``) and the old directory left for an operator to delete.
-SCHEMA_VERSION = 2  # 2: the note's place (lat, lng) for the place filter
+# 2: the note's place (lat, lng) for the place filter; 3: ``lang_code``, for the language boost.
+SCHEMA_VERSION = 3
+_LANGS: Final = {code: lang for lang, code in LANG_CODES.items()}
 _CLEAN = "clean"
 _LOCK_WAIT_S = 5.0
 
@@ -58,6 +63,7 @@ def _schema() -> tantivy.Schema:
     for name in ("like_count", "collect_count", "comment_count"):
         builder.add_integer_field(name, fast=True)
     builder.add_float_field("boost", fast=True)
+    builder.add_integer_field("lang_code", fast=True)  # ``LANG_CODES``: the rescore reads it per hit
     for name in ("lat", "lng"):  # absent on a note without a place: no range then matches it
         builder.add_float_field(name, fast=True)
     return builder.build()
@@ -115,7 +121,8 @@ class TantivyBackend:
         place = {"lat": doc.lat, "lng": doc.lng} if doc.lat is not None and doc.lng is not None else {}
         return tantivy.Document(
             note_id=doc.note_id, author_id=doc.author_id, title=doc.title, body=doc.body, tags=doc.tags,
-            lang=doc.lang, kind=doc.kind, created_at=doc.created_at, like_count=doc.like_count,
+            lang=doc.lang, lang_code=LANG_CODES.get(doc.lang, 0), kind=doc.kind, created_at=doc.created_at,
+            like_count=doc.like_count,
             collect_count=doc.collect_count, comment_count=doc.comment_count,
             boost=engagement_boost(doc.like_count, doc.collect_count, doc.comment_count), **place,
         )
@@ -283,13 +290,39 @@ class TantivyBackend:
             return Hits([], 0)
         searcher = self._index.searcher()
         compiled = self._filtered(query, self._typos(searcher, query.terms))
-        if query.sort == "relevance":
-            result = searcher.search(compiled, query.limit, count=True, offset=query.offset, weight_by_field="boost")
-        else:
+        if query.sort != "relevance":
             result = searcher.search(compiled, query.limit, count=True, offset=query.offset,
                                      order_by_field=SORT_FIELDS[query.sort], order=tantivy.Order.Desc)
-        ids = [int(searcher.doc(address)["note_id"][0]) for _, address in result.hits]
+            return Hits(self._ids(searcher, result.hits), _count(result))
+        if query.offset >= RESCORE_WINDOW:  # past the rescored window: BM25 × engagement alone
+            result = searcher.search(compiled, query.limit, count=True, offset=query.offset, weight_by_field="boost")
+            return Hits(self._ids(searcher, result.hits), _count(result))
+        result = searcher.search(compiled, RESCORE_WINDOW, count=True, weight_by_field="boost")
+        ranked = self._rescored(searcher, result.hits, query)
+        ids = ranked[query.offset:query.offset + query.limit]
+        beyond = query.offset + query.limit - RESCORE_WINDOW
+        if beyond > 0 and len(result.hits) == RESCORE_WINDOW:
+            rest = searcher.search(compiled, beyond, count=False, offset=RESCORE_WINDOW, weight_by_field="boost")
+            ids += self._ids(searcher, rest.hits)
         return Hits(ids, _count(result))
+
+    @staticmethod
+    def _ids(searcher: tantivy.Searcher, hits: list[tuple[Any, tantivy.DocAddress]]) -> list[int]:
+        # A fast-field read per hit, not a stored document's: no block of the docstore to unpack.
+        return [int(v or 0) for v in searcher.fast_field_values("note_id", [address for _, address in hits])]
+
+    @staticmethod
+    def _rescored(searcher: tantivy.Searcher, hits: list[tuple[Any, tantivy.DocAddress]],
+                  query: NoteQuery) -> list[int]:
+        """The hits in the order of their score times freshness and language (``backend``)."""
+        addresses = [address for _, address in hits]
+        ids = searcher.fast_field_values("note_id", addresses)
+        created = searcher.fast_field_values("created_at", addresses)
+        langs = searcher.fast_field_values("lang_code", addresses)
+        scored = [(float(score) * rescore_factor(int(when or 0), _LANGS.get(int(code or 0), "other"), query), int(i or 0))
+                  for (score, _), i, when, code in zip(hits, ids, created, langs, strict=True)]
+        scored.sort(key=lambda pair: (-pair[0], -pair[1]))  # ties: the newest note first
+        return [i for _, i in scored]
 
     def count(self, author_id: int | None = None) -> int:
         searcher = self._index.searcher()

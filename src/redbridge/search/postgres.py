@@ -17,7 +17,9 @@ positions, and weights live on positions: ``setweight`` would do nothing.
 each query term ``ts_rank`` takes the best-weighted occurrence plus a little for repeats (nearly
 tantivy's dis-max over the fields), and sums over the terms, so notes matching more of them rank
 first. Unlike BM25 it knows nothing of how rare a term is, nor of the document's length: see
-docs/search.md, "PostgreSQL backend". Ties, and every other sort, fall back to the newest note.
+docs/search.md, "PostgreSQL backend". Freshness and the reader's language multiply it too, over
+every match (tantivy rescores its best 200: ``backend.rescore_factor``). Ties, and every other
+sort, fall back to the newest note.
 
 **Writes** commit as they are made (one transaction per call; ``flush`` has nothing to do), with
 ``INSERT ... ON CONFLICT DO UPDATE`` for an idempotent upsert. ``replace_all`` deletes and
@@ -46,6 +48,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    case,
     cast,
     create_engine,
     delete,
@@ -62,6 +65,9 @@ from sqlalchemy.types import TypeDecorator
 
 from redbridge.search.backend import (
     BOOSTS,
+    FRESH_HALF_LIFE_S,
+    FRESH_WEIGHT,
+    LANGUAGE_BOOST,
     SORT_FIELDS,
     Hits,
     NoteDoc,
@@ -264,6 +270,12 @@ class PostgresBackend:
         if query.sort == "relevance":
             weights = cast(bindparam("weights", RANK_WEIGHTS, type_=ARRAY(REAL)), ARRAY(REAL))
             rank = func.ts_rank(weights, _t.document, tsquery) * (func.ln(2.0 + _t.boost) / _LN2)
+            # Freshness and the reader's language (``backend.rescore_factor``), over every match.
+            if query.now is not None:
+                age = func.greatest(query.now - _t.created_at, 0)
+                rank = rank * (1.0 + FRESH_WEIGHT * func.power(0.5, cast(age, Float) / FRESH_HALF_LIFE_S))
+            if query.prefer_langs:
+                rank = rank * case((_t.lang.in_([*sorted(query.prefer_langs), "mixed"]), LANGUAGE_BOOST), else_=1.0)
             order = [rank.desc(), _t.note_id.desc()]
         else:
             order = [_t[SORT_FIELDS[query.sort]].desc(), _t.note_id.desc()]

@@ -32,7 +32,7 @@ from redbridge.accounts.queries import brief, following_ids, hidden_author_ids
 from redbridge.core import ids
 from redbridge.core.cache import Lru, read_through
 from redbridge.core.errors import AppError
-from redbridge.core.i18n import _
+from redbridge.core.i18n import _, get_locale
 from redbridge.core.pagination import cursor_int, decode_cursor, encode_cursor, invalid_cursor
 from redbridge.core.services import Services
 from redbridge.moderation import screening
@@ -211,7 +211,21 @@ def note_query(services: Services, session: Session, viewer_id: int | None, term
         seen = frozenset(recently_viewed(session, viewer_id, window) | note_views.pending(services, viewer_id))
     return NoteQuery(terms=terms, sort=filters.sort, kind=filters.kind, lang=filters.lang,
                      exclude_authors=frozenset(hidden_author_ids(session, viewer_id)), since=since,
-                     authors=authors, exclude_notes=seen, near=filters.near)
+                     authors=authors, exclude_notes=seen, near=filters.near,
+                     now=int(services.clock.now().timestamp()), prefer_langs=reader_langs(session, viewer_id))
+
+
+def reader_langs(session: Session, viewer_id: int | None) -> frozenset[str]:
+    """The one language the reader's results lean to (``backend.LANGUAGE_BOOST``): the account's
+    reading languages, else the language of its interface; anonymous, the request's locale. A
+    reader of both leans to neither."""
+    user = session.get(User, viewer_id) if viewer_id is not None else None  # the viewer's row: loaded already
+    if user is not None and user.read_langs:
+        langs = frozenset(lang for lang in user.read_langs if lang in ("en", "zh"))
+    else:
+        locale = user.ui_lang if user is not None and user.ui_lang else get_locale()
+        langs = frozenset({"zh" if locale.startswith("zh") else "en"})
+    return langs if len(langs) == 1 else frozenset()
 
 
 def parse_near(text: str | None, within_km: float | None) -> Near | None:
