@@ -573,6 +573,7 @@ def in_process(var_dir: Path, queries: list[tuple[str, str]], seconds: float, se
     """tantivy (``TantivyBackend.search``) and FTS5 on the same terms, interleaved round by round,
     at each client count; a round's slice is ``seconds / ROUNDS``."""
     terms = [search_terms(text) for _, text in queries]
+    typed = [tuple(query_terms(text)) for _, text in queries]  # what typo tolerance may correct, as the API
     matches = [fts5_match(t) for t in terms]
     index = TantivyBackend(var_dir / "search")
     local = threading.local()
@@ -581,7 +582,7 @@ def in_process(var_dir: Path, queries: list[tuple[str, str]], seconds: float, se
            f"ORDER BY bm25(notes_fts, {', '.join(map(str, BM25_WEIGHTS))}) LIMIT {LIMIT}")
 
     def tantivy_search(q: int) -> object:
-        return index.search(NoteQuery(terms=terms[q], limit=LIMIT)).note_ids
+        return index.search(NoteQuery(terms=terms[q], limit=LIMIT, correctable=typed[q])).note_ids
 
     def fts5_search(q: int) -> object:
         conn = getattr(local, "conn", None)

@@ -48,9 +48,18 @@ TYPO_TWO_EDITS_FROM: Final = 6
 TYPO_WEIGHT: Final = 0.5
 
 
+# At most this many words of one query are corrected (each is a fuzzy scan of the term dictionary).
+TYPO_MAX_WORDS: Final = 3
+
+
 def typo_candidates(terms: Iterable[str]) -> list[tuple[str, int]]:
     """The terms that may be misspelt English, each with the edits allowed to correct it."""
     return [(t, 2 if len(t) >= TYPO_TWO_EDITS_FROM else 1) for t in dict.fromkeys(terms) if _TYPO_WORD.fullmatch(t)]
+
+
+def correctable(query: NoteQuery) -> list[tuple[str, int]]:
+    """The query's words typo tolerance may correct, with their edits (``TYPO_MAX_WORDS`` at most)."""
+    return typo_candidates(query.terms if query.correctable is None else query.correctable)
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -183,6 +192,10 @@ class NoteQuery:
     # and the reader's languages (``en`` / ``zh``; empty, or both: no language boost).
     now: int | None = None
     prefer_langs: frozenset[str] = field(default_factory=frozenset)
+    # The terms typo tolerance may correct: what the reader typed (``search_notes``), never the
+    # dictionary's additions, which are not typos and, absent from the index, would each cost a
+    # fuzzy scan of the term dictionary for nothing. None: every term (a backend used directly).
+    correctable: tuple[str, ...] | None = None
     offset: int = 0
     limit: int = 20
 

@@ -30,14 +30,15 @@ from redbridge.search.backend import (
     LANG_CODES,
     RESCORE_WINDOW,
     SORT_FIELDS,
+    TYPO_MAX_WORDS,
     TYPO_WEIGHT,
     Hits,
     Near,
     NoteDoc,
     NoteQuery,
+    correctable,
     engagement_boost,
     rescore_factor,
-    typo_candidates,
 )
 
 log = logging.getLogger("redbridge.search")
@@ -242,10 +243,11 @@ class TantivyBackend:
         per_term = [(tantivy.Occur.Should, tantivy.Query.disjunction_max_query(fields(term))) for term in terms]
         return tantivy.Query.boolean_query(per_term)
 
-    def _typos(self, searcher: tantivy.Searcher, terms: Sequence[str]) -> dict[str, int]:
+    def _typos(self, searcher: tantivy.Searcher, query: NoteQuery) -> dict[str, int]:
         """The query's possibly misspelt words that no note has, with the edits allowed."""
-        return {term: edits for term, edits in typo_candidates(terms)
-                if not any(searcher.doc_freq(name, term) for name in BOOSTS)}
+        missing = [(term, edits) for term, edits in correctable(query)
+                   if not any(searcher.doc_freq(name, term) for name in BOOSTS)]
+        return dict(missing[:TYPO_MAX_WORDS])
 
     def _range(self, name: str, kind: tantivy.FieldType, lower: float | None, upper: float | None) -> tantivy.Query:
         return tantivy.Query.range_query(self._schema, name, kind, lower, upper)
@@ -289,7 +291,7 @@ class TantivyBackend:
         if not query.terms or query.limit <= 0 or query.authors == frozenset():
             return Hits([], 0)
         searcher = self._index.searcher()
-        compiled = self._filtered(query, self._typos(searcher, query.terms))
+        compiled = self._filtered(query, self._typos(searcher, query))
         if query.sort != "relevance":
             result = searcher.search(compiled, query.limit, count=True, offset=query.offset,
                                      order_by_field=SORT_FIELDS[query.sort], order=tantivy.Order.Desc)

@@ -69,9 +69,11 @@ from redbridge.search.backend import (
     FRESH_WEIGHT,
     LANGUAGE_BOOST,
     SORT_FIELDS,
+    TYPO_MAX_WORDS,
     Hits,
     NoteDoc,
     NoteQuery,
+    correctable,
     edit_distance,
     engagement_boost,
     typo_candidates,
@@ -264,7 +266,7 @@ class PostgresBackend:
     def search(self, query: NoteQuery) -> Hits:
         if not query.terms or query.limit <= 0 or query.authors == frozenset():
             return Hits([], 0)  # no author at all (an empty "following" scope) matches nothing
-        terms = [*query.terms, *self._corrections(query.terms)]
+        terms = [*query.terms, *self._corrections(query)]
         tsquery = cast(bindparam("tsquery", tsquery_literal(terms)), TSQUERY)
         where = and_(*self._filters(query, _t.document.bool_op("@@")(tsquery)))
         if query.sort == "relevance":
@@ -290,16 +292,16 @@ class PostgresBackend:
             total = conn.scalar(select(func.count()).select_from(notes_table).where(where)) if query.offset else 0
         return Hits([], int(total or 0))
 
-    def _corrections(self, terms: Sequence[str]) -> list[str]:
+    def _corrections(self, query: NoteQuery) -> list[str]:
         """The indexed words within the allowed edits of the query's possibly misspelt words
         that no note has (none for a word some note has: it is not corrected)."""
-        candidates = typo_candidates(terms)
+        candidates = correctable(query)
         if not candidates:
             return []
         with self.engine.begin() as conn:
             known = set(conn.scalars(select(words_table.c.word).where(
                 words_table.c.word == any_(bindparam(None, [t for t, _ in candidates], type_=ARRAY(String))))))
-            missing = [(term, edits) for term, edits in candidates if term not in known]
+            missing = [(term, edits) for term, edits in candidates if term not in known][:TYPO_MAX_WORDS]
             if not missing:
                 return []
             # For this transaction only (the pooled connection goes back as it came).
