@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from redbridge.search.analysis import analyse, query_terms
-from redbridge.search.backend import NoteDoc, NoteQuery
+from redbridge.search.backend import NoteDoc, NoteQuery, phrase_of
 from redbridge.search.dense import NoteEmbedder, note_embedder, passage_text
 from redbridge.search.embedded import TantivyBackend
 from redbridge.search.expand import translate_query
@@ -87,24 +87,28 @@ class KeywordRankers:
             tags=analyse(" ".join(n.tags)), lang=n.lang, kind="text", created_at=0) for n in relevance.notes]])
         self.backend.flush()
 
-    def _search(self, terms: list[str], prefer: frozenset[str] = frozenset()) -> list[str]:
+    def _search(self, terms: list[str], prefer: frozenset[str] = frozenset(), phrase: tuple[str, ...] = ()) -> list[str]:
         unique = tuple(dict.fromkeys(terms))
         if not unique:
             return []
-        query = NoteQuery(terms=unique, limit=DEPTH, prefer_langs=prefer)
+        query = NoteQuery(terms=unique, limit=DEPTH, prefer_langs=prefer, phrase=phrase)
         return [self.name[i] for i in self.backend.search(query).note_ids]
 
     def typed(self, text: str) -> list[str]:
         return self._search(query_terms(text))
 
     def expanded(self, text: str) -> list[str]:
-        return self._search([*query_terms(text), *query_terms(" ".join(translate_query(text)))])
+        """The typed terms with their translation, and the typed words as a phrase, as
+        ``search_notes`` asks."""
+        typed = query_terms(text)
+        return self._search([*typed, *query_terms(" ".join(translate_query(text)))], phrase=phrase_of(typed))
 
     def leaning(self, text: str) -> list[str]:
         """As :meth:`expanded`, for a reader of the query's language (``backend.LANGUAGE_BOOST``)."""
         lang = detect_language(text)
         prefer = frozenset({lang}) if lang in ("en", "zh") else frozenset()
-        return self._search([*query_terms(text), *query_terms(" ".join(translate_query(text)))], prefer)
+        typed = query_terms(text)
+        return self._search([*typed, *query_terms(" ".join(translate_query(text)))], prefer, phrase_of(typed))
 
     def close(self) -> None:
         self.backend.close()

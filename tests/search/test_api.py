@@ -199,3 +199,11 @@ def test_results_lean_to_the_readers_language(client: TestClient, factory: Facto
     reader = factory.user()
     assert client.patch("/api/v1/auth/me", headers=reader.headers, json={"read_langs": ["zh"]}).status_code == 200
     assert order(**reader.headers, **{"Accept-Language": "en-US"}) == [chinese["id"], english["id"]]
+
+
+def test_the_words_as_typed_in_a_title_come_first(client: TestClient, factory: Factory, services: Services) -> None:
+    author = factory.user()
+    factory.note(author, images=0, title="Pot hot", body="")
+    factory.note(author, images=0, title="A pot of hot chocolate", body="")
+    phrase = factory.note(author, images=0, title="Hot pot night", body="")
+    assert ids(search(client, services, "hot pot"))[0] == phrase["id"]

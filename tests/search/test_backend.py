@@ -13,6 +13,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from redbridge.search.backend import (
     SearchBackend,
     edit_distance,
     engagement_boost,
+    phrase_of,
     typo_candidates,
 )
 from redbridge.search.embedded import TantivyBackend
@@ -147,6 +149,27 @@ def test_the_readers_language_breaks_the_tie(backend: SearchBackend) -> None:
     assert english[0] == chinese[0] == 3  # both words, and in either language
     assert english[1:] == [2, 1]
     assert chinese[1:] == [1, 2]
+
+
+def test_the_typed_words_as_a_phrase_in_the_title_rank_first(backend: SearchBackend) -> None:
+    backend.index([doc(1, "A pot of hot chocolate"), doc(2, "Hot dogs and a pot roast"), doc(3, "Hot pot night"),
+                   doc(4, "Pot hot"), doc(5, "Night market", "hot pot everywhere")])
+    backend.flush()
+
+    def phrased(text: str) -> NoteQuery:
+        typed = q(text)
+        return replace(typed, phrase=phrase_of(typed.terms))
+
+    found = backend.search(phrased("hot pot")).note_ids
+    assert found[0] == 3  # the phrase, in the title
+    assert set(found) == {1, 2, 3, 4, 5}  # a boost: the other notes with both words still match
+    assert found.index(3) < found.index(4)  # the same words the other way round are no phrase
+    # Chinese: the query's segments in the title's order.
+    backend.index([doc(6, "小笼包和苏州"), doc(7, "苏州小笼包攻略")])
+    backend.flush()
+    assert backend.search(phrased("苏州小笼包")).note_ids[0] == 7
+    assert phrase_of(("one",)) == ()
+    assert phrase_of(tuple("abcdefghi")) == ()  # nine words: nobody typed that as a phrase
 
 
 def test_pages_past_the_rescored_window_continue_without_repeats(backend: SearchBackend) -> None:

@@ -90,6 +90,17 @@ FRESH_WEIGHT: Final = 0.3
 FRESH_HALF_LIFE_S: Final = 14 * 86_400
 LANGUAGE_BOOST: Final = 1.2  # measured: docs/benchmarks.md, "Search: relevance"
 RESCORE_WINDOW: Final = 200
+# A title holding the query's words in order ("hot pot" in "Hot pot night", not in "a pot of hot
+# chocolate"): tantivy adds a phrase match scored as one more title word times this; PostgreSQL's
+# ts_rank, which has no phrase scoring of its own, is multiplied by it. Phrases longer than
+# ``PHRASE_MAX_WORDS`` are not looked for (a pasted paragraph is no phrase anyone typed).
+PHRASE_BOOST: Final = 1.5
+PHRASE_MAX_WORDS: Final = 8
+
+
+def phrase_of(typed: Sequence[str]) -> tuple[str, ...]:
+    """The phrase a query's typed terms make, or () when they are one word or too many."""
+    return tuple(typed) if 2 <= len(typed) <= PHRASE_MAX_WORDS else ()
 # The language's code in an index that only keeps numbers per document (tantivy's fast fields).
 LANG_CODES: Final = {"en": 1, "zh": 2, "mixed": 3}
 
@@ -196,6 +207,9 @@ class NoteQuery:
     # dictionary's additions, which are not typos and, absent from the index, would each cost a
     # fuzzy scan of the term dictionary for nothing. None: every term (a backend used directly).
     correctable: tuple[str, ...] | None = None
+    # The words as typed (analysed, in order, before any expansion): a title holding them as a
+    # phrase ranks higher (``PHRASE_BOOST``). Empty: no phrase (a single word is no phrase).
+    phrase: tuple[str, ...] = ()
     offset: int = 0
     limit: int = 20
 

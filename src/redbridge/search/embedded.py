@@ -28,6 +28,7 @@ import tantivy
 from redbridge.search.backend import (
     BOOSTS,
     LANG_CODES,
+    PHRASE_BOOST,
     RESCORE_WINDOW,
     SORT_FIELDS,
     TYPO_MAX_WORDS,
@@ -45,8 +46,9 @@ log = logging.getLogger("redbridge.search")
 
 # A new schema is a new directory: an index of the old shape is never opened with the new one,
 # it is rebuilt (``fresh``) and the old directory left for an operator to delete.
-# 2: the note's place (lat, lng) for the place filter; 3: ``lang_code``, for the language boost.
-SCHEMA_VERSION = 3
+# 2: the note's place (lat, lng) for the place filter; 3: ``lang_code``, for the language boost;
+# 4: positions on ``title``, for the phrase boost.
+SCHEMA_VERSION = 4
 _LANGS: Final = {code: lang for lang, code in LANG_CODES.items()}
 _CLEAN = "clean"
 _LOCK_WAIT_S = 5.0
@@ -57,7 +59,9 @@ def _schema() -> tantivy.Schema:
     builder.add_integer_field("note_id", stored=True, indexed=True, fast=True)
     builder.add_integer_field("author_id", indexed=True)
     for name in BOOSTS:
-        builder.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
+        # Positions on the title only, for the phrase boost (titles are short: the index grows little).
+        option = "position" if name == "title" else "freq"
+        builder.add_text_field(name, tokenizer_name="whitespace", index_option=option)
     builder.add_text_field("lang", tokenizer_name="raw")
     builder.add_text_field("kind", tokenizer_name="raw")
     builder.add_integer_field("created_at", indexed=True, fast=True)
@@ -279,6 +283,10 @@ class TantivyBackend:
         # Filters score nothing (constant 0): they must not reorder the ranking.
         clauses = [(tantivy.Occur.Must, self._text_query(query.terms, typos)),
                    *((tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)) for q in must)]
+        if query.phrase:  # optional: adds to the score of the notes whose title holds it
+            phrase = tantivy.Query.phrase_query(self._schema, "title", list(query.phrase))
+            clauses.append((tantivy.Occur.Should,
+                            tantivy.Query.boost_query(phrase, BOOSTS["title"] * PHRASE_BOOST)))
         if query.exclude_authors:
             hidden = tantivy.Query.term_set_query(self._schema, "author_id", sorted(query.exclude_authors))
             clauses.append((tantivy.Occur.MustNot, hidden))

@@ -68,6 +68,7 @@ from redbridge.search.backend import (
     FRESH_HALF_LIFE_S,
     FRESH_WEIGHT,
     LANGUAGE_BOOST,
+    PHRASE_BOOST,
     SORT_FIELDS,
     TYPO_MAX_WORDS,
     Hits,
@@ -152,6 +153,11 @@ def tsvector_literal(doc: NoteDoc) -> str:
 def tsquery_literal(terms: Iterable[str]) -> str:
     """The terms OR-ed, each one quoted lexeme (no operators, prefixes or weights can slip in)."""
     return " | ".join(_quoted(term) for term in dict.fromkeys(t for t in terms if t))
+
+
+def phrase_literal(words: Sequence[str]) -> str:
+    """The words as a tsquery phrase in the title: each quoted, weight A, one after the other."""
+    return " <-> ".join(f"{_quoted(word)}:A" for word in words)
 
 
 def _ids(values: Iterable[int]) -> Any:
@@ -276,6 +282,9 @@ class PostgresBackend:
             if query.now is not None:
                 age = func.greatest(query.now - _t.created_at, 0)
                 rank = rank * (1.0 + FRESH_WEIGHT * func.power(0.5, cast(age, Float) / FRESH_HALF_LIFE_S))
+            if query.phrase:  # the typed words in order, in the title (weight A)
+                phrase = cast(bindparam("phrase", phrase_literal(query.phrase)), TSQUERY)
+                rank = rank * case((_t.document.bool_op("@@")(phrase), PHRASE_BOOST), else_=1.0)
             if query.prefer_langs:
                 rank = rank * case((_t.lang.in_([*sorted(query.prefer_langs), "mixed"]), LANGUAGE_BOOST), else_=1.0)
             order = [rank.desc(), _t.note_id.desc()]

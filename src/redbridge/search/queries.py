@@ -42,7 +42,7 @@ from redbridge.notes.models import PUBLISHED, Note, NoteTag
 from redbridge.notes.queries import recently_viewed
 from redbridge.reads.cards import cards
 from redbridge.search.analysis import query_terms
-from redbridge.search.backend import Kind, Lang, Near, NoteQuery, Sort
+from redbridge.search.backend import Kind, Lang, Near, NoteQuery, Sort, phrase_of
 from redbridge.search.expand import translate_query
 from redbridge.search.fusion import reciprocal_rank_fusion
 from redbridge.search.models import QuerySearcher, SearchHistoryEntry, SearchTerm
@@ -164,7 +164,8 @@ def search_notes(services: Services, session: Session, viewer_id: int | None, q:
         # The query's words in the other language join it (``search.expand``): measured on the
         # relevance set, keyword Recall@10 0.39 → 0.61 (docs/benchmarks.md, "Search: relevance").
         terms = tuple(dict.fromkeys([*terms, *query_terms(" ".join(translate_query(q)))]))
-    query = replace(note_query(services, session, viewer_id, terms, filters), correctable=typed)
+    query = replace(note_query(services, session, viewer_id, terms, filters), correctable=typed,
+                    phrase=phrase_of(typed))
     want = min(limit, MAX_OFFSET - offset)
     vectors = dense(services) if filters.sort == "relevance" else None
     if vectors is not None and len(vectors.index):
