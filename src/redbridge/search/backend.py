@@ -22,7 +22,9 @@ Lang = Literal["en", "zh"]
 
 # Field boosts: a word in the title says more about a note than one in its body, and the body
 # more than a tag (tags are few and broad: #food).
-BOOSTS: Final = {"title": 3.0, "body": 1.5, "tags": 1.0}
+# ``translated``: what the note says in the other language (stored machine translations, the best
+# community one), weighed as a tag: it finds the note across the language line, below its own words.
+BOOSTS: Final = {"title": 3.0, "body": 1.5, "tags": 1.0, "translated": 1.0}
 # The field (column) each sort orders by, descending; ids are time-ordered, so ``newest`` is the id.
 SORT_FIELDS: Final = {"newest": "note_id", "likes": "like_count", "collects": "collect_count",
                       "comments": "comment_count"}
@@ -137,6 +139,7 @@ class NoteDoc:
     comment_count: int = 0
     lat: float | None = None  # the note's place, when it has one
     lng: float | None = None
+    translated: str = ""  # analysed terms of its translations (``translations.queries.note_translations``)
 
 
 EARTH_RADIUS_KM = 6371.0088

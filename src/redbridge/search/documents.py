@@ -18,6 +18,7 @@ from redbridge.accounts.models import User
 from redbridge.notes.models import PUBLISHED, Note, NoteTag
 from redbridge.search.analysis import analyse
 from redbridge.search.backend import NoteDoc
+from redbridge.translations.queries import note_translations
 
 REBUILD_BATCH = 500
 
@@ -40,12 +41,14 @@ def _tags(session: Session, notes: Sequence[Note]) -> dict[int, list[str]]:
 
 def _docs(session: Session, notes: Sequence[Note]) -> list[NoteDoc]:
     tags = _tags(session, notes)
+    translated = note_translations(session, notes)
     return [
         NoteDoc(
             note_id=n.id, author_id=n.author_id, title=analyse(n.title), body=analyse(n.body),
             tags=analyse(" ".join(tags[n.id])), lang=n.lang, kind=n.kind,
             created_at=int(n.created_at.timestamp()), like_count=n.like_count, collect_count=n.collect_count,
             comment_count=n.comment_count, lat=n.place_lat, lng=n.place_lng,
+            translated=analyse(" ".join(translated.get(n.id, ()))),
         )
         for n in notes
     ]

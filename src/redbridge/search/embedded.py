@@ -47,8 +47,8 @@ log = logging.getLogger("redbridge.search")
 # A new schema is a new directory: an index of the old shape is never opened with the new one,
 # it is rebuilt (``fresh``) and the old directory left for an operator to delete.
 # 2: the note's place (lat, lng) for the place filter; 3: ``lang_code``, for the language boost;
-# 4: positions on ``title``, for the phrase boost.
-SCHEMA_VERSION = 4
+# 4: positions on ``title``, for the phrase boost; 5: ``translated``, the note's translations.
+SCHEMA_VERSION = 5
 _LANGS: Final = {code: lang for lang, code in LANG_CODES.items()}
 _CLEAN = "clean"
 _LOCK_WAIT_S = 5.0
@@ -126,6 +126,7 @@ class TantivyBackend:
         place = {"lat": doc.lat, "lng": doc.lng} if doc.lat is not None and doc.lng is not None else {}
         return tantivy.Document(
             note_id=doc.note_id, author_id=doc.author_id, title=doc.title, body=doc.body, tags=doc.tags,
+            translated=doc.translated,
             lang=doc.lang, lang_code=LANG_CODES.get(doc.lang, 0), kind=doc.kind, created_at=doc.created_at,
             like_count=doc.like_count,
             collect_count=doc.collect_count, comment_count=doc.comment_count,

@@ -81,11 +81,12 @@ from redbridge.search.backend import (
 )
 
 # tsvector weight letters, per field: the most important field is A.
-_WEIGHTS: Final = {"title": "A", "body": "B", "tags": "C"}
+_WEIGHTS: Final = {"title": "A", "body": "B", "tags": "C", "translated": "D"}
 # ts_rank's weights array is ordered {D, C, B, A}; the boosts scaled so the largest is 1 (ts_rank
-# expects weights in 0..1). D is never written.
+# expects weights in 0..1). D is the translations'.
 _TOP: Final = max(BOOSTS.values())
-RANK_WEIGHTS: Final = [0.0, BOOSTS["tags"] / _TOP, BOOSTS["body"] / _TOP, BOOSTS["title"] / _TOP]
+RANK_WEIGHTS: Final = [BOOSTS["translated"] / _TOP, BOOSTS["tags"] / _TOP, BOOSTS["body"] / _TOP,
+                       BOOSTS["title"] / _TOP]
 # tsvector positions stop at 16383 (later ones are stored as 16383): positions only carry the
 # weight here (no phrase queries), so that is harmless.
 _MAX_POSITION: Final = 16383

@@ -34,7 +34,7 @@ INDEX_NOTE = "search.index_note"
 SYNC_AUTHOR = "search.sync_author"
 
 
-@job(INDEX_NOTE, on=("note.created", "note.updated", "note.engaged"), retries=3)
+@job(INDEX_NOTE, on=("note.created", "note.updated", "note.engaged", "note.translated"), retries=3)
 def index_note(services: Services, payload: dict[str, Any]) -> None:
     actions.sync_notes(services, [int(payload["note_id"])])
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from redbridge.accounts import standing
 from redbridge.accounts.models import User
-from redbridge.core import ids
+from redbridge.core import events, ids
 from redbridge.core.db import dialect_insert, insert_ignore, write
 from redbridge.core.errors import AppError, forbidden, not_found
 from redbridge.core.i18n import _
@@ -34,6 +34,16 @@ TRANSLATION = "translation"
 PUBLISHED, REMOVED = "published", "removed"
 
 
+# Announced when the translations of a note's text change (a machine translation stored, a
+# community translation written, voted on, moderated or deleted): search indexes a note's
+# translations (docs/search.md, "Translations in the index").
+NOTE_TRANSLATED = "note.translated"
+
+
+def _note_translated(session: Session, note_id: int) -> None:
+    events.publish(session, NOTE_TRANSLATED, {"note_id": note_id})
+
+
 def store(session: Session, key: CacheKey, value: CachedTranslation, subject: str | None, now: datetime) -> None:
     """Insert the row for ``key``, or (a concurrent job, a second item with the same text) update
     its text and subject: the newest answer under a key wins, and the key never repeats."""
@@ -46,6 +56,8 @@ def store(session: Session, key: CacheKey, value: CachedTranslation, subject: st
     with write(session):
         session.execute(insert.on_conflict_do_update(
             index_elements=["source", "target", "engine", "digest"], set_=update))
+        if subject is not None and subject.startswith("note:"):
+            _note_translated(session, int(subject.removeprefix("note:")))
 
 
 def forget_subject(session: Session, subject: str, keep: Collection[str] = ()) -> list[CacheKey]:
@@ -118,6 +130,8 @@ def submit_community(session: Session, now: datetime, author_id: int, item: Item
         if not created:
             _replace(session, now, row, item, data, screened)
         screening.record(session, now, screened, TRANSLATION, row.id, author_id)
+        if row.subject_kind == "note":
+            _note_translated(session, row.note_id)
     return row
 
 
@@ -148,6 +162,8 @@ def delete_community(session: Session, viewer: User, translation_id: int) -> Non
         if row.author_id != viewer.id and viewer.role not in ("moderator", "admin"):
             raise forbidden()
         session.delete(row)
+        if row.subject_kind == "note":
+            _note_translated(session, row.note_id)
 
 
 def vote(session: Session, now: datetime, voter_id: int, translation_id: int, value: int) -> CommunityTranslation:
@@ -173,6 +189,8 @@ def vote(session: Session, now: datetime, voter_id: int, translation_id: int, va
             session.add(CommunityVote(translation_id=row.id, user_id=voter_id, value=value, created_at=now))
         row.score += value - before
         row.votes += (value != 0) - (before != 0)
+        if row.subject_kind == "note":  # the best-scored one is the one indexed
+            _note_translated(session, row.note_id)
     return row
 
 
@@ -183,6 +201,8 @@ def moderate_in_tx(session: Session, translation_id: int, status: str) -> Commun
                          .with_for_update().execution_options(populate_existing=True))
     if row is not None:
         row.status = status
+        if row.subject_kind == "note":
+            _note_translated(session, row.note_id)
     return row
 
 

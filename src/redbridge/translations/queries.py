@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal, cast, get_args
 
@@ -22,9 +23,10 @@ from redbridge.engagement.queries import comment_note_id
 from redbridge.notes.models import Note
 from redbridge.notes.queries import get_visible
 from redbridge.translation import Translation, TranslationRequest
+from redbridge.translation.cache import cache_key
 from redbridge.translation.engine import TargetLang
 from redbridge.translation.glossary import LICENCE, Entry, default_glossary
-from redbridge.translations.models import CommunityTranslation, CommunityVote
+from redbridge.translations.models import CommunityTranslation, CommunityVote, StoredTranslation
 from redbridge.translations.schemas import (
     CommunityRef,
     CommunityStatus,
@@ -102,6 +104,39 @@ def comment_item(comment_id: int, body: str) -> Item:
 
 def _note_item(note: Note) -> Item:
     return Item("note", note.id, note.body, note.title, (note.place_name,) if note.place_name else (), note.id)
+
+
+def note_translations(session: Session, notes: Sequence[Note]) -> dict[int, list[str]]:
+    """What each note says in other words, for search to index (docs/search.md, "Translations in
+    the index"): the machine translations stored for its texts as they are now (an edit's old ones
+    are ignored even before the forget job drops them), and per target language its best-scored
+    published community translation of the current text."""
+    found: dict[int, list[str]] = {}
+    if not notes:
+        return found
+    items = {note.id: _note_item(note) for note in notes}
+    subjects = {subject_of("note", note_id): note_id for note_id in items}
+    current = {note_id: {cache_key("", "", "", text, item.places).digest for text in item.texts()}
+               for note_id, item in items.items()}
+    rows = session.execute(select(StoredTranslation.subject, StoredTranslation.digest, StoredTranslation.text)
+                           .where(StoredTranslation.subject.in_(list(subjects)))
+                           .order_by(StoredTranslation.id))
+    for subject, digest, text in rows:
+        note_id = subjects[str(subject)]
+        if digest in current[note_id]:
+            found.setdefault(note_id, []).append(text)
+    best: dict[tuple[int, str], CommunityTranslation] = {}
+    for row in session.scalars(select(CommunityTranslation).where(
+            CommunityTranslation.subject_kind == "note", CommunityTranslation.subject_id.in_(list(items)),
+            CommunityTranslation.status == "published").order_by(CommunityTranslation.id)):
+        if row.source_digest != items[row.subject_id].digest():
+            continue  # it translates text an edit replaced
+        key = (row.subject_id, row.target)
+        if key not in best or row.score > best[key].score:
+            best[key] = row
+    for (note_id, _target), row in sorted(best.items()):
+        found.setdefault(note_id, []).extend(t for t in (row.title, row.body) if t)
+    return found
 
 
 def visible_item(session: Session, kind: Kind, item_id: int, viewer_id: int | None) -> Item:
