@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from sqlalchemy import create_engine
 
 from redbridge.app import create_app
 from redbridge.core import db, migrate
-from redbridge.core.clock import SystemClock
+from redbridge.core.clock import Clock, SystemClock
 from redbridge.core.services import Services
 from redbridge.models import Base
 from redbridge.settings import (
@@ -172,10 +173,19 @@ def prepare_schema(services: Services) -> None:
 
 @pytest.fixture
 def app(settings: Settings) -> Iterator[FastAPI]:
-    application = create_app(settings, SystemClock())
+    with built_app(settings) as application:
+        yield application
+
+
+@contextmanager
+def built_app(settings: Settings, clock: Clock | None = None) -> Iterator[FastAPI]:
+    """An app on ``settings`` (and ``clock``; default the system's) with its schema, closed after."""
+    application = create_app(settings, clock or SystemClock())
     prepare_schema(application.state.services)
-    yield application
-    application.state.services.close()
+    try:
+        yield application
+    finally:
+        application.state.services.close()
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from redbridge.accounts.models import AuthSession, User
-from redbridge.app import create_app
 from redbridge.core import ids
 from redbridge.core.clock import FrozenClock
 from redbridge.core.services import Services
@@ -25,7 +24,7 @@ from redbridge.safety import actions
 from redbridge.safety.models import AccountAction
 from redbridge.safety.schemas import DecisionIn
 from redbridge.settings import Settings
-from tests.conftest import prepare_schema
+from tests.conftest import built_app
 from tests.factories import PASSWORD, Factory, UserHandle
 from tests.safety.helpers import audit_rows, find_item, install_fake_checker, report, staff
 
@@ -37,11 +36,9 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def app(settings: Settings, clock: FrozenClock) -> Iterator[FastAPI]:
-    application = create_app(settings, clock)
-    prepare_schema(application.state.services)
-    install_fake_checker(application.state.services)
-    yield application
-    application.state.services.close()
+    with built_app(settings, clock) as application:
+        install_fake_checker(application.state.services)
+        yield application
 
 
 @pytest.fixture

@@ -11,12 +11,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from redbridge.app import create_app
 from redbridge.core.clock import FrozenClock
 from redbridge.core.services import Services
 from redbridge.search.suggest_keys import key_of, like_prefix, pinyin_input, pinyin_keys, prefix_range
 from redbridge.settings import Settings
-from tests.conftest import prepare_schema
+from tests.conftest import built_app
 from tests.factories import Factory, UserHandle
 from tests.reads.test_visibility import HELD_TEXT
 from tests.search.helpers import search
@@ -37,10 +36,8 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def app(settings: Settings, clock: FrozenClock) -> Iterator[FastAPI]:
-    application = create_app(settings, clock)
-    prepare_schema(application.state.services)
-    yield application
-    application.state.services.close()
+    with built_app(settings, clock) as application:
+        yield application
 
 
 def suggest(client: TestClient, q: str, **headers: str) -> list[tuple[str, str]]:
@@ -173,17 +170,12 @@ def test_bad_input_to_suggest(client: TestClient, factory: Factory, services: Se
 def test_suggest_is_rate_limited_per_client(settings: Settings, clock: FrozenClock) -> None:
     limited = settings.model_copy(update={"rate_limits": settings.rate_limits.model_copy(
         update={"suggest_per_client": (3, 60)})})
-    application = create_app(limited, clock)
-    prepare_schema(application.state.services)
-    try:
-        with TestClient(application) as client:
-            for _ in range(3):
-                assert client.get("/api/v1/search/suggest", params={"q": "a"}).status_code == 200
-            refused = client.get("/api/v1/search/trending")
-            assert refused.status_code == 429
-            assert int(refused.headers["Retry-After"]) > 0
-    finally:
-        application.state.services.close()
+    with built_app(limited, clock) as application, TestClient(application) as client:
+        for _ in range(3):
+            assert client.get("/api/v1/search/suggest", params={"q": "a"}).status_code == 200
+        refused = client.get("/api/v1/search/trending")
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) > 0
 
 
 # ------------------------------------------------------------------------------ trending

@@ -50,6 +50,11 @@ def normalize(tag: str | None) -> str | None:
     return None
 
 
+def content_lang(locale: str) -> str:
+    """The language code user content is labelled with (``Note.lang``) for a UI locale."""
+    return "zh" if locale.startswith("zh") else "en"
+
+
 def from_accept_language(header: str | None) -> str | None:
     """Best supported locale from an Accept-Language header, honouring q-values."""
     if not header:

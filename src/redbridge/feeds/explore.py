@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from redbridge.accounts.queries import Caller, following_ids
 from redbridge.core.cache import Lru, PageCache
+from redbridge.core.i18n import content_lang
 from redbridge.core.pagination import decode_cursor, encode_cursor, invalid_cursor
 from redbridge.core.services import Services
 from redbridge.engagement.models import Collect, Like
@@ -269,7 +270,7 @@ def affinity_from_blob(blob: bytes) -> Affinity:
 
 
 def locale_langs(locale: str) -> tuple[str, ...]:
-    return ("zh",) if locale.startswith("zh") else ("en",)
+    return (content_lang(locale),)
 
 
 _ANONYMOUS: dict[tuple[str, ...], Affinity] = {langs: affinity_from_blob(_canonical({"l": list(langs)})) for langs in (("en",), ("zh",))}

@@ -32,7 +32,7 @@ from redbridge.accounts.queries import brief, following_ids, hidden_author_ids
 from redbridge.core import ids
 from redbridge.core.cache import Lru, read_through
 from redbridge.core.errors import AppError
-from redbridge.core.i18n import _, get_locale
+from redbridge.core.i18n import _, content_lang, get_locale
 from redbridge.core.pagination import cursor_int, decode_cursor, encode_cursor, invalid_cursor
 from redbridge.core.services import Services
 from redbridge.moderation import screening
@@ -92,6 +92,11 @@ class Filters:
     near: Near | None = None
 
 
+def _too_long(limit: int) -> AppError:
+    return AppError("search.query_too_long", _("A search can be at most %(max)s characters."), 422,
+                    fields={"q": "too_long"}, max=limit)
+
+
 def check_query(services: Services, q: str | None) -> str:
     """The query text, or a 422 the caller can show: nothing to search for, or far too long."""
     text = (q or "").strip()
@@ -99,8 +104,7 @@ def check_query(services: Services, q: str | None) -> str:
         raise AppError("search.empty_query", _("Type something to search for."), 422, fields={"q": "required"})
     limit = services.settings.search.max_query_chars
     if len(text) > limit:
-        raise AppError("search.query_too_long", _("A search can be at most %(max)s characters."), 422,
-                       fields={"q": "too_long"}, max=limit)
+        raise _too_long(limit)
     return text
 
 
@@ -225,7 +229,7 @@ def reader_langs(session: Session, viewer_id: int | None) -> frozenset[str]:
         langs = frozenset(lang for lang in user.read_langs if lang in ("en", "zh"))
     else:
         locale = user.ui_lang if user is not None and user.ui_lang else get_locale()
-        langs = frozenset({"zh" if locale.startswith("zh") else "en"})
+        langs = frozenset({content_lang(locale)})
     return langs if len(langs) == 1 else frozenset()
 
 
@@ -353,11 +357,6 @@ TRENDING_MAX = 50
 # terms among them still leave a full list.
 _CANDIDATES = 30
 _TRENDING_WINDOW = timedelta(hours=24)
-
-
-def _too_long(limit: int) -> AppError:
-    return AppError("search.query_too_long", _("A search can be at most %(max)s characters."), 422,
-                    fields={"q": "too_long"}, max=limit)
 
 
 def spend_suggest(services: Services, viewer_id: int | None, ip: str) -> None:

@@ -35,6 +35,7 @@ from markupsafe import Markup, escape
 from starlette.routing import NoMatchFound
 
 from redbridge.core import i18n
+from redbridge.core.i18n import content_lang
 from redbridge.safety.schemas import ReportReason
 from redbridge.text.lang import detect_language
 from redbridge.text.markup import iter_markup
@@ -57,11 +58,6 @@ def assets() -> StaticAssets:
 
 def babel_locale(locale: str | None = None) -> Locale:
     return Locale.parse(_BABEL.get(locale or i18n.get_locale(), "en"))
-
-
-def content_lang(locale: str) -> str:
-    """The language code user content is labelled with (``Note.lang``) for a UI locale."""
-    return "zh" if locale.startswith("zh") else "en"
 
 
 # --------------------------------------------------------------------------------- user content
